@@ -1,0 +1,66 @@
+"""The app: `create_app(settings)` builds the Flask app (imported by `server.create_app`)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask, request
+
+from . import namespaces as ns
+from .engine import QueryEngine, QueryRequest
+from .responses import register_error_handlers
+from .settings import Settings, load_settings
+
+class KG:
+    """What the views share: settings, the query engine, prefixes and examples."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = QueryEngine(settings)
+        self.base = settings.base_iri
+        self.prefixes = {k: (settings.base_iri + v[len(ns.DEFAULT_BASE):] if v.startswith(ns.DEFAULT_BASE) else v)
+                         for k, v in ns.PREFIXES.items()}
+        self.dataset_iri = self.base + ns.DATASET[len(ns.DEFAULT_BASE):]
+        self.examples = load_examples()
+
+    def url_for_endpoint(self) -> str:
+        return request.url_root.rstrip("/") + "/sparql"
+
+    def select(self, query: str) -> list[dict[str, Any]]:
+        """Run a SELECT through the engine (with its limits) and return plain rows."""
+        answer = self.engine.run(QueryRequest(query, format="json"))
+        data = json.loads(answer.body)
+        return [{k: v["value"] for k, v in b.items()} for b in data["results"]["bindings"]]
+
+    def graph_sizes(self) -> dict[str, int]:
+        rows = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        return {r["g"]: int(r["n"]) for r in rows}
+
+
+def load_examples() -> list[dict[str, str]]:
+    """The competency questions, offered as ready-to-run examples in the query UI."""
+    folder = Path(__file__).resolve().parent.parent / "tests" / "competency"
+    examples = []
+    for path in sorted(folder.glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        question = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("# Question:")),
+                        path.stem)
+        examples.append({"name": path.stem, "question": question, "query": text})
+    return examples
+
+
+def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
+    """Build the app for these settings (a Settings, a mapping of overrides, or the environment)."""
+    if not isinstance(settings, Settings):
+        settings = load_settings(settings)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.extensions["kg"] = KG(settings)
+    register_error_handlers(app)
+
+    from .views import meta, sparql
+
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(meta.bp)
+    return app

@@ -1,0 +1,195 @@
+"""`kg build`: parse, infer, validate, and only then publish a new store.
+
+A build writes a fresh store directory beside the served one and swaps the `store` link to
+it atomically, so a failed build leaves the previous store serving and a running server
+never sees a store half written.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import owlrl
+import pyoxigraph as ox
+import rdflib
+from rdflib.namespace import OWL, RDF
+
+from . import namespaces as ns
+from .errors import BuildError
+from .store import KGStore, SourceFile, format_for_path, open_input, parse_rdf, rebase_quads
+from .validation import Report, validate
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+KEEP_BUILDS = 2  # the current store and the one before it (a server may still have it open)
+
+
+def project_sources(root: Path = PROJECT_DIR) -> list[SourceFile]:
+    """The files of the graph and their named graphs. TriG files in data/ carry their own graphs."""
+    sources = [
+        SourceFile(root / "ontology" / "kg.ttl", ns.G_ONTOLOGY),
+        SourceFile(root / "shapes" / "shapes.ttl", ns.G_SHAPES),
+        SourceFile(root / "data" / "article.ttl", ns.G_ARTICLE),
+        SourceFile(root / "data" / "outside.ttl", ns.G_OUTSIDE),
+    ]
+    sources += [SourceFile(p, "") for p in sorted((root / "data").glob("*.trig"))]
+    return sources
+
+
+def read_sources(sources: list[SourceFile], base_iri: str = ns.DEFAULT_BASE) -> list[ox.Quad]:
+    """Parse every source; the first syntax error stops the build with file, line and column."""
+    quads: list[ox.Quad] = []
+    for src in sources:
+        if not src.path.exists():
+            raise BuildError(f"{src.path}: file not found")
+        with open_input(src.path) as fh:
+            parsed = parse_rdf(fh, format_for_path(src.path), source=_display(src.path), graph=src.graph or None)
+        quads.extend(rebase_quads(parsed, ns.DEFAULT_BASE, base_iri))
+    return quads
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def to_rdflib(quads: list[ox.Quad], graphs: set[str] | None = None) -> rdflib.Graph:
+    """An in-memory rdflib graph of the quads (optionally of some graphs only)."""
+    keep = [ox.Triple(q.subject, q.predicate, q.object) for q in quads
+            if graphs is None or (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in graphs)]
+    g = rdflib.Graph()
+    g.parse(data=ox.serialize(keep, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    return g
+
+
+def infer(asserted: rdflib.Graph) -> rdflib.Graph:
+    """The OWL RL closure's new triples, without the axiomatic noise owlrl adds about vocabularies."""
+    closure = rdflib.Graph()
+    for t in asserted:
+        closure.add(t)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(closure)
+    inferred = rdflib.Graph()
+    for s, p, o in closure:
+        if (s, p, o) in asserted or isinstance(s, rdflib.Literal):
+            continue
+        if p == OWL.sameAs and s == o:
+            continue
+        if str(s).startswith(_BUILTIN):
+            continue
+        inferred.add((s, p, o))
+    return inferred
+
+
+_BUILTIN = ("http://www.w3.org/2002/07/owl#", "http://www.w3.org/2000/01/rdf-schema#",
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/2001/XMLSchema#")
+OWLRL_ERROR = rdflib.URIRef("http://www.daml.org/2002/03/agents/agent-ont#error")
+
+
+def clashes(inferred: rdflib.Graph) -> list[str]:
+    """Inconsistencies owlrl found: its error triples and members of owl:Nothing."""
+    found = [str(o) for o in inferred.objects(None, OWLRL_ERROR)]
+    found += [f"{s} is a member of owl:Nothing" for s in inferred.subjects(RDF.type, OWL.Nothing)]
+    return found
+
+
+@dataclass
+class BuildResult:
+    store_path: Path
+    graph_sizes: dict[str, int]
+    report: Report
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def build(store_link: Path, *, base_iri: str = ns.DEFAULT_BASE, sources: list[SourceFile] | None = None,
+          log=print) -> BuildResult:  # type: ignore[no-untyped-def]
+    """Build and publish, or raise BuildError and leave the served store as it was."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    quads = read_sources(sources or project_sources(), base_iri)
+    timings["parse"] = time.perf_counter() - t0
+
+    g_ontology, g_shapes = _rebase(ns.G_ONTOLOGY, base_iri), _rebase(ns.G_SHAPES, base_iri)
+    data_graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)} - {g_shapes}
+    t = time.perf_counter()
+    asserted = to_rdflib(quads, data_graphs)
+    inferred = infer(asserted)
+    problems = clashes(inferred)
+    if problems:
+        raise BuildError("the OWL RL closure has clashes: " + "; ".join(problems[:10]))
+    timings["infer"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    shapes = to_rdflib(quads, {g_shapes})
+    ontology = to_rdflib(quads, {g_ontology})
+    report = validate(asserted + inferred, shapes=shapes, ontology=ontology)
+    timings["validate"] = time.perf_counter() - t
+    if not report.conforms:
+        raise BuildError("the data has SHACL Violations; the store was not published\n" + report.to_text(),
+                         report=report.to_json())
+
+    t = time.perf_counter()
+    g_inferred = ox.NamedNode(_rebase(ns.G_INFERRED, base_iri))
+    inferred_quads = [ox.Quad(*_to_ox(s, p, o), g_inferred) for s, p, o in inferred]
+    target = publish(store_link, quads + inferred_quads)
+    timings["publish"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t0
+    store = KGStore(target, read_only=True)
+    sizes = store.graph_sizes()
+    del store
+    return BuildResult(target, sizes, report, timings)
+
+
+def _rebase(iri: str, base_iri: str) -> str:
+    return base_iri + iri[len(ns.DEFAULT_BASE):]
+
+
+def _to_ox(*terms: rdflib.term.Node) -> list[object]:
+    out: list[object] = []
+    for t in terms:
+        if isinstance(t, rdflib.URIRef):
+            out.append(ox.NamedNode(str(t)))
+        elif isinstance(t, rdflib.BNode):
+            out.append(ox.BlankNode(str(t)))
+        elif isinstance(t, rdflib.Literal):
+            if t.language:
+                out.append(ox.Literal(str(t), language=t.language))
+            else:
+                out.append(ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)) if t.datatype else None))
+        else:
+            raise TypeError(f"unexpected term {t!r}")
+    return out
+
+
+def publish(store_link: Path, quads: list[ox.Quad]) -> Path:
+    """Write a new store directory, then point the link at it in one rename."""
+    builds = store_link.parent / (store_link.name + ".builds")
+    builds.mkdir(parents=True, exist_ok=True)
+    target = Path(tempfile.mkdtemp(dir=builds, prefix=time.strftime("%Y%m%dT%H%M%S-")))
+    store = ox.Store(str(target))
+    store.extend(quads)
+    store.optimize()  # flushed and compacted: read-only openers need not replay a log
+    del store
+    (target.parent / (target.name + ".json")).write_text(json.dumps({"built": time.time(), "quads": len(quads)}))
+    if store_link.exists() and not store_link.is_symlink():
+        shutil.move(str(store_link), str(builds / "pre-existing"))
+    tmp_link = store_link.with_name(store_link.name + ".new-link")
+    if tmp_link.is_symlink() or tmp_link.exists():
+        tmp_link.unlink()
+    tmp_link.symlink_to(os.path.relpath(target, store_link.parent))
+    os.replace(tmp_link, store_link)
+    _prune(builds, keep=target)
+    return target
+
+
+def _prune(builds: Path, keep: Path) -> None:
+    dirs = sorted((p for p in builds.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in dirs[KEEP_BUILDS:]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+            (old.parent / (old.name + ".json")).unlink(missing_ok=True)

@@ -1,0 +1,169 @@
+"""`kg`: build, validate, query and serve the knowledge graph.
+
+Exit codes: 0 success / conforms, 1 does not conform (or a build refused to publish),
+2 bad input or usage (unreadable file, syntax error, unknown flag).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from .errors import KGError
+from .settings import SETTINGS, Settings, load_settings
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def setting_option(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A click option for a setting: its flag, its KG_ variable, its help from the one table."""
+    s = _BY_NAME[name]
+    return click.option(s.flag, name, envvar=s.env, default=None, type=type(s.default),
+                        help=f"{s.help} [env {s.env}; default {s.default!r}]", show_envvar=False)
+
+
+def settings_from(**values: Any) -> Settings:
+    return load_settings({k: v for k, v in values.items() if k in _BY_NAME})
+
+
+def fail(exc: KGError) -> None:
+    """One line (or the report) on stderr, and the error's exit code. Never a traceback."""
+    click.echo(f"kg: error: {exc.message}", err=True)
+    sys.exit(exc.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kars-gyumri-kg")
+def main() -> None:
+    """The Kars–Gyumri knowledge graph: build it, check it, query it, serve it."""
+
+
+@main.command()
+@setting_option("store")
+@setting_option("base_iri")
+def build(**values: Any) -> None:
+    """Parse ontology, data and shapes, infer, validate, and publish the store.
+
+    A build with SHACL Violations or a syntax error exits non-zero and keeps the previous store.
+    """
+    from .build import build as run_build
+
+    settings = settings_from(**values)
+    try:
+        result = run_build(Path(settings.store), base_iri=settings.base_iri)
+    except KGError as exc:
+        fail(exc)
+        return
+    click.echo(f"built {result.store_path}")
+    for graph, size in sorted(result.graph_sizes.items()):
+        click.echo(f"  {size:7d}  {graph}")
+    click.echo(result.report.summary())
+    click.echo("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in result.seconds.items()))
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "turtle", "json-ld", "json"]), default="text",
+              show_default=True, help="Report format: text for people, Turtle/JSON-LD sh:ValidationReport, JSON rows.")
+@click.option("--max-results", type=int, default=None, help="Show at most this many results (the summary says so).")
+@setting_option("store")
+def validate(files: tuple[str, ...], fmt: str, max_results: int | None, **values: Any) -> None:
+    """Validate the built graph, or FILES with the project's shapes. Exit 0 conforms, 1 not, 2 unreadable."""
+    from .validation_sources import validate_files, validate_store
+
+    settings = settings_from(**values)
+    try:
+        report = validate_files([Path(f) for f in files], max_results) if files else \
+            validate_store(Path(settings.store), max_results)
+    except KGError as exc:
+        fail(exc)
+        return
+    if fmt == "text":
+        click.echo(report.to_text(), nl=False)
+    elif fmt == "json":
+        click.echo(report.to_json())
+    else:
+        click.echo(report.graph.serialize(format="turtle" if fmt == "turtle" else "json-ld"))
+    sys.exit(0 if report.conforms else 1)
+
+
+@main.command()
+@click.argument("sparql", required=False)
+@click.option("-f", "--file", "query_file", type=click.Path(exists=True, dir_okay=False),
+              help="Read the query from this file.")
+@click.option("--format", "fmt", default="table", show_default=True,
+              help="table, json, csv, tsv, xml; for CONSTRUCT/DESCRIBE: turtle, ntriples, jsonld, rdfxml, trig, nquads.")
+@setting_option("store")
+def query(sparql: str | None, query_file: str | None, fmt: str, **values: Any) -> None:
+    """Run a SPARQL query on the built store and print the answer."""
+    from .executor import run_query
+    from .query_guard import check_query
+    from .store import KGStore
+
+    settings = settings_from(**values)
+    if (sparql is None) == (query_file is None):
+        raise click.UsageError("give the query as an argument or with -f FILE (one of them)")
+    text = Path(query_file).read_text(encoding="utf-8") if query_file else sparql or ""
+    try:
+        check_query(text, max_depth=settings.max_query_depth, allowed_services=settings.allowed_services)
+        store = KGStore(settings.store, read_only=True)
+        wire = "json" if fmt == "table" else fmt
+        reply = run_query(store, {"query": text, "format": wire, "max_rows": settings.max_result_rows})
+    except KGError as exc:
+        fail(exc)
+        return
+    if fmt == "table" and reply["kind"] in ("bindings", "boolean"):
+        click.echo(_table(json.loads(reply["body"])))
+    else:
+        sys.stdout.buffer.write(reply["body"])
+        sys.stdout.flush()
+    if reply["truncated"]:
+        click.echo(f"kg: the answer was cut at {reply['count']} rows (setting max_result_rows)", err=True)
+
+
+def _table(data: dict[str, Any]) -> str:
+    if "boolean" in data:
+        return "true" if data["boolean"] else "false"
+    variables = data["head"]["vars"]
+    rows = [[b.get(v, {}).get("value", "") for v in variables] for b in data["results"]["bindings"]]
+    widths = [max([len(v)] + [len(r[i]) for r in rows]) for i, v in enumerate(variables)]
+    line = lambda cells: " | ".join(c.ljust(w) for c, w in zip(cells, widths))  # noqa: E731
+    out = [line(variables), "-+-".join("-" * w for w in widths)] + [line(r) for r in rows]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)
+
+
+@main.command()
+@setting_option("store")
+@setting_option("base_iri")
+@setting_option("host")
+@setting_option("port")
+@setting_option("workers")
+@setting_option("threads")
+@setting_option("query_workers")
+@setting_option("query_timeout_s")
+@setting_option("max_result_rows")
+@setting_option("max_body_mb")
+@setting_option("max_query_depth")
+@setting_option("service_allowlist")
+@setting_option("write_token")
+def serve(**values: Any) -> None:
+    """Serve the store with gunicorn (building it first if there is none)."""
+    from .build import build as run_build
+    from .gunicorn_app import run
+
+    settings = settings_from(**values)
+    try:
+        if not Path(settings.store).exists():
+            click.echo(f"no store at {settings.store}: building it first", err=True)
+            run_build(Path(settings.store), base_iri=settings.base_iri)
+        run(settings)
+    except KGError as exc:
+        fail(exc)
+
+
+if __name__ == "__main__":
+    main()

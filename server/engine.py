@@ -1,0 +1,196 @@
+"""Query execution with limits: a small pool of query processes (see `executor`).
+
+Why processes: pyoxigraph's `Store.query` has no timeout and cannot be cancelled, and its
+parser can crash the process on hostile input. A query past `query_timeout_s` is ended by
+killing its process (503 to that client; the others keep being served), and a new process
+takes its place. Query processes open the store read-only; they are restarted when
+`kg build` swaps the store link.
+"""
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import errors
+from .ipc import read_frame, write_frame
+from .query_guard import check_query
+from .settings import Settings
+
+_ERRORS = {name: getattr(errors, name) for name in dir(errors) if isinstance(getattr(errors, name), type)}
+
+
+@dataclass
+class QueryRequest:
+    query: str
+    accept: str | None = None
+    format: str | None = None
+    default_graph_uris: list[str] = field(default_factory=list)
+    named_graph_uris: list[str] = field(default_factory=list)
+    base_iri: str | None = None
+    prefixes: dict[str, str] | None = None
+
+
+@dataclass
+class QueryAnswer:
+    body: bytes
+    format: str
+    kind: str
+    count: int
+    truncated: bool
+    engine_ms: float
+    total_ms: float
+
+
+class _Worker:
+    """One query process and its pipes."""
+
+    def __init__(self, store_path: str) -> None:
+        self.store_path = store_path
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "server.executor", store_path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=None, cwd=str(Path(__file__).resolve().parent.parent), close_fds=True)
+        ready = self._read(60.0)
+        if not ready or not ready.get("ready"):
+            self.kill()
+            raise errors.ServiceUnavailable(f"the query process could not open the store at {store_path}")
+
+    def _read(self, timeout: float) -> dict[str, Any] | None:
+        assert self.proc.stdout is not None
+        readable, _, _ = select.select([self.proc.stdout], [], [], max(timeout, 0))
+        if not readable:
+            raise TimeoutError
+        return read_frame(self.proc.stdout)
+
+    def ask(self, message: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+        assert self.proc.stdin is not None
+        write_frame(self.proc.stdin, message)
+        return self._read(timeout)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream:
+                stream.close()
+
+
+class QueryEngine:
+    """Hands each query to an idle query process and waits for it, at most the time limit."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.link = Path(settings.store)
+        self._idle: list[_Worker] = []
+        self._size = 0
+        self._cond = threading.Condition()
+        self._target: str | None = None
+        self._checked = 0.0
+        self.timeouts = 0
+
+    # -- pool ---------------------------------------------------------------
+    def _current_target(self) -> str:
+        """The store directory the link points at now (checked at most once a second)."""
+        now = time.monotonic()
+        if self._target is None or now - self._checked > 1.0:
+            if not self.link.exists():
+                raise errors.ServiceUnavailable(f"no store at {self.link}; run `kg build`")
+            target = str(self.link.resolve())
+            self._checked = now
+            if target != self._target:
+                with self._cond:
+                    stale, self._idle = self._idle, []
+                    self._size -= len(stale)
+                for w in stale:
+                    w.kill()
+                self._target = target
+        return self._target
+
+    def _checkout(self, deadline: float) -> _Worker:
+        target = self._current_target()
+        with self._cond:
+            while True:
+                while self._idle:
+                    worker = self._idle.pop()
+                    if worker.store_path == target and worker.proc.poll() is None:
+                        return worker
+                    self._size -= 1
+                    worker.kill()
+                if self._size < self.settings.query_workers:
+                    self._size += 1
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise errors.ServiceUnavailable("every query process is busy; try again shortly")
+                self._cond.wait(remaining)
+        try:
+            return _Worker(target)
+        except Exception:
+            with self._cond:
+                self._size -= 1
+                self._cond.notify()
+            raise
+
+    def _checkin(self, worker: _Worker | None) -> None:
+        with self._cond:
+            if worker is not None and worker.proc.poll() is None and worker.store_path == self._target:
+                self._idle.append(worker)
+            else:
+                self._size -= 1
+                if worker is not None:
+                    worker.kill()
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            workers, self._idle = self._idle, []
+            self._size -= len(workers)
+        for w in workers:
+            w.kill()
+
+    # -- queries ------------------------------------------------------------
+    def run(self, request: QueryRequest) -> QueryAnswer:
+        """Guard, evaluate within the time limit, and return the serialized answer."""
+        started = time.monotonic()
+        check_query(request.query, max_depth=self.settings.max_query_depth,
+                    allowed_services=self.settings.allowed_services)
+        deadline = started + self.settings.query_timeout_s
+        worker = self._checkout(deadline)
+        message = {"query": request.query, "accept": request.accept, "format": request.format,
+                   "default_graph_uris": request.default_graph_uris, "named_graph_uris": request.named_graph_uris,
+                   "base_iri": request.base_iri, "prefixes": request.prefixes,
+                   "max_rows": self.settings.max_result_rows}
+        try:
+            reply = worker.ask(message, deadline - time.monotonic())
+        except TimeoutError:
+            self.timeouts += 1
+            self._checkin(self._discard(worker))
+            raise errors.QueryTimeout(
+                f"the query ran longer than the limit of {self.settings.query_timeout_s:g} s and was stopped; "
+                "narrow it (LIMIT, more selective patterns) or ask the operator for a longer query_timeout_s",
+                limit_s=self.settings.query_timeout_s) from None
+        except (BrokenPipeError, OSError):
+            reply = None
+        if reply is None:
+            self._checkin(self._discard(worker))
+            raise errors.ServiceUnavailable("the query process ended while answering; the query was not completed")
+        self._checkin(worker)
+        if not reply["ok"]:
+            cls = _ERRORS.get(reply["class"], errors.BadRequest)
+            exc = cls.__new__(cls)
+            errors.KGError.__init__(exc, reply["message"], **reply.get("detail", {}))
+            raise exc
+        return QueryAnswer(reply["body"], reply["format"], reply["kind"], reply["count"], reply["truncated"],
+                           reply["ms"], (time.monotonic() - started) * 1000)
+
+    @staticmethod
+    def _discard(worker: _Worker) -> None:
+        worker.kill()
+        return None

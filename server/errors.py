@@ -1,0 +1,123 @@
+"""One error hierarchy. Each error carries its HTTP status and a message that says what to change.
+
+The CLI maps the same errors to exit codes; the web app renders them through one handler.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class KGError(Exception):
+    """Base class: `status` for HTTP, `exit_code` for the CLI."""
+
+    status: int = 500
+    exit_code: int = 2
+    title: str = "Internal error"
+
+    def __init__(self, message: str, **detail: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = {k: v for k, v in detail.items() if v is not None}
+        self.headers: dict[str, str] = {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.title, "status": self.status, "message": self.message, **self.detail}
+
+
+class SettingsError(KGError):
+    status = 500
+    title = "Bad setting"
+
+
+class BadRequest(KGError):
+    status = 400
+    title = "Bad request"
+
+
+class QuerySyntaxError(BadRequest):
+    """A query or update the parser rejects; line and column point at the problem."""
+
+    title = "Malformed query"
+
+
+class InputSyntaxError(BadRequest):
+    """RDF that does not parse; names the file (or body), line and column."""
+
+    title = "Malformed RDF"
+
+
+class QueryRefused(BadRequest):
+    """A query that is well-formed but not allowed here (SERVICE, LOAD, too deep)."""
+
+    title = "Query refused"
+
+
+class Unauthorized(KGError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(KGError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(KGError):
+    status = 404
+    title = "Not found"
+
+
+class MethodNotAllowed(KGError):
+    status = 405
+    title = "Method not allowed"
+
+    def __init__(self, message: str, allowed: list[str]) -> None:
+        super().__init__(message, allowed=allowed)
+        self.headers["Allow"] = ", ".join(allowed)
+
+
+class NotAcceptable(KGError):
+    status = 406
+    title = "Not acceptable"
+
+    def __init__(self, message: str, offered: list[str]) -> None:
+        super().__init__(message, offered=offered)
+
+
+class PayloadTooLarge(KGError):
+    status = 413
+    title = "Payload too large"
+
+
+class URITooLong(KGError):
+    status = 414
+    title = "URI too long"
+
+
+class UnsupportedMediaType(KGError):
+    status = 415
+    title = "Unsupported media type"
+
+
+class Unprocessable(KGError):
+    """A write whose result breaks the shapes; the report travels with it."""
+
+    status = 422
+    exit_code = 1
+    title = "Validation failed"
+
+
+class ServiceUnavailable(KGError):
+    status = 503
+    title = "Service unavailable"
+
+
+class QueryTimeout(ServiceUnavailable):
+    title = "Query timeout"
+
+
+class BuildError(KGError):
+    """`kg build` refused to publish; the previous store is kept."""
+
+    exit_code = 1
+    title = "Build failed"

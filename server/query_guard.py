@@ -1,0 +1,96 @@
+"""Judge a query safe before any parser sees it.
+
+pyoxigraph's parser overflows the native stack (and kills the process) at about 2,500 nested
+groups; rdflib's raises RecursionError at about 100. A lexical scan -- strings, IRIs and
+comments skipped per SPARQL 1.1 Query §19.8 -- measures nesting and finds SERVICE and LOAD
+without building a parse tree, so it cannot itself be driven into deep recursion.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .errors import QueryRefused
+
+_STRING = re.compile(r"'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^\"\\]|\\.|\"(?!\"\"))*\"\"\"|'(?:[^'\\\n\r]|\\.)*'|\"(?:[^\"\\\n\r]|\\.)*\"", re.S)
+_IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*(?::[^\s{}()\[\];,]*)?")
+_VAR = re.compile(r"[?$][A-Za-z0-9_\u00B7-\uFFFF]+")
+_OPEN, _CLOSE = "{([", "})]"
+
+
+@dataclass
+class QueryShape:
+    depth: int = 0
+    services: list[str | None] = field(default_factory=list)   # None: SERVICE ?var
+    loads: int = 0
+
+
+def scan(text: str) -> QueryShape:
+    """One pass over the text; never recursive."""
+    shape = QueryShape()
+    depth, i, n = 0, 0, len(text)
+    expect_service = False
+    while i < n:
+        c = text[i]
+        if c == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j + 1
+            continue
+        if c in "'\"":
+            m = _STRING.match(text, i)
+            i = m.end() if m else i + 1
+            continue
+        if c == "<":
+            m = _IRI.match(text, i)
+            if m:
+                if expect_service:
+                    shape.services.append(m.group()[1:-1])
+                    expect_service = False
+                i = m.end()
+                continue
+        if c in "?$":
+            m = _VAR.match(text, i)
+            if m:
+                if expect_service:
+                    shape.services.append(None)
+                    expect_service = False
+                i = m.end()
+                continue
+        if c.isalpha() or c == "_":
+            m = _WORD.match(text, i)
+            assert m is not None
+            word = m.group()
+            upper = word.upper()
+            if upper == "SERVICE":
+                expect_service = True
+            elif upper == "LOAD":
+                shape.loads += 1
+            elif ":" in word and expect_service:
+                shape.services.append(word)  # a prefixed name: refused unless its expansion is listed
+                expect_service = False
+            i = m.end()
+            continue
+        if c in _OPEN:
+            depth += 1
+            shape.depth = max(shape.depth, depth)
+        elif c in _CLOSE:
+            depth -= 1
+        i += 1
+    return shape
+
+
+def check_query(text: str, *, max_depth: int, allowed_services: frozenset[str]) -> QueryShape:
+    """Raise QueryRefused for what must not reach the engine; return the shape otherwise."""
+    shape = scan(text)
+    if shape.depth > max_depth:
+        raise QueryRefused(f"the query nests {shape.depth} levels of brackets; at most {max_depth} are accepted",
+                           limit=max_depth)
+    for endpoint in shape.services:
+        if endpoint is None or endpoint not in allowed_services:
+            what = "SERVICE with a variable endpoint" if endpoint is None else f"SERVICE <{endpoint}>"
+            raise QueryRefused(f"{what} is not allowed: this endpoint calls no other service unless it is "
+                               "on the service allow-list (setting service_allowlist)")
+    if shape.loads:
+        raise QueryRefused("LOAD is not allowed: this service never fetches data from a URL")
+    return shape

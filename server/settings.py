@@ -1,0 +1,119 @@
+"""One table of settings: CLI flags, `KG_…` environment variables and docs all come from it.
+
+A setting is read once, when the app or a command starts; request handlers only see the
+resulting `Settings` object.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping
+
+from .errors import SettingsError
+from .namespaces import DEFAULT_BASE
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "KG_" + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("store", "var/store", "Directory of the embedded Oxigraph store (a link that `kg build` swaps atomically)."),
+    Setting("base_iri", DEFAULT_BASE, "Canonical base IRI of every resource the graph mints."),
+    Setting("host", "127.0.0.1", "Interface `kg serve` listens on; loopback by default so nothing is exposed by accident."),
+    Setting("port", 8000, "Port `kg serve` listens on; 0 picks a free port."),
+    Setting("workers", 2, "gunicorn worker processes; each opens the store read-only (forced to 1 when writes are enabled)."),
+    Setting("threads", 4, "Threads per gunicorn worker."),
+    Setting("query_workers", 2, "Query processes per server process; a query past its time limit is ended with its process."),
+    Setting("query_timeout_s", 30.0, "Time limit of one SPARQL query in seconds; past it the answer is 503."),
+    Setting("max_result_rows", 10000, "Most rows (or triples) one answer carries; a capped answer says so in `KG-Result-Truncated`."),
+    Setting("max_body_mb", 4.0, "Largest request body accepted, in MiB; larger bodies get 413."),
+    Setting("max_query_depth", 64, "Deepest nesting of { } and ( ) accepted in a query; deeper queries get 400 before any parser sees them."),
+    Setting("service_allowlist", "", "Space-separated endpoint IRIs that SERVICE may call; empty refuses SERVICE and LOAD."),
+    Setting("write_token", "", "Bearer token that enables writes; empty means the service is read-only."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    store: str = "var/store"
+    base_iri: str = DEFAULT_BASE
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    threads: int = 4
+    query_workers: int = 2
+    query_timeout_s: float = 30.0
+    max_result_rows: int = 10000
+    max_body_mb: float = 4.0
+    max_query_depth: int = 64
+    service_allowlist: str = ""
+    write_token: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)
+
+    @property
+    def allowed_services(self) -> frozenset[str]:
+        return frozenset(self.service_allowlist.split())
+
+    @property
+    def writes_enabled(self) -> bool:
+        return bool(self.write_token)
+
+
+def _coerce(setting: Setting, value: Any) -> Any:
+    """Turn a string from the environment or a flag into the setting's type."""
+    kind = type(setting.default)
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"setting {setting.name} ({setting.env}) expects {kind.__name__}, got {value!r}") from None
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Defaults, then `KG_…` variables, then explicit overrides (CLI flags, test factories)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.env in environ:
+            values[setting.name] = _coerce(setting, environ[setting.env])
+    for name, value in (overrides or {}).items():
+        if name not in _BY_NAME:
+            raise SettingsError(f"unknown setting {name!r}; known: {', '.join(_BY_NAME)}")
+        if value is not None:
+            values[name] = _coerce(_BY_NAME[name], value)
+    return Settings(**values)
+
+
+def settings_table_markdown() -> str:
+    """The README's settings table, generated so it cannot drift from the code."""
+    rows = ["| setting | CLI flag | environment | default | meaning |", "|---|---|---|---|---|"]
+    for s in SETTINGS:
+        default = f"`{s.default}`" if s.default != "" else "(empty)"
+        rows.append(f"| {s.name} | `{s.flag}` | `{s.env}` | {default} | {s.help} |")
+    return "\n".join(rows)
+
+
+assert {f.name for f in fields(Settings)} - {"extra"} == set(_BY_NAME), "Settings and SETTINGS disagree"
+
+
+if __name__ == "__main__":
+    print(settings_table_markdown())

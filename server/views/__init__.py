@@ -1,0 +1,1 @@
+"""Blueprints, one per kind of page."""

@@ -1,0 +1,66 @@
+"""`/sparql`: the SPARQL 1.1 Protocol endpoint. Thin: read the operation, run it, render."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from .. import formats
+from ..engine import QueryAnswer, QueryRequest
+from ..errors import Forbidden
+from ..renderers import render_triples
+from ..responses import CORS_HEADERS, negotiated
+from ..service_description import describe_service
+from ..sparql_protocol import read_operation
+
+bp = Blueprint("sparql", __name__)
+
+
+@bp.route("/sparql", methods=["GET", "HEAD", "POST", "OPTIONS"])
+def sparql() -> Response:
+    if request.method == "OPTIONS":
+        return preflight()
+    op = read_operation(request)
+    kg = current_app.extensions["kg"]
+    if op.kind == "update":
+        raise Forbidden("this endpoint is read-only: writes need the write token (see the README, Curating)")
+    if op.kind == "none":
+        return service_description_or_ui(kg)
+    answer = kg.engine.run(QueryRequest(
+        op.text, accept=request.headers.get("Accept"), format=request.args.get("format") or request.form.get("format"),
+        default_graph_uris=op.default_graph_uris, named_graph_uris=op.named_graph_uris))
+    return answer_response(answer)
+
+
+def answer_response(answer: QueryAnswer) -> Response:
+    fmt = formats.BY_NAME[answer.format]
+    headers = {"Server-Timing": f'engine;dur={answer.engine_ms:.2f}, total;dur={answer.total_ms:.2f}',
+               "KG-Result-Count": str(answer.count)}
+    if answer.truncated:
+        headers["KG-Result-Truncated"] = f"true; limit={answer.count}"
+    body = b"" if request.method == "HEAD" else answer.body
+    resp = negotiated(body, fmt, headers=headers)
+    if request.method == "HEAD":
+        resp.headers["Content-Length"] = str(len(answer.body))
+    return resp
+
+
+def preflight() -> Response:
+    """CORS preflight: any origin may read and post queries; no credentials are ever allowed."""
+    resp = Response(status=204)
+    resp.headers.update(CORS_HEADERS)
+    resp.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
+    resp.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, Authorization"
+    resp.headers["Access-Control-Max-Age"] = "86400"
+    return resp
+
+
+def service_description_or_ui(kg) -> Response:  # type: ignore[no-untyped-def]
+    """No operation: people get the query UI, machines the Service Description."""
+    fmt = formats.negotiate(request.accept_mimetypes, [formats.PAGE, formats.GRAPH], request.args.get("format"))
+    if fmt.name == "html":
+        page = render_template("sparql.html", examples=kg.examples, prefixes=json.dumps(kg.prefixes))
+        return negotiated(page, fmt)
+    triples = describe_service(kg.url_for_endpoint(), kg.dataset_iri, kg.graph_sizes())
+    body = b"" if request.method == "HEAD" else render_triples(fmt, triples, kg.prefixes)
+    return negotiated(body, fmt)

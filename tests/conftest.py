@@ -1,0 +1,122 @@
+"""Shared fixtures: the store is built once per session; apps are made by a factory."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from server import create_app
+from server.build import BuildResult, build
+
+ROOT = Path(__file__).resolve().parent.parent
+KG = str(Path(sys.executable).with_name("kg"))
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """One real build of the project's files into an on-disk store, for the whole session."""
+    link = tmp_path_factory.mktemp("store") / "store"
+    return build(link, log=lambda *a: None)
+
+
+@pytest.fixture(scope="session")
+def store_link(built: BuildResult) -> Path:
+    return built.store_path.parent.parent / "store"
+
+
+@pytest.fixture(scope="session")
+def make_app(store_link: Path) -> Iterator[Callable[..., Flask]]:
+    """A factory of apps over the session's store; each variant's query processes are ended at the end."""
+    apps: list[Flask] = []
+
+    def factory(**overrides: Any) -> Flask:
+        settings = {"store": str(store_link), "query_timeout_s": 10.0, **overrides}
+        app = create_app(settings)
+        app.testing = True
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        app.extensions["kg"].engine.close()
+
+
+@pytest.fixture(scope="session")
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """A real `kg serve` (gunicorn) process on a free loopback port."""
+
+    def __init__(self, store: Path, env: dict[str, str] | None = None, timeout: float = 60.0) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environ = {**os.environ, "KG_STORE": str(store), "KG_PORT": str(self.port), "KG_WORKERS": "2",
+                   **(env or {})}
+        self.proc = subprocess.Popen([KG, "serve"], env=environ, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True, start_new_session=True)
+        self._wait(timeout)
+
+    def _wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"kg serve exited: {self.proc.stderr.read() if self.proc.stderr else ''}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("kg serve did not start listening in time")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        if self.proc.stderr:
+            self.proc.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(store_link: Path) -> Iterator[LiveServer]:
+    server = LiveServer(store_link)
+    yield server
+    server.stop()
+
+
+def parse_expectations(text: str, keys: tuple[str, ...]) -> dict[str, str]:
+    """`# key: value` header lines of a test data file."""
+    found = {}
+    for line in text.splitlines():
+        m = re.match(r"#\s*([\w-]+):\s*(.*)$", line)
+        if m and m.group(1).lower() in keys:
+            found[m.group(1).lower()] = m.group(2).strip()
+    return found

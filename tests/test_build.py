@@ -1,0 +1,81 @@
+"""`kg build`: named graphs, inference, idempotence, and refusing to publish bad data."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import rdflib
+
+from server import namespaces as ns
+from server.build import BuildResult, build, project_sources
+from server.errors import BuildError, InputSyntaxError
+from server.store import KGStore
+
+from .conftest import ROOT
+
+
+def test_every_named_graph_is_built(built: BuildResult) -> None:
+    sizes = built.graph_sizes
+    for graph in (ns.G_ONTOLOGY, ns.G_SHAPES, ns.G_ARTICLE, ns.G_OUTSIDE, ns.G_INFERRED):
+        assert sizes.get(graph, 0) > 0, f"{graph} is empty"
+
+
+def test_stored_article_text_is_the_file_byte_for_byte(store_link: Path) -> None:
+    store = KGStore(store_link)
+    rows = list(store.query(f"SELECT ?text WHERE {{ GRAPH <{ns.G_ARTICLE}> {{ ?a <{ns.KGO}fullText> ?text }} }}"))
+    assert len(rows) == 1
+    assert rows[0]["text"].value == (ROOT / "data" / "article.txt").read_text(encoding="utf-8")
+
+
+def test_inferred_graph_holds_only_new_triples(store_link: Path) -> None:
+    store = KGStore(store_link)
+    overlap = store.query(f"ASK {{ GRAPH <{ns.G_INFERRED}> {{ ?s ?p ?o }} GRAPH ?g {{ ?s ?p ?o }} "
+                          f"FILTER(?g != <{ns.G_INFERRED}>) }}")
+    assert not bool(overlap)
+
+
+def _copy_project(tmp: Path) -> Path:
+    for part in ("ontology", "data", "shapes"):
+        shutil.copytree(ROOT / part, tmp / part)
+    return tmp
+
+
+def test_rebuild_is_idempotent(tmp_path: Path, built: BuildResult) -> None:
+    link = tmp_path / "store"
+    first = build(link)
+    second = build(link)
+    assert first.graph_sizes == second.graph_sizes == built.graph_sizes
+    assert link.resolve() == second.store_path.resolve()
+
+
+def test_syntax_error_stops_the_build_and_keeps_the_store(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path / "project")
+    link = tmp_path / "store"
+    build(link, sources=project_sources(project))
+    before = link.resolve()
+    article = project / "data" / "article.ttl"
+    lines = article.read_text(encoding="utf-8").splitlines()
+    lines.insert(5, "this is not turtle .")
+    article.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(InputSyntaxError) as err:
+        build(link, sources=project_sources(project))
+    assert "article.ttl" in err.value.message and err.value.detail["line"] == 6
+    assert link.resolve() == before
+
+
+def test_violations_stop_the_build_and_keep_the_store(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path / "project")
+    link = tmp_path / "store"
+    build(link, sources=project_sources(project))
+    before = link.resolve()
+    # An evidence quote that no longer matches the stored text at its offsets.
+    g = rdflib.Graph().parse(project / "data" / "article.ttl")
+    exact = rdflib.URIRef("http://www.w3.org/ns/oa#exact")
+    selector, _, quote = next(iter(g.triples((None, exact, None))))
+    g.set((selector, exact, rdflib.Literal(str(quote) + " (altered)")))
+    g.serialize(project / "data" / "article.ttl", format="turtle")
+    with pytest.raises(BuildError) as err:
+        build(link, sources=project_sources(project))
+    assert "Violation" in err.value.message
+    assert link.resolve() == before
