@@ -11,6 +11,7 @@ from . import namespaces as ns
 from .engine import QueryEngine, QueryRequest
 from .responses import register_error_handlers
 from .settings import Settings, load_settings
+from .store import data_version
 
 class KG:
     """What the views share: settings, the query engine, prefixes and examples."""
@@ -23,6 +24,10 @@ class KG:
                          for k, v in ns.PREFIXES.items()}
         self.dataset_iri = self.base + ns.DATASET[len(ns.DEFAULT_BASE):]
         self.examples = load_examples()
+
+    def data_version(self) -> tuple[str, float]:
+        """(opaque version, last-modified epoch seconds) of the served data."""
+        return data_version(Path(self.settings.store))
 
     def url_for_endpoint(self) -> str:
         return request.url_root.rstrip("/") + "/sparql"

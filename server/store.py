@@ -153,3 +153,22 @@ class KGStore:
         if not self.read_only:
             self.ox.flush()
         del self.ox
+
+
+def data_version(store_link: Path) -> tuple[str, float]:
+    """An opaque version of the served data and when it last changed, for ETag and Last-Modified.
+
+    It changes when `kg build` swaps the store and when a write touches the store's sidecar file
+    (`<store dir>.json`), which every accepted write rewrites.
+    """
+    target = store_link.resolve()
+    sidecar = target.parent / (target.name + ".json")
+    stamp = sidecar.stat().st_mtime if sidecar.exists() else target.stat().st_mtime
+    return f"{target.name}-{int(stamp * 1000)}", stamp
+
+
+def touch_version(store_link: Path) -> None:
+    """Record that the data changed (called after every committed write)."""
+    target = store_link.resolve()
+    sidecar = target.parent / (target.name + ".json")
+    sidecar.touch()
