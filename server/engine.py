@@ -14,6 +14,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,7 @@ class QueryEngine:
         self._target: str | None = None
         self._checked = 0.0
         self.timeouts = 0
+        self._paused = False
 
     # -- pool ---------------------------------------------------------------
     def _current_target(self) -> str:
@@ -116,6 +119,11 @@ class QueryEngine:
     def _checkout(self, deadline: float) -> _Worker:
         target = self._current_target()
         with self._cond:
+            while self._paused:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise errors.ServiceUnavailable("a write is being applied; try again shortly")
+                self._cond.wait(remaining)
             while True:
                 while self._idle:
                     worker = self._idle.pop()
@@ -147,6 +155,38 @@ class QueryEngine:
                 if worker is not None:
                     worker.kill()
             self._cond.notify()
+
+    @contextmanager
+    def exclusive(self, wait_s: float = 30.0) -> Iterator[None]:
+        """Close every query process so that one writer may open the store read-write.
+
+        An on-disk Oxigraph store has one writing process, and opening it read-only beside a
+        writer is undefined behaviour: queries wait (up to their time limit) while a write runs.
+        """
+        deadline = time.monotonic() + wait_s
+        with self._cond:
+            while self._paused:
+                if not self._cond.wait(max(deadline - time.monotonic(), 0)):
+                    raise errors.ServiceUnavailable("another write is being applied; try again shortly")
+            self._paused = True
+            while len(self._idle) < self._size:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._paused = False
+                    self._cond.notify_all()
+                    raise errors.ServiceUnavailable("queries are still running; the write was not applied")
+                self._cond.wait(remaining)
+            idle, self._idle = self._idle, []
+            self._size -= len(idle)
+        for w in idle:
+            w.kill()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._paused = False
+                self._target = None
+                self._cond.notify_all()
 
     def close(self) -> None:
         with self._cond:
