@@ -64,8 +64,9 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.extensions["kg"] = KG(settings)
     register_error_handlers(app)
 
-    from .views import meta, sparql
+    from .views import assets, meta, sparql
 
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(assets.bp)
     app.register_blueprint(meta.bp)
     return app

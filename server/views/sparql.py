@@ -1,9 +1,7 @@
 """`/sparql`: the SPARQL 1.1 Protocol endpoint. Thin: read the operation, run it, render."""
 from __future__ import annotations
 
-import json
-
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from .. import formats
 from ..engine import QueryAnswer, QueryRequest
@@ -11,6 +9,7 @@ from ..errors import Forbidden
 from ..renderers import render_triples
 from ..responses import CORS_HEADERS, negotiated
 from ..service_description import describe_service
+from .assets import vendor_version
 from ..sparql_protocol import read_operation
 
 bp = Blueprint("sparql", __name__)
@@ -55,12 +54,29 @@ def preflight() -> Response:
     return resp
 
 
+# The query page may load and contact only this host: YASGUI is served from /static/vendor.
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'")
+
+
+def query_page(kg) -> str:  # type: ignore[no-untyped-def]
+    """YASGUI preset to this endpoint, our prefixes and the competency questions; a plain form beneath."""
+    prefix_lines = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in kg.prefixes.items())
+    default_query = prefix_lines + "\nSELECT ?s ?p ?o WHERE {\n  ?s ?p ?o\n} LIMIT 10\n"
+    endpoint = url_for("sparql.sparql")
+    config = {"endpoint": endpoint, "prefixes": kg.prefixes, "defaultQuery": default_query,
+              "examples": kg.examples}
+    result_formats = [f for f in formats.FORMATS if formats.BINDINGS in f.kinds or formats.GRAPH in f.kinds]
+    return render_template("sparql.html", config=config, examples=kg.examples, endpoint=endpoint,
+                           endpoint_url=kg.url_for_endpoint(), default_query=default_query,
+                           result_formats=result_formats, yasgui_version=vendor_version("yasgui"))
+
+
 def service_description_or_ui(kg) -> Response:  # type: ignore[no-untyped-def]
     """No operation: people get the query UI, machines the Service Description."""
     fmt = formats.negotiate(request.accept_mimetypes, [formats.PAGE, formats.GRAPH], request.args.get("format"))
     if fmt.name == "html":
-        page = render_template("sparql.html", examples=kg.examples, prefixes=json.dumps(kg.prefixes))
-        return negotiated(page, fmt)
+        return negotiated(query_page(kg), fmt, headers={"Content-Security-Policy": PAGE_CSP})
     triples = describe_service(kg.url_for_endpoint(), kg.dataset_iri, kg.graph_sizes())
     body = b"" if request.method == "HEAD" else render_triples(fmt, triples, kg.prefixes)
     return negotiated(body, fmt)
