@@ -199,13 +199,14 @@ class QueryEngine:
     def run(self, request: QueryRequest) -> QueryAnswer:
         """Guard, evaluate within the time limit, and return the serialized answer."""
         started = time.monotonic()
-        check_query(request.query, max_depth=self.settings.max_query_depth,
-                    allowed_services=self.settings.allowed_services)
+        shape = check_query(request.query, max_depth=self.settings.max_query_depth,
+                            allowed_services=self.settings.allowed_services)
         deadline = started + self.settings.query_timeout_s
         worker = self._checkout(deadline)
         message = {"query": request.query, "accept": request.accept, "format": request.format,
                    "default_graph_uris": request.default_graph_uris, "named_graph_uris": request.named_graph_uris,
                    "base_iri": request.base_iri, "prefixes": request.prefixes,
+                   "has_dataset_clause": shape.has_dataset_clause,
                    "max_rows": self.settings.max_result_rows}
         try:
             reply = worker.ask(message, deadline - time.monotonic())

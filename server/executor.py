@@ -43,11 +43,17 @@ def _graphs(iris: list[str]) -> list[ox.NamedNode]:
 def run_query(store: KGStore, req: dict[str, Any]) -> dict[str, Any]:
     """Evaluate, pick the format by the answer's kind, serialize at most max_rows items."""
     options: dict[str, Any] = {}
-    if req.get("default_graph_uris"):
-        options["default_graph"] = _graphs(req["default_graph_uris"])
+    # The default graph is the union of the named graphs -- unless the request names a dataset.
+    # pyoxigraph's use_default_graph_as_union wins over a query's FROM, so it is switched off
+    # when the query has FROM/FROM NAMED (Query §13.2). A protocol dataset (default-graph-uri,
+    # named-graph-uri) wins over FROM (Protocol §2.1.4); pyoxigraph's options do exactly that.
+    # A protocol dataset is the whole dataset: a part it does not give is empty (Query §13.2.1).
+    if req.get("has_dataset_clause"):
         options["use_default_graph_as_union"] = False
-    if req.get("named_graph_uris"):
-        options["named_graphs"] = _graphs(req["named_graph_uris"])
+    if req.get("default_graph_uris") or req.get("named_graph_uris"):
+        options["default_graph"] = _graphs(req.get("default_graph_uris") or [])
+        options["named_graphs"] = _graphs(req.get("named_graph_uris") or [])
+        options["use_default_graph_as_union"] = False
     if req.get("base_iri"):
         options["base_iri"] = req["base_iri"]
     started = time.perf_counter()

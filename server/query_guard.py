@@ -24,6 +24,7 @@ class QueryShape:
     depth: int = 0
     services: list[str | None] = field(default_factory=list)   # None: SERVICE ?var
     loads: int = 0
+    has_dataset_clause: bool = False   # FROM or FROM NAMED: the query names its own dataset
 
 
 def scan(text: str) -> QueryShape:
@@ -66,6 +67,8 @@ def scan(text: str) -> QueryShape:
                 expect_service = True
             elif upper == "LOAD":
                 shape.loads += 1
+            elif upper == "FROM":  # only dataset clauses use this keyword (Query §13.2)
+                shape.has_dataset_clause = True
             elif ":" in word and expect_service:
                 shape.services.append(word)  # a prefixed name: refused unless its expansion is listed
                 expect_service = False
