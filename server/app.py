@@ -69,4 +69,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(meta.bp)
+    from . import observability
+
+    observability.init_app(app)
     return app

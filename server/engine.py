@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +96,7 @@ class QueryEngine:
         self._target: str | None = None
         self._checked = 0.0
         self.timeouts = 0
+        self.on_timeout: Callable[[], object] | None = None   # e.g. a metrics counter's inc
         self._paused = False
 
     # -- pool ---------------------------------------------------------------
@@ -212,6 +213,8 @@ class QueryEngine:
             reply = worker.ask(message, deadline - time.monotonic())
         except TimeoutError:
             self.timeouts += 1
+            if self.on_timeout is not None:
+                self.on_timeout()
             self._checkin(self._discard(worker))
             raise errors.QueryTimeout(
                 f"the query ran longer than the limit of {self.settings.query_timeout_s:g} s and was stopped; "

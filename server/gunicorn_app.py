@@ -6,12 +6,17 @@ server runs one worker process (with threads) and the writer lives there.
 """
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from .settings import Settings
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
@@ -32,7 +37,19 @@ class _Server(BaseApplication):  # type: ignore[misc]
 
 def _when_ready(server: Any) -> None:
     for listener in server.LISTENERS:
-        print(f"kg: serving on http://{listener}/ (SPARQL at /sparql)", file=sys.stderr, flush=True)
+        print(f"kg: serving on {str(listener).rstrip('/')}/ (SPARQL at /sparql)", file=sys.stderr, flush=True)
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    from .observability import worker_exited
+
+    worker_exited(worker.pid)
+
+
+def _on_exit(server: Any) -> None:
+    folder = os.environ.get(MULTIPROC_ENV, "")
+    if folder.startswith(tempfile.gettempdir()) and os.path.basename(folder).startswith("kg-metrics-"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
@@ -45,8 +62,11 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # The app enforces the query time limit itself; gunicorn's limit is a backstop.
         "timeout": int(settings.query_timeout_s) + 30,
         "graceful_timeout": 10,
-        "accesslog": "-",
-        "access_log_format": '%(h)s "%(r)s" %(s)s %(B)s %(M)sms',
+        # The app writes the access log itself (observability.py): gunicorn's would print the
+        # query string, which holds the whole query.
+        "accesslog": None,
+        "child_exit": _child_exit,
+        "on_exit": _on_exit,
         "errorlog": "-",
         "when_ready": _when_ready,
         "limit_request_line": 8190,
@@ -54,4 +74,8 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
 
 
 def run(settings: Settings) -> None:
+    # Metrics from every worker process are added up through files in one folder, which must
+    # be set before the workers start (prometheus_client's multiprocess mode).
+    if not os.environ.get(MULTIPROC_ENV):
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="kg-metrics-")
     _Server(settings, gunicorn_options(settings)).run()

@@ -8,6 +8,7 @@ from ..engine import QueryAnswer, QueryRequest
 from ..errors import Forbidden
 from ..renderers import render_triples
 from ..responses import CORS_HEADERS, negotiated
+from ..observability import note_query
 from ..service_description import describe_service
 from .assets import vendor_version
 from ..sparql_protocol import read_operation
@@ -20,6 +21,7 @@ def sparql() -> Response:
     if request.method == "OPTIONS":
         return preflight()
     op = read_operation(request)
+    note_query(op.text)
     kg = current_app.extensions["kg"]
     if op.kind == "update":
         raise Forbidden("this endpoint is read-only: writes need the write token (see the README, Curating)")

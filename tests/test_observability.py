@@ -1,0 +1,112 @@
+"""`/metrics` (Prometheus text format) and the access log: counts exact, no query text logged."""
+from __future__ import annotations
+
+import logging
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from typing import Callable
+
+import pytest
+from flask import Flask
+from prometheus_client.parser import text_string_to_metric_families
+
+from server.gunicorn_app import gunicorn_options
+from server.settings import load_settings
+
+from .conftest import LiveServer
+
+SECRET_QUERY = 'SELECT * WHERE { ?s ?p "my-private-search-term" } LIMIT 1'
+CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def value(metrics: dict, name: str, **labels: str) -> float:  # type: ignore[type-arg]
+    return metrics.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+@pytest.fixture()
+def access_lines() -> Iterator[list[str]]:
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    handler = Collect()
+    logger = logging.getLogger("kg.access")
+    logger.addHandler(handler)
+    yield lines
+    logger.removeHandler(handler)
+
+
+def test_metrics_count_requests_errors_and_latency(make_app: Callable[..., Flask]) -> None:
+    client = make_app().test_client()  # a fresh app: its own registry
+    for _ in range(3):
+        assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    assert client.get("/sparql", query_string={"query": "ASK {"}).status_code == 400
+    assert client.get("/no-such-page").status_code == 404
+    resp = client.get("/metrics")
+    assert resp.status_code == 200
+    assert resp.mimetype == "text/plain" and "version=0.0.4" in resp.headers["Content-Type"]
+    m = samples(resp.get_data(as_text=True))
+    assert value(m, "kg_http_requests_total", route="/sparql", method="GET", status="200") == 3
+    assert value(m, "kg_http_requests_total", route="/sparql", method="GET", status="400") == 1
+    assert value(m, "kg_http_requests_total", route="(unmatched)", method="GET", status="404") == 1
+    assert value(m, "kg_http_errors_total", status="400") == 1
+    assert value(m, "kg_http_errors_total", status="404") == 1
+    assert value(m, "kg_http_request_duration_seconds_count", route="/sparql") == 4
+    assert value(m, "kg_http_request_duration_seconds_bucket", route="/sparql", le="+Inf") == 4
+    assert value(m, "kg_query_timeouts_total") == 0
+
+
+def test_timeouts_are_counted(make_app: Callable[..., Flask]) -> None:
+    client = make_app(query_timeout_s=0.5).test_client()
+    assert client.get("/sparql", query_string={"query": CARTESIAN}).status_code == 503
+    m = samples(client.get("/metrics").get_data(as_text=True))
+    assert value(m, "kg_query_timeouts_total") == 1
+    assert value(m, "kg_http_errors_total", status="503") == 1
+
+
+def test_access_log_has_one_line_without_the_query(client, access_lines: list[str]) -> None:  # type: ignore[no-untyped-def]
+    client.get("/sparql", query_string={"query": SECRET_QUERY}, headers={"Authorization": "Bearer tok-123"})
+    client.post("/sparql", data=SECRET_QUERY.encode(), content_type="application/sparql-query")
+    client.post("/sparql", data={"update": "CLEAR ALL"}, headers={"Authorization": "Bearer tok-123"})
+    assert len(access_lines) == 3
+    get, post, update = (line.split() for line in access_lines)
+    assert get[:3] == ["GET", "/sparql", "200"] and post[:3] == ["POST", "/sparql", "200"]
+    assert update[:3] == ["POST", "/sparql", "403"]
+    assert get[3].endswith("ms")
+    assert get[4] == post[4] != update[4], "the same query has the same hash, wherever it was sent"
+    assert get[4].startswith("q=") and len(get[4]) == 2 + 12
+    joined = "\n".join(access_lines)
+    for secret in ("my-private-search-term", "tok-123", "Bearer", "query=", "CLEAR"):
+        assert secret not in joined
+
+
+def test_gunicorn_access_log_is_off() -> None:
+    """gunicorn's own access log would print the query string, i.e. the whole query."""
+    assert gunicorn_options(load_settings({}, environ={}))["accesslog"] is None
+
+
+@pytest.mark.slow
+def test_metrics_add_up_across_gunicorn_workers(live_server: LiveServer) -> None:
+    def get(path: str) -> str:
+        with urllib.request.urlopen(live_server.url + path, timeout=30) as resp:
+            return resp.read().decode()
+
+    before = samples(get("/metrics"))
+    n = 20
+    url = "/sparql?" + urllib.parse.urlencode({"query": "ASK {}"})
+    for _ in range(n):
+        get(url)
+    after = samples(get("/metrics"))
+    key = {"route": "/sparql", "method": "GET", "status": "200"}
+    assert value(after, "kg_http_requests_total", **key) - value(before, "kg_http_requests_total", **key) == n
