@@ -13,7 +13,7 @@ from pathlib import Path
 from string import Template
 from typing import Any, Callable
 
-from bench.generate import CAMEO, LANGS, person_label, place_label, state_label
+from bench.generate import LANGS, person_label, place_label, state_label
 
 HERE = Path(__file__).resolve().parent
 
@@ -45,7 +45,8 @@ def _label(rng: random.Random, m: dict[str, Any]) -> str:
 def _window(rng: random.Random, m: dict[str, Any]) -> dict[str, str]:
     first = date(m["year_first"], 1, 1)
     start = first + timedelta(days=rng.randrange((m["year_last"] - m["year_first"] + 1) * 365))
-    return {"start": start.isoformat(), "end": (start + timedelta(days=rng.choice([7, 30, 90]))).isoformat()}
+    end = start + timedelta(days=rng.choice([90, 365, 3 * 365]))
+    return {"actor": _actor(rng, m), "start": start.isoformat(), "end": end.isoformat()}
 
 
 def _two_people(rng: random.Random, m: dict[str, Any]) -> dict[str, str]:
@@ -58,11 +59,11 @@ PICKERS: dict[str, Callable[[random.Random, dict[str, Any]], dict[str, str]]] = 
     "label_lookup": lambda r, m: {"label": _label(r, m)},
     "events_of_actor": lambda r, m: {"actor": _actor(r, m)},
     "meetings_between": lambda r, m: {"a": f"state-{_skewed(r, m['states'])}", "b": _actor(r, m)},
-    "per_year": lambda r, m: {"cls": r.choice(sorted(CAMEO))},
+    "per_year": lambda r, m: {"actor": _actor(r, m)},
     "date_range": _window,
     "labels_language": lambda r, m: {"parent": f"place-{_skewed(r, m['places'])}", "lang": r.choice(LANGS)},
     "claims_by_state_ministries": lambda r, m: {"state": f"state-{_skewed(r, m['states'])}"},
-    "meetings_in_state": lambda r, m: {"state": f"state-{r.randrange(m['states'])}"},
+    "event_paths": lambda r, m: {"event": _event(r, m)},
     "describe_event": lambda r, m: {"event": _event(r, m)},
     "construct_actor": lambda r, m: {"actor": _actor(r, m)},
     "ask_met": _two_people,
