@@ -3,7 +3,8 @@
 For each size: generate the graph (cached in bench/data), load one store with pyoxigraph's
 bulk loader for our server and one with `oxigraph load` for Oxigraph's server, start both on
 free loopback ports, check that they give the same number of rows, then send the same query
-mix to each at each concurrency, one after the other, for at most --seconds or --requests.
+mix to each at each concurrency for at most --seconds or --requests per server, in --rounds
+alternating slices (so that other load on the machine falls on both alike).
 
     .venv/bin/python bench/run.py --sizes 10k,100k --seconds 20
 
@@ -161,7 +162,7 @@ def check_same_answers(servers: list[Server], mix: list[QueryTemplate], manifest
 
 
 # -- load driver ------------------------------------------------------------------------------
-def _client(args: tuple[int, str, int, int, float, float, int, dict[str, Any]]) -> list[tuple[str, float, int]]:
+def _client(args: tuple[int, str, str, int, float, float, int, dict[str, Any]]) -> list[tuple[str, float, int]]:
     """One keep-alive connection sending requests back to back until the deadline or its quota."""
     port, path, seed, worker, start_at, deadline, quota, manifest = args
     mix = load_mix()
@@ -200,30 +201,52 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[rank]
 
 
-def drive(server: Server, concurrency: int, seconds: float, requests: int, seed: int,
-          manifest: dict[str, Any], pool: Any) -> dict[str, Any]:
-    start_at = time.time() + 0.3
+def drive(server: Server, concurrency: int, seconds: float, requests: int, seed: str,
+          manifest: dict[str, Any], pool: Any) -> tuple[list[tuple[str, float, int]], float]:
+    """One slice: `concurrency` clients for at most `seconds` or `requests`; the samples and the wall time."""
+    start_at = time.time() + 0.2
     deadline = start_at + seconds
     quota = max(1, requests // concurrency)
     jobs = [(server.port, server.path, seed, w, start_at, deadline, quota, manifest) for w in range(concurrency)]
     samples = [s for part in pool.map(_client, jobs) for s in part]
-    wall = max(1e-9, min(time.time(), deadline) - start_at)  # ends at the deadline or at the last quota
+    return samples, max(1e-9, min(time.time(), deadline) - start_at)
+
+
+def summarize(name: str, concurrency: int, samples: list[tuple[str, float, int]], wall: float) -> dict[str, Any]:
     ok = [s for s in samples if s[2] == 200]
     per_query: dict[str, dict[str, float]] = {}
-    for name in sorted({s[0] for s in samples}):
-        lat = [s[1] for s in ok if s[0] == name]
-        per_query[name] = {"n": len(lat), "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
-                           "mean_ms": statistics.fmean(lat) if lat else float("nan")}
+    for q in sorted({s[0] for s in samples}):
+        lat = [s[1] for s in ok if s[0] == q]
+        per_query[q] = {"n": len(lat), "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
+                        "mean_ms": statistics.fmean(lat) if lat else float("nan")}
     lat = [s[1] for s in ok]
-    return {"server": server.name, "concurrency": concurrency, "requests": len(samples), "errors": len(samples) - len(ok),
+    return {"server": name, "concurrency": concurrency, "requests": len(samples), "errors": len(samples) - len(ok),
             "seconds": wall, "qps": len(ok) / wall, "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
             "per_query": per_query}
+
+
+def compare(servers: list[Server], concurrency: int, seconds: float, requests: int, rounds: int, warmup: float,
+            seed: int, manifest: dict[str, Any], pool: Any) -> dict[str, dict[str, Any]]:
+    """Alternate the servers in `rounds` slices (order flipped each round), so that background load on a
+    shared machine falls on both alike; each slice of a round sends both the same requests."""
+    for s in servers:
+        drive(s, 1, warmup, 10_000, f"warmup-{seed}", manifest, pool)
+    samples: dict[str, list[tuple[str, float, int]]] = {s.name: [] for s in servers}
+    wall = {s.name: 0.0 for s in servers}
+    for r in range(rounds):
+        for s in (servers if r % 2 == 0 else servers[::-1]):
+            got, took = drive(s, concurrency, seconds / rounds, max(1, requests // rounds), f"{seed}-{r}",
+                              manifest, pool)
+            samples[s.name] += got
+            wall[s.name] += took
+    return {s.name: summarize(s.name, concurrency, samples[s.name], wall[s.name]) for s in servers}
 
 
 # -- report -----------------------------------------------------------------------------------
 def markdown(results: dict[str, Any]) -> str:
     out = [f"Benchmark {results['stamp']} on {results['machine']}; {results['seconds']:g} s or "
-           f"{results['requests']} requests per run; our server: `kg serve {results['kg_args']}`.".rstrip(), ""]
+           f"{results['requests']} requests per server and concurrency, in {results['rounds']} alternating slices; "
+           f"our server: `kg serve {results['kg_args']}`.".rstrip(), ""]
     out += ["| size | triples | conc. | ours q/s | oxigraph q/s | ours/oxigraph | ours p50 / p99 ms | "
             "oxigraph p50 / p99 ms | errors (ours/ox) |", "|---|---|---|---|---|---|---|---|---|"]
     for size in results["sizes"]:
@@ -254,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=20, help="length of one run (one server, one concurrency)")
     ap.add_argument("--requests", type=int, default=100_000, help="most requests in one run")
     ap.add_argument("--concurrency", default="1,4", help="comma-separated numbers of client connections")
+    ap.add_argument("--rounds", type=int, default=4,
+                    help="slices each run is cut into, alternating the two servers (evens out background load)")
     ap.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured requests before each server")
     ap.add_argument("--seed", type=int, default=1, help="seed of the data and of the parameter draws")
     ap.add_argument("--kg-args", default="", help="extra arguments for `kg serve`, e.g. '--workers 1 --threads 4'")
@@ -269,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "stamp": stamp, "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "pyoxigraph": ox.__version__ if hasattr(ox, "__version__") else "?", "seconds": args.seconds,
-        "requests": args.requests, "concurrency": levels, "kg_args": args.kg_args, "queries": [q.name for q in mix],
+        "requests": args.requests, "rounds": args.rounds, "concurrency": levels, "kg_args": args.kg_args, "queries": [q.name for q in mix],
         "sizes": []}
     ctx = mp.get_context("fork")
     with ctx.Pool(max(levels)) as pool:
@@ -299,12 +324,10 @@ def main(argv: list[str] | None = None) -> int:
                       "ROW-COUNT MISMATCHES: " + "; ".join(mismatches), flush=True)
                 runs: dict[str, dict[str, Any]] = {}
                 for c in levels:
-                    runs[str(c)] = {}
-                    for s in servers:
-                        drive(s, 1, args.warmup, 10_000, args.seed + 999, m, pool)
-                        r = drive(s, c, args.seconds, args.requests, args.seed, m, pool)
-                        runs[str(c)][s.name] = r
-                        print(f"  {s.name:9s} c={c}: {r['qps']:8.1f} q/s  p50 {r['p50_ms']:7.2f} ms  "
+                    runs[str(c)] = compare(servers, c, args.seconds, args.requests, args.rounds, args.warmup,
+                                           args.seed, m, pool)
+                    for r in runs[str(c)].values():
+                        print(f"  {r['server']:9s} c={c}: {r['qps']:8.1f} q/s  p50 {r['p50_ms']:7.2f} ms  "
                               f"p99 {r['p99_ms']:8.2f} ms  ({r['requests']} requests, {r['errors']} errors)",
                               flush=True)
                     o, x = runs[str(c)]["ours"]["qps"], runs[str(c)]["oxigraph"]["qps"]
