@@ -56,8 +56,9 @@ def format_for_media_type(media_type: str | None) -> Format:
 
 
 def open_input(path: Path) -> IO[bytes]:
-    raw = path.open("rb")
-    return gzip.open(raw) if path.name.endswith(".gz") else raw  # type: ignore[return-value]
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
 
 
 def parse_rdf(data: bytes | IO[bytes], fmt: Format, *, source: str, graph: str | None = None,
