@@ -215,8 +215,6 @@ def fetch_paged(select: Select, make_query: Callable[[int, int], str], page: int
 
 def render(fmt: formats.Format, quads: Sequence[ox.Quad], prefixes: dict[str, str]) -> bytes:
     """A description in an RDF format: TriG and N-Quads keep the graphs, the others give the union."""
-    if fmt.name == "jsonld":
-        return jsonld(quads, prefixes)
     if fmt.name in ("trig", "nquads"):
         return render_quads(fmt, list(quads), prefixes)
     seen: set[ox.Triple] = set()
@@ -226,8 +224,10 @@ def render(fmt: formats.Format, quads: Sequence[ox.Quad], prefixes: dict[str, st
         if t not in seen:
             seen.add(t)
             triples.append(t)
-    return render_quads(fmt, [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples],
-                        prefixes)
+    union = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
+    if fmt.name == "jsonld":
+        return jsonld(union, prefixes)
+    return render_quads(fmt, union, prefixes)
 
 
 def jsonld(quads: Iterable[ox.Quad], prefixes: dict[str, str]) -> bytes:
