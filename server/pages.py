@@ -150,14 +150,31 @@ def value_of(term: Any, labels: dict[str, str], base: str) -> Value:
 
 # -- evidence ----------------------------------------------------------------------------------------
 
+_ABBREVIATIONS = {"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+                  "u.s", "u.n", "u.k", "mr", "mrs", "ms", "dr", "st", "no", "gen", "gov", "sen", "rep"}
+
+
+def _sentence_ends(text: str) -> list[int]:
+    """Offsets just past each sentence end: a newline, or . ? ! before a space and a capital or digit,
+    unless the word before the period is an abbreviation ("Nov. 28", "U.S. on").
+    """
+    ends = []
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            ends.append(i)
+        elif ch in ".?!" and text[i + 1:i + 2] == " ":
+            word = text[:i].rsplit(None, 1)[-1].lower() if text[:i].strip() else ""
+            if ch == "." and word.strip("(") in _ABBREVIATIONS:
+                continue
+            ends.append(i + 1)
+    return ends
+
+
 def sentence_around(text: str, start: int, end: int) -> str:
     """The sentence (or caption line) of `text` that holds the span [start, end)."""
-    left = max(text.rfind("\n", 0, start), *(text.rfind(p, 0, start) + len(p) - 1 for p in (". ", "? ", "! ")))
-    left = left + 1 if left >= 0 else 0
-    stops = [i for i in (text.find("\n", end), *(text.find(p, end) for p in (". ", "? ", "! "))) if i >= 0]
-    right = min(stops) if stops else len(text)
-    if right < len(text) and text[right] in ".?!":
-        right += 1
+    ends = _sentence_ends(text)
+    left = max((e for e in ends if e <= start), default=0)
+    right = min((e for e in ends if e >= end), default=len(text))
     return text[left:right].strip()
 
 
@@ -240,8 +257,16 @@ def all_events(select: Select, kgo: str, base: str, current: str | None = None) 
                           r["event"] == current) for r in _rows(select(timeline_query(kgo)))]
 
 
+def nearby(points: list[Point], lon_span: float = 12.0, lat_span: float = 8.0) -> list[Point]:
+    """The highlighted points and the others close to them: a regional frame, not the whole world."""
+    current = [p for p in points if p.current]
+    return [p for p in points if p.current or any(abs(p.lon - c.lon) <= lon_span and abs(p.lat - c.lat) <= lat_span
+                                                  for c in current)]
+
+
 def map_frame(points: list[Point], width: int = 640, height: int = 320) -> dict[str, Any]:
     """Plot points on a plain equirectangular frame fitted around them (no tiles: none are reachable)."""
+    points = nearby(points)
     lons, lats = [p.lon for p in points], [p.lat for p in points]
     pad_lon, pad_lat = max(2.0, (max(lons) - min(lons)) * 0.1), max(2.0, (max(lats) - min(lats)) * 0.15)
     west, east = min(lons) - pad_lon, max(lons) + pad_lon

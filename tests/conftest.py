@@ -141,3 +141,11 @@ def other_base_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sources = project_sources() + [SourceFile(ROOT / "tests" / "fixtures" / "markup.ttl", ns.G_OUTSIDE)]
     publish(link, read_sources(sources, OTHER_BASE))
     return link
+
+
+@pytest.fixture(scope="session")
+def other_base_server(other_base_store: Path) -> Iterator[LiveServer]:
+    """gunicorn serving the other-base store under its own canonical base."""
+    server = LiveServer(other_base_store, env={"KG_BASE_IRI": OTHER_BASE})
+    yield server
+    server.stop()

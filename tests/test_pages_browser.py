@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from conftest import OTHER_BASE, LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
@@ -16,10 +15,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 
 @pytest.fixture(scope="module")
-def server(other_base_store: Path) -> Iterator[LiveServer]:
-    live = LiveServer(other_base_store, env={"KG_BASE_IRI": OTHER_BASE})
-    yield live
-    live.stop()
+def server(other_base_server: Any) -> Any:
+    return other_base_server
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +32,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture()
-def page(browser: Any, server: LiveServer) -> Iterator[Any]:
+def page(browser: Any, server: Any) -> Iterator[Any]:
     context = browser.new_context()
     pg = context.new_page()
     pg.errors = []  # type: ignore[attr-defined]
@@ -49,7 +46,7 @@ def page(browser: Any, server: LiveServer) -> Iterator[Any]:
     context.close()
 
 
-def test_home_person_event_place_and_links(page: Any, server: LiveServer) -> None:
+def test_home_person_event_place_and_links(page: Any, server: Any) -> None:
     page.goto(server.url + "/")
     assert page.locator("h1").inner_text() == "Kars–Gyumri knowledge graph"
     page.locator('details:has(a[href="/doc/recep-tayyip-erdogan"]) > summary').click()
@@ -65,7 +62,7 @@ def test_home_person_event_place_and_links(page: Any, server: LiveServer) -> Non
     assert page.locator("svg.map text.current").text_content() == "Gyumri"
 
 
-def test_literal_markup_is_shown_as_text(page: Any, server: LiveServer) -> None:
+def test_literal_markup_is_shown_as_text(page: Any, server: Any) -> None:
     page.goto(server.url + "/doc/markup-test-place")
     assert page.evaluate("window.__injected === undefined")
     assert page.locator("h1").inner_text() == "<script>window.__injected = true</script><b>Markup</b> town"

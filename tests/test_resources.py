@@ -14,7 +14,7 @@ from rdflib.namespace import RDF, RDFS
 from server import namespaces as ns
 from server.resources import resource_formats
 
-from conftest import OTHER_BASE
+OTHER_BASE = "https://other.example/"  # the base of the `other_base_store` fixture
 
 KGO = rdflib.Namespace(ns.KGO)
 OA = rdflib.Namespace("http://www.w3.org/ns/oa#")
@@ -256,3 +256,16 @@ def test_rdflib_dereferences_over_http(live_server: Any) -> None:
     ds = rdflib.Dataset()
     ds.parse(data=gzip.decompress(dump), format="nquads")
     assert rdflib.URIRef(ns.G_ARTICLE) in {c.identifier for c in ds.contexts()}
+
+
+def test_quotes_widen_to_the_whole_sentence_past_abbreviations() -> None:
+    """Regression: "Nov. 28" and "U.S. on" were taken for sentence ends, cutting the quote short."""
+    from server.pages import sentence_around
+
+    text = ("Close\n\nAccording to the Foreign Ministry, representatives met on Nov. 28 at the Akyaka–Akhurik "
+            "border crossing and later in the Armenian city of Gyumri.\n\nErdogan receives Pashinyan in New York, "
+            "U.S. on Sept. 24, 2024. (AA Photo)")
+    i = text.index("the Armenian city")
+    assert sentence_around(text, i, i + 17).startswith("According to the Foreign Ministry")
+    j = text.index("New York")
+    assert sentence_around(text, j, j + 8) == "Erdogan receives Pashinyan in New York, U.S. on Sept. 24, 2024."
