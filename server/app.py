@@ -68,4 +68,10 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(meta.bp)
+
+    from .views import home, ontology, resources
+
+    app.register_blueprint(resources.bp)
+    app.register_blueprint(ontology.bp)
+    app.register_blueprint(home.bp)
     return app
