@@ -69,6 +69,13 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(meta.bp)
+
+    from .views import home, ontology, resources
+
+    app.register_blueprint(resources.bp)
+    app.register_blueprint(ontology.bp)
+    app.register_blueprint(home.bp)
+
     from . import observability
 
     observability.init_app(app)
