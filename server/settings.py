@@ -40,7 +40,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_result_rows", 10000, "Most rows (or triples) one answer carries; a capped answer says so in `KG-Result-Truncated`."),
     Setting("max_body_mb", 4.0, "Largest request body accepted, in MiB; larger bodies get 413."),
     Setting("max_query_depth", 64, "Deepest nesting of { } and ( ) accepted in a query; deeper queries get 400 before any parser sees them."),
-    Setting("service_allowlist", "", "Space-separated endpoint IRIs that SERVICE may call; empty refuses SERVICE and LOAD."),
+    Setting("service_allowlist", "", "Space-separated endpoint IRIs that SERVICE may call; empty refuses every SERVICE (LOAD is always refused)."),
     Setting("write_token", "", "Bearer token that enables writes; empty means the service is read-only."),
 )
 
