@@ -150,6 +150,8 @@ def _table(data: dict[str, Any]) -> str:
 @setting_option("max_query_depth")
 @setting_option("service_allowlist")
 @setting_option("write_token")
+@setting_option("write_token_name")
+@setting_option("max_report_results")
 def serve(**values: Any) -> None:
     """Serve the store with gunicorn (building it first if there is none)."""
     from .build import build as run_build

@@ -46,7 +46,9 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "timeout": int(settings.query_timeout_s) + 30,
         "graceful_timeout": 10,
         "accesslog": "-",
-        "access_log_format": '%(h)s "%(r)s" %(s)s %(B)s %(M)sms',
+        # The path without its query string: a query string may carry a token someone put
+        # there by mistake (refused, and never logged) or a query that is nobody's business.
+        "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
         "errorlog": "-",
         "when_ready": _when_ready,
         "limit_request_line": 8190,
