@@ -353,7 +353,10 @@ class Curation:
                             max_results=self.max_results), 0, False
         affected = _back_closure(mem, touched, BACK_HOPS, skip)
         triples = _forward_closure(mem, affected, FORWARD_HOPS, skip | {self.g_ontology})
-        full = validate(self.to_rdflib(triples), shapes=rules.shapes, ontology=rules.ontology)
+        data = self.to_rdflib(triples)
+        for t in rules.ontology:  # class hierarchy and concept schemes, whole (pySHACL does not mix ont_graph in)
+            data.add(t)
+        full = validate(data, shapes=rules.shapes, ontology=rules.ontology)
         keep = {n.value for n in affected if isinstance(n, ox.NamedNode)}
         return restrict(full.graph, keep, rules.shapes, self.max_results), len(affected), True
 
