@@ -216,7 +216,7 @@ class Curation:
         with self.reading() as store:
             node = ox.NamedNode(graph)
             quads = list(store.quads_for_pattern(None, None, None, node))
-            if not quads and not store.contains_namedgraph_of(node):
+            if not quads and not store.contains_named_graph(node):
                 return None
             return quads
 
@@ -308,7 +308,7 @@ class Curation:
             added, removed = self._undo_diff(mem, change.undo_of)
         else:
             assert change.graph is not None
-            self.checkgraph_of(change.graph)
+            self.check_graph(change.graph)
             exists = change.graph in graphs_before
             if change.must_not_exist and exists:
                 raise Conflict(f"graph <{change.graph}> already exists; choose another slug")
@@ -329,7 +329,7 @@ class Curation:
             if not g:
                 raise BadRequest("the change writes to the default graph, which here is the union of the named "
                                  f"graphs; name a graph, e.g. INSERT DATA {{ GRAPH <{self.base}graph/curated> {{ … }} }}")
-            self.checkgraph_of(g)
+            self.check_graph(g)
         if change.graph and change.graph not in graphs:
             graphs.append(change.graph)
         report, focus, local = self.validate_post_state(mem, rules, {q.subject for q in added + removed})
@@ -338,7 +338,7 @@ class Curation:
             raise WriteRejected(report)
         return plan
 
-    def checkgraph_of(self, graph: str) -> None:
+    def check_graph(self, graph: str) -> None:
         if not graph.startswith(self.base + "graph/"):
             raise BadRequest(f"graph <{graph}> is not one of this service's graphs; "
                              f"write to a graph IRI under {self.base}graph/")
@@ -388,6 +388,8 @@ class Curation:
                             plan.started, ended, plan.graphs, plan.added, plan.removed, plan.change.undo_of,
                             plan.change.comment)
         request = data_update(plan.removed, plan.added + activity.quads(self.base))
+        if plan.change.delete_graph and plan.change.graph:  # the graph itself goes too, not only its triples
+            request += f" ;\nDROP SILENT GRAPH <{plan.change.graph}>"
         exclusive = self.engine.exclusive() if self.engine is not None else nullcontext()
         with exclusive, self._open_lock:
             if self.link.resolve() != plan.target:

@@ -56,8 +56,8 @@ def format_for_media_type(media_type: str | None) -> Format:
 
 
 def open_input(path: Path) -> IO[bytes]:
-    raw = path.open("rb")
-    return gzip.open(raw) if path.name.endswith(".gz") else raw  # type: ignore[return-value]
+    # gzip.open on the path (not on an open file) so that closing it closes the file too
+    return gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")  # type: ignore[return-value]
 
 
 def parse_rdf(data: bytes | IO[bytes], fmt: Format, *, source: str, graph: str | None = None,
