@@ -68,6 +68,12 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(meta.bp)
+
+    from .views import home, ontology, resources
+
+    app.register_blueprint(resources.bp)
+    app.register_blueprint(ontology.bp)
+    app.register_blueprint(home.bp)
     register_curation(app, settings)
     return app
 

@@ -211,6 +211,29 @@ def add_source(article: str, facts: str, slug: str | None, **values: Any) -> Non
 
 
 @main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--graph", help="Load triples into this named graph (quad formats keep their own graphs).")
+@setting_option("store")
+def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
+    """Bulk-load RDF FILES (N-Triples, N-Quads, Turtle, TriG, RDF/XML, JSON-LD; .gz too) into the store.
+
+    Memory stays bounded. A file with a syntax error is not loaded at all (files before it
+    stay). Stop a server that has the same store open first: one writer at a time.
+    """
+    from .loader import Progress, load_files
+
+    settings = settings_from(**values)
+    try:
+        stats = load_files(Path(settings.store), [Path(f) for f in files], graph=graph, progress=Progress())
+    except KGError as exc:
+        fail(exc)
+        return
+    approx = "" if stats.exact else "~"
+    click.echo(f"loaded {approx}{stats.triples:,} triples from {stats.files} file(s), {stats.bytes:,} bytes, "
+               f"in {stats.seconds:.1f}s ({stats.rate:,.0f} triples/s) into {settings.store}")
+
+
+@main.command()
 @setting_option("store")
 @setting_option("base_iri")
 @setting_option("host")

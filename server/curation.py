@@ -109,7 +109,8 @@ class Rules:
     local_ok: bool
 
 
-_BACKWARD_SPARQL = re.compile(r"[?$]\w+\s+\S+\s+\$this\b|\^")
+# a pattern with $this as object, or an inverse path step (a lone ^, not the ^^ of a datatype)
+_BACKWARD_SPARQL = re.compile(r"[?$]\w+\s+\S+\s+\$this\b|(?<!\^)\^(?![\^])")
 
 
 def shapes_read_forward_only(shapes: rdflib.Graph) -> bool:

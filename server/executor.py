@@ -21,6 +21,9 @@ from .ipc import read_frame, write_frame
 from .renderers import render_bindings, render_boolean, render_triples
 from .store import KGStore
 
+_MAX_MESSAGE = 240
+
+
 def _syntax(exc: SyntaxError) -> QuerySyntaxError:
     """pyoxigraph says 'error at L:C: …'; keep line and column as fields."""
     text = str(exc)
@@ -33,6 +36,9 @@ def _syntax(exc: SyntaxError) -> QuerySyntaxError:
         except ValueError:
             rest = text
         text = f"line {line}, column {col}: {rest}" if line else text
+    text = " ".join(text.split())
+    if len(text) > _MAX_MESSAGE:  # the parser can list hundreds of expected characters
+        text = text[:_MAX_MESSAGE].rsplit(",", 1)[0] + ", …"
     return QuerySyntaxError(f"syntax error at {text}", line=line, column=col)
 
 

@@ -56,8 +56,9 @@ def format_for_media_type(media_type: str | None) -> Format:
 
 
 def open_input(path: Path) -> IO[bytes]:
-    # gzip.open on the path (not on an open file) so that closing it closes the file too
-    return gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")  # type: ignore[return-value]
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
 
 
 def parse_rdf(data: bytes | IO[bytes], fmt: Format, *, source: str, graph: str | None = None,
@@ -88,6 +89,9 @@ def syntax_error(exc: SyntaxError, source: str) -> InputSyntaxError:
     return InputSyntaxError(f"{source}:{where}: {message}", source=source, line=line, column=col)
 
 
+_ANY_URI = "http://www.w3.org/2001/XMLSchema#anyURI"
+
+
 def rebase_quads(quads: Iterable[ox.Quad], old: str, new: str) -> Iterator[ox.Quad]:
     """Map IRIs under `old` to `new`, term by term (never inside literals)."""
     if old == new:
@@ -97,6 +101,8 @@ def rebase_quads(quads: Iterable[ox.Quad], old: str, new: str) -> Iterator[ox.Qu
     def term(t):  # type: ignore[no-untyped-def]
         if isinstance(t, ox.NamedNode) and t.value.startswith(old):
             return ox.NamedNode(new + t.value[len(old):])
+        if isinstance(t, ox.Literal) and t.datatype.value == _ANY_URI and t.value.startswith(old):
+            return ox.Literal(new + t.value[len(old):], datatype=t.datatype)  # e.g. sh:namespace
         return t
 
     for q in quads:

@@ -14,6 +14,8 @@ import rdflib
 from pyshacl import validate as pyshacl_validate
 from rdflib.namespace import RDF, RDFS, SH
 
+from .shacl_sparql import evaluate, split_shapes
+
 SEVERITIES = ("Violation", "Warning", "Info")
 
 
@@ -155,8 +157,11 @@ def validate(data: rdflib.Graph, *, shapes: rdflib.Graph, ontology: rdflib.Graph
     """Validate `data` (in memory) against `shapes`; SHACL-SPARQL constraints included.
 
     Inference is not asked of pySHACL: the build materialises it once, into its own graph.
+    SHACL-SPARQL constraints run on Oxigraph (see `shacl_sparql`); pySHACL checks the rest.
     """
+    core, sparql_constraints = split_shapes(shapes)
     _conforms, report_graph, _text = pyshacl_validate(
-        data_graph=data, shacl_graph=engine_shapes(shapes), ont_graph=ontology, inference="none", advanced=True,
+        data_graph=data, shacl_graph=engine_shapes(core), ont_graph=ontology, inference="none", advanced=True,
         allow_warnings=True, allow_infos=True, abort_on_first=False, meta_shacl=False, iterate_rules=False)
+    evaluate(shapes, sparql_constraints, data + ontology if ontology is not None else data, report_graph)
     return parse_report(report_graph, shapes, max_results)

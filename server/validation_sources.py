@@ -42,6 +42,9 @@ def validate_files(files: list[Path], max_results: int | None = None) -> Report:
                     max_results=max_results)
 
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
 def rdflib_term(t: object) -> rdflib.term.Node:
     if isinstance(t, ox.NamedNode):
         return rdflib.URIRef(t.value)
@@ -50,5 +53,7 @@ def rdflib_term(t: object) -> rdflib.term.Node:
     if isinstance(t, ox.Literal):
         if t.language:
             return rdflib.Literal(t.value, lang=t.language)
+        if t.datatype.value == _XSD_STRING:  # plain in RDF 1.1; rdflib compares them as plain literals
+            return rdflib.Literal(t.value)
         return rdflib.Literal(t.value, datatype=rdflib.URIRef(t.datatype.value))
     raise TypeError(f"unexpected term {t!r}")

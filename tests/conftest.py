@@ -148,3 +148,32 @@ def dump_lines(store: Path) -> list[str]:
     finally:
         del st
     return sorted(text.splitlines())
+
+
+OTHER_BASE = "https://other.example/"
+
+
+@pytest.fixture(scope="session")
+def other_base_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store whose IRIs use another base, with a test place whose label holds markup.
+
+    Published without inference or validation (the project's files rebased term by term, plus
+    tests/fixtures/markup.ttl in the outside graph): enough to prove that requests map to IRIs by
+    path under any base, and that pages escape literals.
+    """
+    from server import namespaces as ns
+    from server.build import project_sources, publish, read_sources
+    from server.store import SourceFile
+
+    link = tmp_path_factory.mktemp("other-store") / "store"
+    sources = project_sources() + [SourceFile(ROOT / "tests" / "fixtures" / "markup.ttl", ns.G_OUTSIDE)]
+    publish(link, read_sources(sources, OTHER_BASE))
+    return link
+
+
+@pytest.fixture(scope="session")
+def other_base_server(other_base_store: Path) -> Iterator[LiveServer]:
+    """gunicorn serving the other-base store under its own canonical base."""
+    server = LiveServer(other_base_store, env={"KG_BASE_IRI": OTHER_BASE})
+    yield server
+    server.stop()

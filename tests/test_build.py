@@ -79,3 +79,16 @@ def test_violations_stop_the_build_and_keep_the_store(tmp_path: Path) -> None:
         build(link, sources=project_sources(project))
     assert "Violation" in err.value.message
     assert link.resolve() == before
+
+
+def test_another_base_iri_rebases_every_term(tmp_path: Path) -> None:
+    base = "https://news-kg.example.net/"
+    result = build(tmp_path / "store", base_iri=base)
+    assert result.report.conforms, result.report.to_text()
+    assert set(result.graph_sizes) == {base + g[len(ns.DEFAULT_BASE):] for g in
+                                       (ns.G_ONTOLOGY, ns.G_SHAPES, ns.G_ARTICLE, ns.G_OUTSIDE, ns.G_INFERRED)}
+    store = KGStore(tmp_path / "store")
+    old = store.query(f'ASK {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "{ns.DEFAULT_BASE}") || '
+                      f'STRSTARTS(STR(?o), "{ns.DEFAULT_BASE}")) }}')
+    assert not bool(old)
+    assert bool(store.query(f"ASK {{ <{base}id/gyumri> ?p ?o }}"))

@@ -1,0 +1,351 @@
+"""Endpoint benchmark: our server (`kg serve`) against `oxigraph serve-read-only`, same data, same run.
+
+For each size: generate the graph (cached in bench/data), load one store with pyoxigraph's
+bulk loader for our server and one with `oxigraph load` for Oxigraph's server, start both on
+free loopback ports, check that they give the same number of rows, then send the same query
+mix to each at each concurrency for at most --seconds or --requests per server, in --rounds
+alternating slices (so that other load on the machine falls on both alike).
+
+    .venv/bin/python bench/run.py --sizes 10k,100k --seconds 20
+
+Prints a table and writes bench/results/<stamp>.md and .json (and latest.md / latest.json).
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import pyoxigraph as ox  # noqa: E402
+
+from bench.generate import ensure, parse_size, size_name  # noqa: E402
+from bench.queries import QueryTemplate, load_mix  # noqa: E402
+
+DATA = ROOT / "bench" / "data"
+RESULTS = ROOT / "bench" / "results"
+BIN = Path(sys.executable).parent
+
+
+# -- stores -----------------------------------------------------------------------------------
+def _load_ours(nq: Path, target: Path) -> float:
+    """pyoxigraph bulk load + optimize, in a child process so the store is closed when it ends."""
+    code = ("import sys, pyoxigraph as ox; s = ox.Store(sys.argv[1]); "
+            "s.bulk_load(path=sys.argv[2], format=ox.RdfFormat.N_QUADS); s.optimize(); s.flush()")
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", code, str(target), str(nq)], check=True)
+    return time.monotonic() - started
+
+
+def _load_oxigraph(nq: Path, target: Path) -> float:
+    started = time.monotonic()
+    subprocess.run([str(BIN / "oxigraph"), "load", "--location", str(target), "--file", str(nq)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([str(BIN / "oxigraph"), "optimize", "--location", str(target)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - started
+
+
+def store_for(nq: Path, kind: str) -> tuple[Path, float | None]:
+    """A loaded store directory next to the data file; reused while the data file is unchanged."""
+    target = nq.with_name(nq.stem + f".store-{kind}")
+    done = target / ".bench-loaded"
+    if done.exists() and done.stat().st_mtime >= nq.stat().st_mtime:
+        return target, None
+    shutil.rmtree(target, ignore_errors=True)
+    seconds = (_load_ours if kind == "ours" else _load_oxigraph)(nq, target)
+    done.write_text(f"{seconds:.2f}\n")
+    return target, seconds
+
+
+# -- servers ----------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    path: str
+    proc: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        """End the process group this benchmark started (its own session), politely then firmly."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def start(name: str, argv: list[str], port: int, path: str, lifetime_s: int, log: Path) -> Server:
+    """Start a server in its own session under `timeout`, so that it stops by itself in any case."""
+    cmd = ["timeout", "-k", "10", str(lifetime_s), *argv]
+    with log.open("ab") as fh:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=fh, start_new_session=True)
+    return Server(name, port, path, proc)
+
+
+def wait_ready(server: Server, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"{server.name} exited with {server.proc.returncode} before answering")
+        try:
+            status, _ = request(server, "ASK {}", "application/sparql-results+json", timeout=5)
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{server.name} did not answer within {timeout:.0f} s")
+
+
+def request(server: Server, query: str, accept: str, timeout: float = 60) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+    try:
+        conn.request("POST", server.path, body=query.encode("utf-8"),
+                     headers={"Content-Type": "application/sparql-query", "Accept": accept})
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def count_answer(body: bytes, kind: str) -> int:
+    if kind == "graph":
+        return len({line for line in body.decode("utf-8").splitlines() if line.strip()})
+    data = json.loads(body)
+    if kind == "boolean":
+        return int(bool(data["boolean"]))
+    return len(data["results"]["bindings"])
+
+
+def check_same_answers(servers: list[Server], mix: list[QueryTemplate], manifest: dict[str, Any],
+                       draws: int = 3) -> list[str]:
+    """Each template with a few parameter draws: both servers must give the same number of rows."""
+    problems = []
+    rng = random.Random(12345)
+    for q in mix:
+        for _ in range(draws):
+            text = q.render(rng, manifest)
+            counts = []
+            for s in servers:
+                status, body = request(s, text, q.accept)
+                counts.append(count_answer(body, q.kind) if status == 200 else f"HTTP {status}")
+            if len(set(counts)) != 1:
+                problems.append(f"{q.name}: " + ", ".join(f"{s.name}={c}" for s, c in zip(servers, counts)))
+    return problems
+
+
+# -- load driver ------------------------------------------------------------------------------
+def _client(args: tuple[int, str, str, int, float, float, int, dict[str, Any]]) -> list[tuple[str, float, int]]:
+    """One keep-alive connection sending requests back to back until the deadline or its quota."""
+    port, path, seed, worker, start_at, deadline, quota, manifest = args
+    mix = load_mix()
+    rng = random.Random(f"{seed}-{worker}")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    out: list[tuple[str, float, int]] = []
+    pause = start_at - time.time()
+    if pause > 0:
+        time.sleep(pause)
+    clock = time.perf_counter
+    while len(out) < quota and time.time() < deadline:
+        q = mix[rng.randrange(len(mix))]
+        body = q.render(rng, manifest).encode("utf-8")
+        t0 = clock()
+        try:
+            conn.request("POST", path, body=body,
+                         headers={"Content-Type": "application/sparql-query", "Accept": q.accept})
+            resp = conn.getresponse()
+            resp.read()
+            status = resp.status
+            if resp.will_close:
+                conn.close()
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            status = 0
+        out.append((q.name, (clock() - t0) * 1000, status))
+    conn.close()
+    return out
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[rank]
+
+
+def drive(server: Server, concurrency: int, seconds: float, requests: int, seed: str,
+          manifest: dict[str, Any], pool: Any) -> tuple[list[tuple[str, float, int]], float]:
+    """One slice: `concurrency` clients for at most `seconds` or `requests`; the samples and the wall time."""
+    start_at = time.time() + 0.2
+    deadline = start_at + seconds
+    quota = max(1, requests // concurrency)
+    jobs = [(server.port, server.path, seed, w, start_at, deadline, quota, manifest) for w in range(concurrency)]
+    samples = [s for part in pool.map(_client, jobs) for s in part]
+    return samples, max(1e-9, min(time.time(), deadline) - start_at)
+
+
+def summarize(name: str, concurrency: int, samples: list[tuple[str, float, int]], wall: float) -> dict[str, Any]:
+    ok = [s for s in samples if s[2] == 200]
+    per_query: dict[str, dict[str, float]] = {}
+    for q in sorted({s[0] for s in samples}):
+        lat = [s[1] for s in ok if s[0] == q]
+        per_query[q] = {"n": len(lat), "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
+                        "mean_ms": statistics.fmean(lat) if lat else float("nan")}
+    lat = [s[1] for s in ok]
+    return {"server": name, "concurrency": concurrency, "requests": len(samples), "errors": len(samples) - len(ok),
+            "seconds": wall, "qps": len(ok) / wall, "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
+            "per_query": per_query}
+
+
+def compare(servers: list[Server], concurrency: int, seconds: float, requests: int, rounds: int, warmup: float,
+            seed: int, manifest: dict[str, Any], pool: Any) -> dict[str, dict[str, Any]]:
+    """Alternate the servers in `rounds` slices (order flipped each round), so that background load on a
+    shared machine falls on both alike; each slice of a round sends both the same requests."""
+    for s in servers:
+        drive(s, 1, warmup, 10_000, f"warmup-{seed}", manifest, pool)
+    samples: dict[str, list[tuple[str, float, int]]] = {s.name: [] for s in servers}
+    wall = {s.name: 0.0 for s in servers}
+    for r in range(rounds):
+        for s in (servers if r % 2 == 0 else servers[::-1]):
+            got, took = drive(s, concurrency, seconds / rounds, max(1, requests // rounds), f"{seed}-{r}",
+                              manifest, pool)
+            samples[s.name] += got
+            wall[s.name] += took
+    return {s.name: summarize(s.name, concurrency, samples[s.name], wall[s.name]) for s in servers}
+
+
+# -- report -----------------------------------------------------------------------------------
+def markdown(results: dict[str, Any]) -> str:
+    out = [f"Benchmark {results['stamp']} on {results['machine']}; {results['seconds']:g} s or "
+           f"{results['requests']} requests per server and concurrency, in {results['rounds']} alternating slices; "
+           f"our server: `kg serve {results['kg_args']}`.".rstrip(), ""]
+    out += ["| size | triples | conc. | ours q/s | oxigraph q/s | ours/oxigraph | ours p50 / p99 ms | "
+            "oxigraph p50 / p99 ms | errors (ours/ox) |", "|---|---|---|---|---|---|---|---|---|"]
+    for size in results["sizes"]:
+        for c, pair in size["runs"].items():
+            o, x = pair["ours"], pair["oxigraph"]
+            out.append(f"| {size['size']} | {size['triples']:,} | {c} | {o['qps']:,.0f} | {x['qps']:,.0f} | "
+                       f"{o['qps'] / x['qps']:.2f} | {o['p50_ms']:.2f} / {o['p99_ms']:.2f} | "
+                       f"{x['p50_ms']:.2f} / {x['p99_ms']:.2f} | {o['errors']}/{x['errors']} |")
+    for size in results["sizes"]:
+        for c, pair in size["runs"].items():
+            o, x = pair["ours"], pair["oxigraph"]
+            out += ["", f"### {size['size']}, concurrency {c}: latency per query (ms)", "",
+                    "| query | n ours | ours p50 | ours p99 | oxigraph p50 | oxigraph p99 | p50 ours/ox |",
+                    "|---|---|---|---|---|---|---|"]
+            for name, qo in o["per_query"].items():
+                qx = x["per_query"].get(name, {"p50_ms": float("nan"), "p99_ms": float("nan")})
+                out.append(f"| {name} | {qo['n']} | {qo['p50_ms']:.2f} | {qo['p99_ms']:.2f} | {qx['p50_ms']:.2f} | "
+                           f"{qx['p99_ms']:.2f} | {qo['p50_ms'] / qx['p50_ms']:.1f} |")
+    for size in results["sizes"]:
+        if size["mismatches"]:
+            out += ["", f"Row-count mismatches at {size['size']}: " + "; ".join(size["mismatches"])]
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="10k,100k", help="comma-separated target sizes (10k, 100k, 1M)")
+    ap.add_argument("--seconds", type=float, default=20, help="length of one run (one server, one concurrency)")
+    ap.add_argument("--requests", type=int, default=100_000, help="most requests in one run")
+    ap.add_argument("--concurrency", default="1,4", help="comma-separated numbers of client connections")
+    ap.add_argument("--rounds", type=int, default=4,
+                    help="slices each run is cut into, alternating the two servers (evens out background load)")
+    ap.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured requests before each server")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the data and of the parameter draws")
+    ap.add_argument("--kg-args", default="", help="extra arguments for `kg serve`, e.g. '--workers 1 --threads 4'")
+    args = ap.parse_args(argv)
+
+    sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    levels = [int(c) for c in args.concurrency.split(",")]
+    mix = load_mix()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    log = RESULTS / f"{stamp}-servers.log"
+    per_size = args.warmup + len(levels) * 2 * (args.seconds + 5) + 120
+    results: dict[str, Any] = {
+        "stamp": stamp, "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "pyoxigraph": ox.__version__ if hasattr(ox, "__version__") else "?", "seconds": args.seconds,
+        "requests": args.requests, "rounds": args.rounds, "concurrency": levels, "kg_args": args.kg_args, "queries": [q.name for q in mix],
+        "sizes": []}
+    ctx = mp.get_context("fork")
+    with ctx.Pool(max(levels)) as pool:
+        for size in sizes:
+            t0 = time.monotonic()
+            nq, manifest = ensure(size, args.seed, DATA)
+            gen_s = time.monotonic() - t0
+            m = vars(manifest)
+            ours_dir, ours_load = store_for(nq, "ours")
+            ox_dir, ox_load = store_for(nq, "oxigraph")
+            print(f"\n== {size_name(size)}: {manifest.triples:,} quads, {manifest.articles} articles "
+                  f"(data {gen_s:.1f} s; load ours {ours_load or 0:.1f} s, oxigraph {ox_load or 0:.1f} s; 0 = cached)",
+                  flush=True)
+            p1, p2 = free_port(), free_port()
+            lifetime = int(per_size)
+            servers = [
+                start("ours", [str(BIN / "kg"), "serve", "--store", str(ours_dir), "--host", "127.0.0.1",
+                               "--port", str(p1), *args.kg_args.split()], p1, "/sparql", lifetime, log),
+                start("oxigraph", [str(BIN / "oxigraph"), "serve-read-only", "--location", str(ox_dir),
+                                   "--bind", f"127.0.0.1:{p2}", "--union-default-graph"], p2, "/query", lifetime, log),
+            ]
+            try:
+                for s in servers:
+                    wait_ready(s)
+                mismatches = check_same_answers(servers, mix, m)
+                print("same row counts on every checked query" if not mismatches else
+                      "ROW-COUNT MISMATCHES: " + "; ".join(mismatches), flush=True)
+                runs: dict[str, dict[str, Any]] = {}
+                for c in levels:
+                    runs[str(c)] = compare(servers, c, args.seconds, args.requests, args.rounds, args.warmup,
+                                           args.seed, m, pool)
+                    for r in runs[str(c)].values():
+                        print(f"  {r['server']:9s} c={c}: {r['qps']:8.1f} q/s  p50 {r['p50_ms']:7.2f} ms  "
+                              f"p99 {r['p99_ms']:8.2f} ms  ({r['requests']} requests, {r['errors']} errors)",
+                              flush=True)
+                    o, x = runs[str(c)]["ours"]["qps"], runs[str(c)]["oxigraph"]["qps"]
+                    print(f"  ours/oxigraph at c={c}: {o / x:.2f}", flush=True)
+            finally:
+                for s in servers:
+                    s.stop()
+            results["sizes"].append({"size": size_name(size), "triples": manifest.triples, "manifest": m,
+                                     "load_s": {"ours": ours_load, "oxigraph": ox_load},
+                                     "mismatches": mismatches, "runs": runs})
+    text = markdown(results)
+    print("\n" + text)
+    for name in (stamp, "latest"):
+        (RESULTS / f"{name}.md").write_text(text, encoding="utf-8")
+        (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    print(f"wrote {RESULTS.relative_to(ROOT)}/{stamp}.md and .json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""SHACL-SPARQL constraints (SHACL §5) evaluated on Oxigraph's engine.
+
+pySHACL evaluates `sh:sparql` constraints with rdflib's SPARQL engine, one query per focus
+node: on the article graph that took ~45 s of a ~46 s build. Here the same constraints run
+on an in-memory pyoxigraph store with `$this` pre-bound through query substitutions
+(about a third of a millisecond a query); pySHACL keeps the core constraints, and the results
+of both land in one `sh:ValidationReport`.
+
+Supported: node shapes with `sh:sparql` / `sh:select`, targets `sh:targetClass` (with
+`rdfs:subClassOf*`), `sh:targetNode`, `sh:targetSubjectsOf`, `sh:targetObjectsOf`, implicit
+class targets; `sh:prefixes`/`sh:declare`; `sh:deactivated`; `sh:message` with `{?var}` and
+`{$var}` placeholders; `?path` and `?value` projections.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.namespace import RDF, RDFS, SH
+
+_PLACEHOLDER = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class SparqlConstraint:
+    shape: rdflib.term.Node
+    constraint: rdflib.term.Node
+    query: str
+    messages: tuple[rdflib.Literal, ...]
+    severity: rdflib.URIRef
+
+
+def split_shapes(shapes: rdflib.Graph) -> tuple[rdflib.Graph, list[SparqlConstraint]]:
+    """The shapes without their SPARQL constraints (for pySHACL), and those constraints."""
+    core = rdflib.Graph()
+    for t in shapes:
+        core.add(t)
+    constraints: list[SparqlConstraint] = []
+    for shape, node in list(shapes.subject_objects(SH.sparql)):
+        core.remove((shape, SH.sparql, node))
+        if shapes.value(node, SH.deactivated) == rdflib.Literal(True) or \
+                shapes.value(shape, SH.deactivated) == rdflib.Literal(True):
+            continue
+        select = shapes.value(node, SH.select)
+        if select is None:
+            continue
+        messages = tuple(m for m in shapes.objects(node, SH.message) if isinstance(m, rdflib.Literal)) or \
+            tuple(m for m in shapes.objects(shape, SH.message) if isinstance(m, rdflib.Literal))
+        severity = shapes.value(shape, SH.severity) or SH.Violation
+        constraints.append(SparqlConstraint(shape, node, _prologue(shapes, node) + str(select), messages,
+                                            severity))  # type: ignore[arg-type]
+    return core, constraints
+
+
+def _prologue(shapes: rdflib.Graph, constraint: rdflib.term.Node) -> str:
+    """PREFIX lines from the constraint's sh:prefixes (SHACL §5.2.1)."""
+    lines = []
+    for owner in shapes.objects(constraint, SH.prefixes):
+        for decl in shapes.objects(owner, SH.declare):
+            prefix, namespace = shapes.value(decl, SH.prefix), shapes.value(decl, SH.namespace)
+            if prefix is not None and namespace is not None:
+                lines.append(f"PREFIX {prefix}: <{namespace}>")
+    return "\n".join(lines) + "\n"
+
+
+def _ox(term: rdflib.term.Node) -> object:
+    if isinstance(term, rdflib.URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, rdflib.BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None)
+    raise TypeError(term)
+
+
+def _rdflib(term: object) -> rdflib.term.Node:
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return rdflib.Literal(term.value, lang=term.language)
+        if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
+            return rdflib.Literal(term.value)
+        return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+    raise TypeError(term)
+
+
+def to_oxigraph(data: rdflib.Graph) -> ox.Store:
+    """An in-memory Oxigraph store holding the data graph as its default graph."""
+    store = ox.Store()
+    store.extend([ox.Quad(_ox(s), _ox(p), _ox(o), ox.DefaultGraph()) for s, p, o in data])  # type: ignore[arg-type]
+    return store
+
+
+def focus_nodes(shapes: rdflib.Graph, shape: rdflib.term.Node, store: ox.Store) -> set[object]:
+    """The shape's targets in the data (SHACL §2.1.3)."""
+    found: set[object] = set()
+    classes = list(shapes.objects(shape, SH.targetClass))
+    if (shape, RDF.type, RDFS.Class) in shapes:
+        classes.append(shape)
+    for cls in classes:
+        q = f"SELECT DISTINCT ?n WHERE {{ ?n a/<{RDFS.subClassOf}>* <{cls}> }}"
+        found.update(r["n"] for r in store.query(q))  # type: ignore[index]
+    for node in shapes.objects(shape, SH.targetNode):
+        found.add(_ox(node))
+    for p in shapes.objects(shape, SH.targetSubjectsOf):
+        found.update(r["n"] for r in store.query(f"SELECT DISTINCT ?n WHERE {{ ?n <{p}> ?o }}"))  # type: ignore[index]
+    for p in shapes.objects(shape, SH.targetObjectsOf):
+        found.update(r["n"] for r in store.query(f"SELECT DISTINCT ?n WHERE {{ ?s <{p}> ?n }}"))  # type: ignore[index]
+    return found
+
+
+def _message(template: rdflib.Literal, solution: ox.QuerySolution, variables: list[str]) -> rdflib.Literal:
+    def fill(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name in variables and solution[name] is not None:
+            return solution[name].value  # type: ignore[union-attr]
+        return m.group(0)
+
+    return rdflib.Literal(_PLACEHOLDER.sub(fill, str(template)), lang=template.language)
+
+
+def evaluate(shapes: rdflib.Graph, constraints: list[SparqlConstraint], data: rdflib.Graph,
+             report: rdflib.Graph) -> int:
+    """Run every constraint for every focus node; add sh:ValidationResult nodes to `report`."""
+    if not constraints:
+        return 0
+    store = to_oxigraph(data)
+    report_node = report.value(predicate=RDF.type, object=SH.ValidationReport)
+    added = 0
+    this = ox.Variable("this")
+    for c in constraints:
+        for focus in focus_nodes(shapes, c.shape, store):
+            solutions = store.query(c.query, substitutions={this: focus})  # type: ignore[arg-type]
+            variables = [v.value for v in solutions.variables]  # type: ignore[union-attr]
+            for sol in solutions:  # type: ignore[union-attr]
+                result = rdflib.BNode()
+                report.add((result, RDF.type, SH.ValidationResult))
+                report.add((result, SH.focusNode, _rdflib(focus)))
+                report.add((result, SH.resultSeverity, c.severity))
+                report.add((result, SH.sourceShape, c.shape))
+                report.add((result, SH.sourceConstraint, c.constraint))
+                report.add((result, SH.sourceConstraintComponent, SH.SPARQLConstraintComponent))
+                if "path" in variables and sol["path"] is not None:
+                    report.add((result, SH.resultPath, _rdflib(sol["path"])))
+                value = sol["value"] if "value" in variables else None
+                report.add((result, SH.value, _rdflib(value if value is not None else focus)))
+                for template in c.messages:
+                    report.add((result, SH.resultMessage, _message(template, sol, variables)))
+                if report_node is not None:
+                    report.add((report_node, SH.result, result))
+                added += 1
+    if added and report_node is not None:
+        violations = any(report.triples((None, SH.resultSeverity, SH.Violation)))
+        report.set((report_node, SH.conforms, rdflib.Literal(not violations)))
+    return added
