@@ -64,7 +64,9 @@ def test_a_write_killed_midway_leaves_all_or_nothing(built, tmp_path: Path, atte
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "COMMITTING"
-        time.sleep(random.Random(attempt).uniform(0.05, 1.5))
+        # the commit of 200k triples takes a few seconds here: early, middle, and around its end
+        low, high = ((0.05, 1.0), (1.0, 4.0), (4.0, 8.0))[attempt]
+        time.sleep(random.uniform(low, high))
         proc.kill()
     finally:
         proc.wait(30)
