@@ -42,6 +42,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_query_depth", 64, "Deepest nesting of { } and ( ) accepted in a query; deeper queries get 400 before any parser sees them."),
     Setting("service_allowlist", "", "Space-separated endpoint IRIs that SERVICE may call; empty refuses every SERVICE (LOAD is always refused)."),
     Setting("write_token", "", "Bearer token that enables writes; empty means the service is read-only."),
+    Setting("write_token_name", "curator", "Name recorded in the change log (prov:wasAssociatedWith) for writes made with the write token."),
+    Setting("max_report_results", 1000, "Most results a validation report lists; a cut report says so (its summary and `truncated`)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -62,6 +64,8 @@ class Settings:
     max_query_depth: int = 64
     service_allowlist: str = ""
     write_token: str = ""
+    write_token_name: str = "curator"
+    max_report_results: int = 1000
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
