@@ -8,17 +8,16 @@ from typing import Any, Mapping
 from flask import Flask, request
 
 from . import namespaces as ns
-from .engine import QueryEngine, QueryRequest
+from .engine import QueryRequest, make_engine
 from .responses import register_error_handlers
 from .settings import Settings, load_settings
-from .store import data_version
 
 class KG:
     """What the views share: settings, the query engine, prefixes and examples."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.engine = QueryEngine(settings)
+        self.engine = make_engine(settings)
         self.base = settings.base_iri
         self.prefixes = {k: (settings.base_iri + v[len(ns.DEFAULT_BASE):] if v.startswith(ns.DEFAULT_BASE) else v)
                          for k, v in ns.PREFIXES.items()}
@@ -27,7 +26,7 @@ class KG:
 
     def data_version(self) -> tuple[str, float]:
         """(opaque version, last-modified epoch seconds) of the served data."""
-        return data_version(Path(self.settings.store))
+        return self.engine.data_version()
 
     def url_for_endpoint(self) -> str:
         return request.url_root.rstrip("/") + "/sparql"

@@ -25,6 +25,23 @@ def setting_option(name: str) -> Callable[[Callable[..., Any]], Callable[..., An
                         help=f"{s.help} [env {s.env}; default {s.default!r}]", show_envvar=False)
 
 
+REMOTE_SETTINGS = ("remote_query_url", "remote_update_url", "remote_gsp_url", "remote_user", "remote_password",
+                   "remote_union_param")
+
+
+def remote_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The remote store's settings on a command (see docs/scale.md)."""
+    for name in reversed(REMOTE_SETTINGS):
+        command = setting_option(name)(command)
+    return command
+
+
+def remote_store(settings: Settings):  # type: ignore[no-untyped-def]
+    from .remote import RemoteStore
+
+    return RemoteStore(settings) if settings.remote else None
+
+
 def settings_from(**values: Any) -> Settings:
     return load_settings({k: v for k, v in values.items() if k in _BY_NAME})
 
@@ -44,6 +61,7 @@ def main() -> None:
 @main.command()
 @setting_option("store")
 @setting_option("base_iri")
+@remote_options
 def build(**values: Any) -> None:
     """Parse ontology, data and shapes, infer, validate, and publish the store.
 
@@ -52,11 +70,15 @@ def build(**values: Any) -> None:
     from .build import build as run_build
 
     settings = settings_from(**values)
+    remote = remote_store(settings)
     try:
-        result = run_build(Path(settings.store), base_iri=settings.base_iri)
+        result = run_build(Path(settings.store), base_iri=settings.base_iri, remote=remote)
     except KGError as exc:
         fail(exc)
         return
+    finally:
+        if remote is not None:
+            remote.close()
     click.echo(f"built {result.store_path}")
     for graph, size in sorted(result.graph_sizes.items()):
         click.echo(f"  {size:7d}  {graph}")
@@ -70,14 +92,19 @@ def build(**values: Any) -> None:
               show_default=True, help="Report format: text for people, Turtle/JSON-LD sh:ValidationReport, JSON rows.")
 @click.option("--max-results", type=int, default=None, help="Show at most this many results (the summary says so).")
 @setting_option("store")
+@remote_options
 def validate(files: tuple[str, ...], fmt: str, max_results: int | None, **values: Any) -> None:
     """Validate the built graph, or FILES with the project's shapes. Exit 0 conforms, 1 not, 2 unreadable."""
-    from .validation_sources import validate_files, validate_store
+    from .validation_sources import validate_files, validate_remote, validate_store
 
     settings = settings_from(**values)
     try:
-        report = validate_files([Path(f) for f in files], max_results) if files else \
-            validate_store(Path(settings.store), max_results)
+        if files:
+            report = validate_files([Path(f) for f in files], max_results)
+        elif settings.remote:
+            report = validate_remote(settings, max_results)
+        else:
+            report = validate_store(Path(settings.store), max_results)
     except KGError as exc:
         fail(exc)
         return
@@ -97,6 +124,7 @@ def validate(files: tuple[str, ...], fmt: str, max_results: int | None, **values
 @click.option("--format", "fmt", default="table", show_default=True,
               help="table, json, csv, tsv, xml; for CONSTRUCT/DESCRIBE: turtle, ntriples, jsonld, rdfxml, trig, nquads.")
 @setting_option("store")
+@remote_options
 def query(sparql: str | None, query_file: str | None, fmt: str, **values: Any) -> None:
     """Run a SPARQL query on the built store and print the answer."""
     from .executor import run_query
@@ -109,9 +137,19 @@ def query(sparql: str | None, query_file: str | None, fmt: str, **values: Any) -
     text = Path(query_file).read_text(encoding="utf-8") if query_file else sparql or ""
     try:
         check_query(text, max_depth=settings.max_query_depth, allowed_services=settings.allowed_services)
-        store = KGStore(settings.store, read_only=True)
         wire = "json" if fmt == "table" else fmt
-        reply = run_query(store, {"query": text, "format": wire, "max_rows": settings.max_result_rows})
+        if settings.remote:
+            from .engine import QueryRequest, RemoteEngine
+
+            engine = RemoteEngine(settings)
+            try:
+                answer = engine.run(QueryRequest(text, format=wire))
+            finally:
+                engine.close()
+            reply = {"body": answer.body, "kind": answer.kind, "truncated": answer.truncated, "count": answer.count}
+        else:
+            store = KGStore(settings.store, read_only=True)
+            reply = run_query(store, {"query": text, "format": wire, "max_rows": settings.max_result_rows})
     except KGError as exc:
         fail(exc)
         return
@@ -184,6 +222,7 @@ def restore(dump_file: str, **values: Any) -> None:
 @setting_option("store")
 @setting_option("base_iri")
 @setting_option("write_token_name")
+@remote_options
 def add_source(article: str, facts: str, slug: str | None, **values: Any) -> None:
     """Store a new article's text and its facts in their own graph, validated first.
 
@@ -198,7 +237,12 @@ def add_source(article: str, facts: str, slug: str | None, **values: Any) -> Non
     try:
         change = source_change(Path(article).read_bytes(), Path(facts).read_bytes(), format_for_path(facts),
                                slug=slug or slug_from_name(article), base=settings.base_iri, facts_name=facts)
-        outcome = Curation(settings).write(change)
+        curation = Curation(settings)
+        try:
+            outcome = curation.write(change)
+        finally:
+            if curation.remote is not None:
+                curation.remote.close()
     except WriteRejected as exc:
         click.echo(exc.report.to_text(), err=True, nl=False)
         fail(exc)
@@ -214,23 +258,31 @@ def add_source(article: str, facts: str, slug: str | None, **values: Any) -> Non
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--graph", help="Load triples into this named graph (quad formats keep their own graphs).")
 @setting_option("store")
+@remote_options
 def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
     """Bulk-load RDF FILES (N-Triples, N-Quads, Turtle, TriG, RDF/XML, JSON-LD; .gz too) into the store.
 
     Memory stays bounded. A file with a syntax error is not loaded at all (files before it
     stay). Stop a server that has the same store open first: one writer at a time.
     """
-    from .loader import Progress, load_files
+    from .loader import Progress, load_files, load_remote
 
     settings = settings_from(**values)
+    remote = remote_store(settings)
     try:
-        stats = load_files(Path(settings.store), [Path(f) for f in files], graph=graph, progress=Progress())
+        if remote is not None:
+            stats = load_remote(remote, [Path(f) for f in files], graph=graph, progress=Progress())
+        else:
+            stats = load_files(Path(settings.store), [Path(f) for f in files], graph=graph, progress=Progress())
     except KGError as exc:
         fail(exc)
         return
+    finally:
+        if remote is not None:
+            remote.close()
     approx = "" if stats.exact else "~"
     click.echo(f"loaded {approx}{stats.triples:,} triples from {stats.files} file(s), {stats.bytes:,} bytes, "
-               f"in {stats.seconds:.1f}s ({stats.rate:,.0f} triples/s) into {settings.store}")
+               f"in {stats.seconds:.1f}s ({stats.rate:,.0f} triples/s) into {settings.remote_gsp_url if remote else settings.store}")
 
 
 @main.command()
@@ -249,6 +301,7 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @setting_option("write_token")
 @setting_option("write_token_name")
 @setting_option("max_report_results")
+@remote_options
 def serve(**values: Any) -> None:
     """Serve the store with gunicorn (building it first if there is none)."""
     from .build import build as run_build
@@ -256,7 +309,7 @@ def serve(**values: Any) -> None:
 
     settings = settings_from(**values)
     try:
-        if not Path(settings.store).exists():
+        if not settings.remote and not Path(settings.store).exists():
             click.echo(f"no store at {settings.store}: building it first", err=True)
             run_build(Path(settings.store), base_iri=settings.base_iri)
         run(settings)

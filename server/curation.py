@@ -18,6 +18,14 @@ How a write runs (one writer at a time, `_write_lock`):
    including the change-log activity — which Oxigraph applies as one transaction; flush;
    `touch_version()`. A crash leaves all of it or none of it.
 
+On a remote store (setting remote_query_url) the same steps run against the remote: the
+snapshot is read with one SELECT over every named graph, and the commit sends the same single
+update request to remote_update_url. Atomicity is then the remote's: Oxigraph (and Fuseki/TDB2,
+GraphDB) apply one update request as one transaction; Virtuoso commits per request only in its
+default transactional mode (see docs/scale.md). Between plan and commit another writer could
+change the remote: the commit checks that the data version (a hash of the triples per graph) has
+not moved, which narrows but cannot close that window -- the remote offers no compare-and-swap.
+
 Validation of a write is local when the shapes allow it: the shapes are checked to read the
 graph only forwards from a focus node (no inverse paths, no `sh:targetObjectsOf`, no SPARQL
 pattern ending in `$this`), so a triple `s p o` can change the results only of nodes that
@@ -79,7 +87,7 @@ class Change:
 @dataclass
 class Plan:
     change: Change
-    target: Path
+    target: Path | str      # the store directory, or the remote data version
     added: list[ox.Quad]
     removed: list[ox.Quad]
     graphs: list[str]
@@ -188,6 +196,11 @@ class Curation:
                          self.g_shapes: "the shapes come from shapes/shapes.ttl through `kg build`",
                          self.g_ontology: "the ontology comes from ontology/kg.ttl through `kg build`",
                          self.g_inferred: "the inferences are recomputed by `kg build`"}
+        self.remote = engine.remote if engine is not None and hasattr(engine, "remote") else None
+        if self.remote is None and settings.remote:
+            from .remote import RemoteStore
+
+            self.remote = RemoteStore(settings)
         self._write_lock = threading.Lock()
         self._open_lock = threading.Lock()   # no in-process read-only open beside our own writer
         self._cache_lock = threading.Lock()
@@ -206,14 +219,24 @@ class Curation:
             finally:
                 del store
 
-    def snapshot(self) -> tuple[Path, list[ox.Quad]]:
-        """Every quad of the store as it is now, and the store directory it came from."""
+    def version(self, fresh: bool = False) -> str:
+        if self.remote is not None:
+            return self.remote.data_version(fresh=fresh)[0]
+        return data_version(self.link)[0]
+
+    def snapshot(self) -> tuple[Path | str, list[ox.Quad]]:
+        """Every quad of the store as it is now, and the store directory (or remote version) it came from."""
+        if self.remote is not None:
+            version = self.version(fresh=True)
+            return version, self.remote.quads()
         with self.reading() as store:
             target = self.link.resolve()
             return target, list(store.quads_for_pattern(None, None, None, None))
 
     def graph_quads(self, graph: str) -> list[ox.Quad] | None:
         """One named graph's quads, or None when the store has no such graph."""
+        if self.remote is not None:
+            return self.remote.graph_quads(graph)
         with self.reading() as store:
             node = ox.NamedNode(graph)
             quads = list(store.quads_for_pattern(None, None, None, node))
@@ -222,10 +245,12 @@ class Curation:
             return quads
 
     def union_quads(self) -> list[ox.Quad]:
+        if self.remote is not None:
+            return self.remote.quads()
         with self.reading() as store:
             return list(store.quads_for_pattern(None, None, None, None))
 
-    def rules(self, target: Path, quads: list[ox.Quad]) -> Rules:
+    def rules(self, target: Path | str, quads: list[ox.Quad]) -> Rules:
         with self._cache_lock:
             if self._rules and self._rules[0] == str(target):
                 return self._rules[1]
@@ -250,7 +275,7 @@ class Curation:
     # -- validation of the served graph and of proposed data ----------------------
     def current_report(self) -> Report:
         """The served graph's report, computed once per data version (validated in memory)."""
-        version = data_version(self.link)[0]
+        version = self.version()
         with self._cache_lock:
             if self._report and self._report[0] == version:
                 return self._report[1]
@@ -391,6 +416,11 @@ class Curation:
         request = data_update(plan.removed, plan.added + activity.quads(self.base))
         if plan.change.delete_graph and plan.change.graph:  # the graph itself goes too, not only its triples
             request += f" ;\nDROP SILENT GRAPH <{plan.change.graph}>"
+        if self.remote is not None:
+            if self.version(fresh=True) != plan.target:
+                raise ServiceUnavailable("the remote store changed while the write was being checked; send it again")
+            self.remote.update(request)
+            return activity
         exclusive = self.engine.exclusive() if self.engine is not None else nullcontext()
         with exclusive, self._open_lock:
             if self.link.resolve() != plan.target:

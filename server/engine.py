@@ -8,6 +8,8 @@ takes its place. Query processes open the store read-only; they are restarted wh
 """
 from __future__ import annotations
 
+import io
+import itertools
 import os
 import select
 import subprocess
@@ -19,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pyoxigraph as ox
 
 from . import errors
 from .ipc import read_frame, write_frame
@@ -98,6 +102,12 @@ class QueryEngine:
         self.timeouts = 0
         self.on_timeout: Callable[[], object] | None = None   # e.g. a metrics counter's inc
         self._paused = False
+
+    def data_version(self) -> tuple[str, float]:
+        """(opaque version, last-modified epoch seconds) of the served data."""
+        from .store import data_version
+
+        return data_version(self.link)
 
     # -- pool ---------------------------------------------------------------
     def _current_target(self) -> str:
@@ -238,3 +248,120 @@ class QueryEngine:
     def _discard(worker: _Worker) -> None:
         worker.kill()
         return None
+
+
+# -- a remote SPARQL service as the store ------------------------------------------------------
+
+# What the remote is asked for when our negotiated format is one pyoxigraph cannot read back
+# (CSV results are lossy; JSON-LD and the HTML page are ours): TSV is lossless for bindings.
+_WIRE_FALLBACK = {"bindings": "tsv", "graph": "ntriples"}
+
+
+class RemoteEngine:
+    """The same `run(QueryRequest) -> QueryAnswer` as `QueryEngine`, answered by a remote SPARQL 1.1 service.
+
+    - Guarded the same way (`check_query`), and the query form is read by the same lexical
+      scan, so OUR `formats.negotiate` picks the format before the remote is asked.
+    - The remote is asked for that format (or TSV / N-Triples when pyoxigraph cannot read the
+      format back, e.g. CSV, JSON-LD), with a lower-q fallback. Its body is read as a stream and
+      counted with pyoxigraph's parsers, at most max_result_rows + 1 items; when the answer
+      fits and came in the negotiated format, the remote's bytes are passed through unchanged.
+      Only a capped answer (or one in another format, or Turtle with our prefixes) is
+      re-serialized. The query text is never rewritten (no LIMIT is added: a LIMIT around an
+      ORDER BY subquery would not keep the order in every engine); a capped answer stops
+      reading and drops the connection, so the remote's excess rows are not transferred.
+    - The time limit is the HTTP client's: past query_timeout_s the answer is 503 QueryTimeout
+      (the remote may go on evaluating; give it a timeout of its own too, see docs/scale.md).
+    - The default graph is the union of the named graphs, as in the embedded store: queries
+      naming no dataset carry `remote_union_param` when the remote needs one.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        from .remote import RemoteStore
+
+        self.settings = settings
+        self.remote = RemoteStore(settings)
+        self.timeouts = 0
+        self.on_timeout: Callable[[], object] | None = None
+
+    def data_version(self) -> tuple[str, float]:
+        return self.remote.data_version()
+
+    @contextmanager
+    def exclusive(self, wait_s: float = 30.0) -> Iterator[None]:
+        """Nothing to pause: the remote serializes its own transactions."""
+        yield
+
+    def close(self) -> None:
+        self.remote.close()
+
+    def run(self, request: QueryRequest) -> QueryAnswer:
+        from . import formats
+        from .remote import BodyReader
+
+        started = time.monotonic()
+        shape = check_query(request.query, max_depth=self.settings.max_query_depth,
+                            allowed_services=self.settings.allowed_services)
+        kind = "graph" if shape.form in ("CONSTRUCT", "DESCRIBE") else "bindings"
+        fmt = formats.negotiate(request.accept, [formats.GRAPH if kind == "graph" else formats.BINDINGS],
+                                request.format)
+        readable = fmt.results in (ox.QueryResultsFormat.JSON, ox.QueryResultsFormat.XML, ox.QueryResultsFormat.TSV) \
+            or fmt.name in ("turtle", "ntriples", "nquads", "trig", "rdfxml")
+        wire = fmt if readable else formats.BY_NAME[_WIRE_FALLBACK[kind]]
+        fallback = formats.BY_NAME["json" if kind == "bindings" else "ntriples"]
+        accept = wire.media_type if wire == fallback else f"{wire.media_type}, {fallback.media_type};q=0.5"
+        data = self.remote.form(request.query, accept=accept, default_graph_uris=request.default_graph_uris,
+                                named_graph_uris=request.named_graph_uris,
+                                union=not shape.has_dataset_clause)
+        limit = self.settings.max_result_rows
+        deadline = started + self.settings.query_timeout_s
+        try:
+            with self.remote.stream_query(data, accept, deadline - time.monotonic()) as resp:
+                got = formats.by_media_type(resp.headers.get("content-type", ""))
+                if got is None or (got.results is None and got.rdf is None):
+                    raise errors.BadGateway(f"the SPARQL store answered with {resp.headers.get('content-type')!r}, "
+                                            "which this service cannot read")
+                reader = BodyReader(resp, deadline, self.remote.timeout())
+                buffered = io.BufferedReader(reader, buffer_size=1 << 16)
+                answer = self._count(buffered, reader, got, fmt, limit, request.prefixes)
+        except errors.QueryTimeout:
+            self.timeouts += 1
+            if self.on_timeout is not None:
+                self.on_timeout()
+            raise
+        except SyntaxError as exc:
+            raise errors.BadGateway(f"the SPARQL store's answer does not parse: {exc}") from None
+        body, kind_out, count, truncated = answer
+        ms = (time.monotonic() - started) * 1000
+        return QueryAnswer(body, fmt.name, kind_out, count, truncated, ms, ms)
+
+    @staticmethod
+    def _count(buffered: Any, reader: Any, got: Any, fmt: Any, limit: int,
+               prefixes: dict[str, str] | None) -> tuple[bytes, str, int, bool]:
+        from .renderers import render_bindings, render_boolean, render_triples
+
+        same = got.name == fmt.name
+        if got.results is not None:
+            result = ox.parse_query_results(buffered, got.results)
+            if isinstance(result, ox.QueryBoolean):
+                body = reader.drain() if same else render_boolean(fmt, bool(result))
+                return body, "boolean", 1, False
+            variables = [v.value for v in result.variables]
+            rows = [tuple(sol[i] for i in range(len(variables))) for sol in itertools.islice(result, limit + 1)]
+            truncated = len(rows) > limit
+            rows = rows[:limit]
+            if same and not truncated:
+                return reader.drain(), "bindings", len(rows), False
+            return render_bindings(fmt, variables, rows, truncated), "bindings", len(rows), truncated
+        triples = [ox.Triple(q.subject, q.predicate, q.object)
+                   for q in itertools.islice(ox.parse(buffered, format=got.rdf), limit + 1)]
+        truncated = len(triples) > limit
+        triples = triples[:limit]
+        if same and not truncated and not (prefixes and fmt.name in ("turtle", "trig")):
+            return reader.drain(), "graph", len(triples), False
+        return render_triples(fmt, triples, prefixes), "graph", len(triples), truncated
+
+
+def make_engine(settings: Settings) -> QueryEngine | RemoteEngine:
+    """The one place that chooses the store: the remote service when remote_query_url is set."""
+    return RemoteEngine(settings) if settings.remote else QueryEngine(settings)

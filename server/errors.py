@@ -114,6 +114,13 @@ class Unprocessable(KGError):
     title = "Validation failed"
 
 
+class BadGateway(KGError):
+    """The remote SPARQL store answered with an error of its own (or nonsense)."""
+
+    status = 502
+    title = "Bad gateway"
+
+
 class ServiceUnavailable(KGError):
     status = 503
     title = "Service unavailable"

@@ -17,6 +17,7 @@ _IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*(?::[^\s{}()\[\];,]*)?")
 _VAR = re.compile(r"[?$][A-Za-z0-9_\u00B7-\uFFFF]+")
 _OPEN, _CLOSE = "{([", "})]"
+_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 
 
 @dataclass
@@ -25,6 +26,7 @@ class QueryShape:
     services: list[str | None] = field(default_factory=list)   # None: SERVICE ?var
     loads: int = 0
     has_dataset_clause: bool = False   # FROM or FROM NAMED: the query names its own dataset
+    form: str | None = None            # SELECT, ASK, CONSTRUCT or DESCRIBE: the first one met (Query §16)
 
 
 def scan(text: str) -> QueryShape:
@@ -67,6 +69,8 @@ def scan(text: str) -> QueryShape:
                 expect_service = True
             elif upper == "LOAD":
                 shape.loads += 1
+            elif upper in _FORMS and shape.form is None:
+                shape.form = upper   # the prologue holds only BASE/PREFIX, so the first form word is the query's
             elif upper == "FROM":  # only dataset clauses use this keyword (Query §13.2)
                 shape.has_dataset_clause = True
             elif ":" in word and expect_service:

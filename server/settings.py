@@ -44,6 +44,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("write_token", "", "Bearer token that enables writes; empty means the service is read-only."),
     Setting("write_token_name", "curator", "Name recorded in the change log (prov:wasAssociatedWith) for writes made with the write token."),
     Setting("max_report_results", 1000, "Most results a validation report lists; a cut report says so (its summary and `truncated`)."),
+    Setting("remote_query_url", "", "SPARQL 1.1 query endpoint of a remote store; when set, the app and the CLI use it instead of the embedded store (see docs/scale.md)."),
+    Setting("remote_update_url", "", "SPARQL 1.1 update endpoint of the remote store (guarded writes); empty: writes are refused."),
+    Setting("remote_gsp_url", "", "Graph Store Protocol endpoint of the remote store (`kg build` publishes and `kg load` loads through it)."),
+    Setting("remote_user", "", "User name for HTTP basic authentication at the remote store; empty: no authentication."),
+    Setting("remote_password", "", "Password for HTTP basic authentication at the remote store (never shown by /settings.json)."),
+    Setting("remote_union_param", "", "Query parameter that makes the remote's default graph the union of its named graphs, sent with every query that names no dataset (`union-default-graph` for `oxigraph serve`); empty: the remote's default graph already is the union."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -66,6 +72,12 @@ class Settings:
     write_token: str = ""
     write_token_name: str = "curator"
     max_report_results: int = 1000
+    remote_query_url: str = ""
+    remote_update_url: str = ""
+    remote_gsp_url: str = ""
+    remote_user: str = ""
+    remote_password: str = ""
+    remote_union_param: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -75,6 +87,11 @@ class Settings:
     @property
     def allowed_services(self) -> frozenset[str]:
         return frozenset(self.service_allowlist.split())
+
+    @property
+    def remote(self) -> bool:
+        """True when a remote SPARQL service is the store (setting remote_query_url)."""
+        return bool(self.remote_query_url)
 
     @property
     def writes_enabled(self) -> bool:

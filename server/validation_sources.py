@@ -10,6 +10,7 @@ from . import namespaces as ns
 from .build import project_sources, read_sources, to_rdflib
 from .errors import InputSyntaxError, NotFound
 from .store import KGStore, format_for_path, open_input, parse_rdf
+from .settings import Settings
 from .validation import Report, validate
 
 
@@ -18,7 +19,22 @@ def validate_store(store_path: Path, max_results: int | None = None) -> Report:
     if not store_path.exists():
         raise NotFound(f"no store at {store_path}; run `kg build` first or name files to validate")
     store = KGStore(store_path, read_only=True)
-    quads = list(store.ox.quads_for_pattern(None, None, None, None))
+    return validate_quads(list(store.ox.quads_for_pattern(None, None, None, None)), max_results)
+
+
+def validate_remote(settings: Settings, max_results: int | None = None) -> Report:
+    """The remote store's graph: every quad read with one SELECT into memory, then as `validate_store`."""
+    from .remote import RemoteStore
+
+    remote = RemoteStore(settings)
+    try:
+        return validate_quads(remote.quads(), max_results)
+    finally:
+        remote.close()
+
+
+def validate_quads(quads: list[ox.Quad], max_results: int | None = None) -> Report:
+    """Data graphs (inferred included; not the shapes or the change log) against the stored shapes."""
     graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
     shapes_graph = next((g for g in graphs if g.endswith("/graph/shapes")), ns.G_SHAPES)
     ontology_graph = next((g for g in graphs if g.endswith("/graph/ontology")), ns.G_ONTOLOGY)

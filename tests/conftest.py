@@ -177,3 +177,93 @@ def other_base_server(other_base_store: Path) -> Iterator[LiveServer]:
     server = LiveServer(other_base_store, env={"KG_BASE_IRI": OTHER_BASE})
     yield server
     server.stop()
+
+
+# -- the remote store: `oxigraph serve` from the oxigraph package ------------------------------
+
+OXIGRAPH = str(Path(sys.executable).with_name("oxigraph"))
+STORE_KINDS = ["embedded", "remote"]
+
+
+class OxigraphServer:
+    """`oxigraph serve` on a free loopback port with its own data directory; stops by itself.
+
+    Runs under `timeout` (an hour) in its own session, so it ends even if the test run dies.
+    Without --union-default-graph: our queries ask for the union per query
+    (remote_union_param), so that FROM keeps its meaning.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = (folder / "oxigraph.log").open("wb")
+        self.proc = subprocess.Popen(["timeout", "3600", OXIGRAPH, "serve", "--location", str(folder / "data"),
+                                      "--bind", f"127.0.0.1:{self.port}"],
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"oxigraph serve exited: {(folder / 'oxigraph.log').read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("oxigraph serve did not start listening in time")
+                time.sleep(0.1)
+
+    @property
+    def settings(self) -> dict[str, str]:
+        return {"remote_query_url": self.url + "/query", "remote_update_url": self.url + "/update",
+                "remote_gsp_url": self.url + "/store", "remote_union_param": "union-default-graph"}
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+
+
+def start_remote(folder: Path, base_iri: str | None = None) -> OxigraphServer:
+    """An `oxigraph serve` holding the project's graph, published by `kg build`'s remote path."""
+    from server.remote import RemoteStore
+    from server.settings import load_settings
+
+    server = OxigraphServer(folder)
+    remote = RemoteStore(load_settings(server.settings))
+    try:
+        build(folder / "unused-store", log=lambda *a: None, remote=remote,
+              **({"base_iri": base_iri} if base_iri else {}))
+    except BaseException:
+        server.stop()
+        raise
+    finally:
+        remote.close()
+    return server
+
+
+@pytest.fixture(scope="session")
+def remote_oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
+    """The session's remote store (read-only use: tests that write start their own)."""
+    server = start_remote(tmp_path_factory.mktemp("oxigraph"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session", params=STORE_KINDS)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def any_store_app(store_kind: str, make_app: Callable[..., Flask], request: pytest.FixtureRequest) -> Flask:
+    """The app over the embedded store, then over `oxigraph serve`: modules that take their `app`
+    from this fixture run every test on both stores."""
+    if store_kind == "embedded":
+        return make_app()
+    return make_app(**request.getfixturevalue("remote_oxigraph").settings)

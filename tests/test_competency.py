@@ -1,7 +1,8 @@
 """The competency questions: each SPARQL file's answer equals its expected CSV, row for row.
 
 They run through the app's query engine (Oxigraph, the union of named graphs as default
-graph), exactly as a researcher's query does.
+graph), exactly as a researcher's query does -- on the embedded store and on a remote
+`oxigraph serve` (the `app` fixture below is parametrised over both).
 """
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ import pytest
 from flask import Flask
 
 from .conftest import ROOT, parse_expectations
+
+@pytest.fixture(scope="session")
+def app(any_store_app: Flask) -> Flask:
+    return any_store_app
+
 
 CQ_DIR = ROOT / "tests" / "competency"
 QUESTIONS = sorted(CQ_DIR.glob("*.rq"))

@@ -16,6 +16,13 @@ from server.resources import resource_formats
 
 OTHER_BASE = "https://other.example/"  # the base of the `other_base_store` fixture
 
+
+@pytest.fixture(scope="session")
+def app(any_store_app: Flask) -> Flask:
+    """Every test here runs on the embedded store and on a remote `oxigraph serve`."""
+    return any_store_app
+
+
 KGO = rdflib.Namespace(ns.KGO)
 OA = rdflib.Namespace("http://www.w3.org/ns/oa#")
 RDFLIB_FORMAT = {"turtle": "turtle", "trig": "trig", "jsonld": "json-ld", "rdfxml": "xml", "ntriples": "nt",

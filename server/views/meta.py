@@ -22,4 +22,5 @@ def settings_json() -> Response:
     kg = current_app.extensions["kg"]
     values = {s.name: getattr(kg.settings, s.name) for s in SETTINGS}
     values["write_token"] = "(set)" if values["write_token"] else ""
+    values["remote_password"] = "(set)" if values["remote_password"] else ""
     return jsonify(values)

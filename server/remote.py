@@ -1,0 +1,283 @@
+"""A remote SPARQL 1.1 service as the store: queries, updates and the Graph Store Protocol over HTTP.
+
+No Flask here. Used by `engine.RemoteEngine` (queries), `curation` (reads for validation, one
+update per write), `build` (publishing) and `loader` (bulk loading) when `remote_query_url`
+is set. Only the configured URLs are ever contacted.
+
+Errors are mapped once, here: the remote's 400 is the client's 400 with the remote's message;
+a refused connection or the remote's 503 is our 503; anything else the remote gets wrong
+(401/403 from a misconfigured password, 404 from a wrong URL, 5xx) is 502 Bad Gateway, since
+the client's request was fine. A time-out is `QueryTimeout` (503).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pyoxigraph as ox
+
+from .errors import BadGateway, BadRequest, KGError, PayloadTooLarge, QueryTimeout, ServiceUnavailable
+from .settings import Settings
+
+_MAX_MESSAGE = 400
+BATCH_TRIPLES = 50_000        # triples per Graph Store request when publishing or loading
+VERSION_TTL_S = 2.0           # how long a data version is trusted before the remote is asked again
+_ALL_QUADS = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+_GRAPH_SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+_TSV = "text/tab-separated-values"
+_NT = "application/n-triples"
+
+
+def _message(resp: httpx.Response) -> str:
+    try:
+        text = resp.read().decode("utf-8", "replace")
+    except httpx.HTTPError:
+        text = ""
+    text = " ".join(text.split())
+    return text[:_MAX_MESSAGE] + ("…" if len(text) > _MAX_MESSAGE else "")
+
+
+def raise_for_status(resp: httpx.Response, what: str) -> None:
+    """The remote's error as ours (see the module docstring); nothing for 2xx."""
+    if resp.status_code < 300:
+        return
+    message = _message(resp) or resp.reason_phrase
+    if resp.status_code == 400:
+        raise BadRequest(f"the SPARQL store refused the {what}: {message}")
+    if resp.status_code == 413:
+        raise PayloadTooLarge(f"the SPARQL store refused the {what} as too large: {message}")
+    if resp.status_code in (503, 429):
+        raise ServiceUnavailable(f"the SPARQL store is busy ({resp.status_code}): {message}")
+    raise BadGateway(f"the SPARQL store answered the {what} with {resp.status_code}: {message}")
+
+
+class RemoteStore:
+    """The HTTP client of one remote SPARQL service (thread-safe: one pooled httpx client)."""
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.remote_query_url:
+            raise ValueError("RemoteStore needs remote_query_url")
+        self.query_url = settings.remote_query_url
+        self.update_url = settings.remote_update_url
+        self.gsp_url = settings.remote_gsp_url
+        self.union_param = settings.remote_union_param
+        self.timeout_s = settings.query_timeout_s
+        auth = httpx.BasicAuth(settings.remote_user, settings.remote_password) if settings.remote_user else None
+        # trust_env=False: no proxy or .netrc from the environment; only the configured URLs are contacted.
+        self.http = httpx.Client(auth=auth, trust_env=False, follow_redirects=False,
+                                 limits=httpx.Limits(max_keepalive_connections=16))
+        self._version_lock = threading.Lock()
+        self._version: tuple[float, str, float] | None = None     # (checked at, version, stamp)
+        self._first_seen: dict[str, float] = {}
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- queries --------------------------------------------------------------
+    def form(self, query: str, *, accept: str, default_graph_uris: Iterable[str] = (),
+             named_graph_uris: Iterable[str] = (), union: bool = True) -> dict[str, Any]:
+        """The POST form of a query (Protocol §2.1.2: query via URL-encoded POST)."""
+        data: dict[str, Any] = {"query": query}
+        dgu, ngu = list(default_graph_uris), list(named_graph_uris)
+        if dgu:
+            data["default-graph-uri"] = dgu
+        if ngu:
+            data["named-graph-uri"] = ngu
+        if union and self.union_param and not dgu and not ngu:
+            data[self.union_param] = ""
+        return data
+
+    @contextmanager
+    def stream_query(self, data: dict[str, Any], accept: str, timeout_s: float) -> Iterator[httpx.Response]:
+        """POST a query and yield the streaming response (already checked for errors)."""
+        try:
+            with self.http.stream("POST", self.query_url, data=data, headers={"Accept": accept},
+                                  timeout=httpx.Timeout(max(timeout_s, 0.001))) as resp:
+                raise_for_status(resp, "query")
+                yield resp
+        except httpx.TimeoutException:
+            raise self.timeout() from None
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable(f"the SPARQL store at {self.query_url} cannot be reached: {exc}") from None
+
+    def timeout(self) -> QueryTimeout:
+        return QueryTimeout(f"the SPARQL store did not answer within the limit of {self.timeout_s:g} s; "
+                            "narrow the query (LIMIT, more selective patterns) or ask the operator for a longer "
+                            "query_timeout_s", limit_s=self.timeout_s)
+
+    def select(self, query: str, timeout_s: float | None = None) -> list[ox.QuerySolution]:
+        """A SELECT's rows as pyoxigraph terms (TSV on the wire: lossless and quick to parse)."""
+        with self.stream_query(self.form(query, accept=_TSV), _TSV, timeout_s or self.timeout_s) as resp:
+            body = resp.read()
+        if not resp.headers.get("content-type", "").startswith(_TSV):
+            raise BadGateway(f"the SPARQL store answered a SELECT with {resp.headers.get('content-type')!r}, "
+                             "not TSV results")
+        return list(ox.parse_query_results(body, ox.QueryResultsFormat.TSV))  # type: ignore[arg-type]
+
+    def quads(self, timeout_s: float | None = None) -> list[ox.Quad]:
+        """Every quad of every named graph (the validation and write paths read the whole store)."""
+        return [ox.Quad(r["s"], r["p"], r["o"], r["g"])  # type: ignore[arg-type, index]
+                for r in self.select(_ALL_QUADS, timeout_s=timeout_s or max(self.timeout_s, 300.0))]
+
+    def graph_quads(self, graph: str) -> list[ox.Quad] | None:
+        node = ox.NamedNode(graph)
+        rows = self.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        if not rows and graph not in self.graph_names():
+            return None
+        return [ox.Quad(r["s"], r["p"], r["o"], node) for r in rows]  # type: ignore[arg-type, index]
+
+    def graph_names(self) -> list[str]:
+        return sorted(r["g"].value for r in self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"))  # type: ignore[index]
+
+    def graph_sizes(self) -> dict[str, int]:
+        return {r["g"].value: int(r["n"].value) for r in self.select(_GRAPH_SIZES)}  # type: ignore[index]
+
+    # -- the data version ----------------------------------------------------------
+    def data_version(self, fresh: bool = False) -> tuple[str, float]:
+        """An opaque version of the remote data: a hash of the triples per named graph.
+
+        Every write through this service adds to the change log, and a build replaces graphs,
+        so the counts move with the data; a change elsewhere that keeps every count equal goes
+        unseen. Asked again at most every VERSION_TTL_S; the time stamp is when this process
+        first saw the version.
+        """
+        now = time.monotonic()
+        with self._version_lock:
+            if not fresh and self._version and now - self._version[0] < VERSION_TTL_S:
+                return self._version[1], self._version[2]
+        sizes = self.graph_sizes()
+        digest = hashlib.sha256(repr(sorted(sizes.items())).encode()).hexdigest()[:16]
+        version = f"remote-{digest}"
+        with self._version_lock:
+            stamp = self._first_seen.setdefault(version, float(int(time.time())))
+            self._version = (now, version, stamp)
+        return version, stamp
+
+    def forget_version(self) -> None:
+        with self._version_lock:
+            self._version = None
+
+    # -- updates and the Graph Store Protocol ---------------------------------------
+    def update(self, request: str) -> None:
+        """ONE SPARQL Update request (Protocol §2.2.2, POST application/sparql-update)."""
+        if not self.update_url:
+            raise ServiceUnavailable("this service has no remote update endpoint (setting remote_update_url); "
+                                     "writes are not possible")
+        self._send("POST", self.update_url, "update", content=request.encode("utf-8"),
+                   headers={"Content-Type": "application/sparql-update"})
+        self.forget_version()
+
+    def _gsp(self, method: str, graph: str | None, body: bytes | None = None) -> None:
+        if not self.gsp_url:
+            raise ServiceUnavailable("this service has no remote Graph Store endpoint (setting remote_gsp_url)")
+        params = {"graph": graph} if graph else {"default": ""}
+        headers = {"Content-Type": _NT} if body is not None else {}
+        self._send(method, self.gsp_url, f"Graph Store {method}", params=params, content=body, headers=headers)
+
+    def _send(self, method: str, url: str, what: str, **kwargs: Any) -> None:
+        try:
+            resp = self.http.request(method, url, timeout=httpx.Timeout(max(self.timeout_s, 60.0) * 10), **kwargs)
+        except httpx.TimeoutException:
+            raise ServiceUnavailable(f"the SPARQL store did not finish the {what} in time") from None
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable(f"the SPARQL store at {url} cannot be reached: {exc}") from None
+        if method == "DELETE" and resp.status_code == 404:
+            return   # deleting a graph that is not there leaves the same state
+        raise_for_status(resp, what)
+
+    def put_graph(self, graph: str | None, triples: Iterable[ox.Triple]) -> int:
+        """Replace a graph with these triples: PUT the first batch, POST the rest. Returns triples sent."""
+        sent = 0
+        method = "PUT"
+        for batch in batched(triples, BATCH_TRIPLES):
+            self._gsp(method, graph, ox.serialize(batch, format=ox.RdfFormat.N_TRIPLES))
+            sent += len(batch)
+            method = "POST"
+        if method == "PUT":   # no triples: the graph becomes empty
+            self.delete_graph(graph)
+        self.forget_version()
+        return sent
+
+    def post_triples(self, graph: str | None, triples: list[ox.Triple]) -> None:
+        self._gsp("POST", graph, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+        self.forget_version()
+
+    def post_quads(self, quads: list[ox.Quad]) -> None:
+        """Add quads: one GSP POST when they are all in one graph, else one INSERT DATA (many small graphs)."""
+        graphs = {q.graph_name for q in quads}
+        if len(graphs) == 1 or not self.update_url:
+            for g in graphs:
+                name = g.value if isinstance(g, ox.NamedNode) else None
+                self.post_triples(name, [ox.Triple(q.subject, q.predicate, q.object) for q in quads
+                                         if q.graph_name == g])
+            return
+        blocks: dict[str, list[str]] = {}
+        for q in quads:
+            key = str(q.graph_name) if isinstance(q.graph_name, ox.NamedNode) else ""
+            blocks.setdefault(key, []).append(f"{q.subject} {q.predicate} {q.object} .")
+        body = "\n".join((f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}") if g else "\n".join(lines)
+                         for g, lines in blocks.items())
+        self.update("INSERT DATA {\n" + body + "\n}")
+
+    def delete_graph(self, graph: str | None) -> None:
+        self._gsp("DELETE", graph)
+        self.forget_version()
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class BodyReader(io.RawIOBase):
+    """The remote's response body as a file for pyoxigraph's parsers, kept as it is read.
+
+    Reads stop with QueryTimeout past the deadline (a remote that trickles bytes is cut off too).
+    """
+
+    def __init__(self, resp: httpx.Response, deadline: float, on_timeout: KGError) -> None:
+        self.chunks = resp.iter_raw() if resp.headers.get("content-encoding") in (None, "identity") \
+            else resp.iter_bytes()
+        self.deadline = deadline
+        self.on_timeout = on_timeout
+        self.kept = bytearray()
+        self._pending = b""
+        self.finished = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not self._pending:
+            if time.monotonic() > self.deadline:
+                raise self.on_timeout
+            try:
+                self._pending = next(self.chunks)
+            except StopIteration:
+                self.finished = True
+                return 0
+            except httpx.TimeoutException:
+                raise self.on_timeout from None
+            self.kept += self._pending
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def drain(self) -> bytes:
+        """Read what the parser left (trailing bytes) and return the whole body."""
+        while self.readinto(bytearray(1 << 16)):
+            pass
+        return bytes(self.kept)

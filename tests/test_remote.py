@@ -1,0 +1,245 @@
+"""The remote store (setting remote_query_url) on a real `oxigraph serve`: what differs from the
+embedded store's path -- publishing, pass-through, the row cap, error mapping, writes, load,
+validate. The competency questions and the Linked Data tests run on both stores already
+(test_competency.py, test_resources.py).
+"""
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyoxigraph as ox
+import pytest
+import rdflib
+from click.testing import CliRunner
+from flask import Flask
+
+from server import namespaces as ns
+from server.build import BuildResult
+from server.cli import main as kg_main
+from server.engine import RemoteEngine
+from server.remote import RemoteStore
+from server.settings import load_settings
+
+from .conftest import OxigraphServer, start_remote
+
+TOKEN = "s3cret"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+G = ns.GRAPH + "curated"
+PFX = f"PREFIX kgo: <{ns.KGO}> PREFIX kg: <{ns.ID}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+COUNT_PER_GRAPH = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+
+
+def remote_quads(server: OxigraphServer) -> set[str]:
+    store = RemoteStore(load_settings(server.settings))
+    try:
+        return {str(q) for q in store.quads()}
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def rapp(make_app, remote_oxigraph: OxigraphServer) -> Flask:  # type: ignore[no-untyped-def]
+    return make_app(**remote_oxigraph.settings)
+
+
+def rows(resp: Any) -> list[dict[str, str]]:
+    return [{k: v["value"] for k, v in b.items()} for b in resp.json["results"]["bindings"]]
+
+
+def test_the_remote_app_queries_the_remote_and_build_published_every_graph(
+        rapp: Flask, built: BuildResult) -> None:
+    assert isinstance(rapp.extensions["kg"].engine, RemoteEngine)
+    r = rapp.test_client().post("/sparql", data={"query": COUNT_PER_GRAPH},
+                                headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200
+    assert {row["g"]: int(row["n"]) for row in rows(r)} == built.graph_sizes
+
+
+def test_a_fitting_answer_is_the_remotes_body_unchanged(rapp: Flask, remote_oxigraph: OxigraphServer) -> None:
+    query = PFX + "SELECT ?s ?l WHERE { ?s rdfs:label ?l } ORDER BY ?s ?l"
+    for accept in ("application/sparql-results+json", "application/sparql-results+xml"):
+        ours = rapp.test_client().post("/sparql", data={"query": query}, headers={"Accept": accept})
+        theirs = httpx.post(remote_oxigraph.url + "/query", data={"query": query, "union-default-graph": ""},
+                            headers={"Accept": accept})
+        assert ours.status_code == 200 and ours.mimetype == accept
+        assert ours.data == theirs.content and int(ours.headers["KG-Result-Count"]) >= 2
+
+
+def test_csv_and_jsonld_are_rendered_here_from_a_lossless_wire_format(rapp: Flask, make_app) -> None:  # type: ignore[no-untyped-def]
+    query = PFX + "SELECT ?s ?l WHERE { ?s rdfs:label ?l } ORDER BY ?s ?l"
+    embedded = make_app().test_client().post("/sparql", data={"query": query}, headers={"Accept": "text/csv"})
+    remote = rapp.test_client().post("/sparql", data={"query": query}, headers={"Accept": "text/csv"})
+    assert remote.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert remote.data == embedded.data
+    construct = PFX + "CONSTRUCT { ?s rdfs:label ?l } WHERE { ?s rdfs:label ?l }"
+    r = rapp.test_client().post("/sparql", data={"query": construct}, headers={"Accept": "application/ld+json"})
+    assert r.headers["Content-Type"] == "application/ld+json"
+    g = rdflib.Graph().parse(data=r.data, format="json-ld")
+    assert len(g) == int(r.headers["KG-Result-Count"]) >= 2
+
+
+def test_the_row_cap_cuts_select_and_construct_and_says_so(make_app, remote_oxigraph: OxigraphServer) -> None:  # type: ignore[no-untyped-def]
+    client = make_app(max_result_rows=5, **remote_oxigraph.settings).test_client()
+    r = client.post("/sparql", data={"query": "SELECT * WHERE { ?s ?p ?o }"},
+                    headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200 and len(rows(r)) == 5
+    assert r.headers["KG-Result-Truncated"] == "true; limit=5" and r.json["truncated"] is True
+    r = client.post("/sparql", data={"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and r.headers["KG-Result-Truncated"] == "true; limit=5"
+    assert len(rdflib.Graph().parse(data=r.data, format="turtle")) == 5
+
+
+def test_from_keeps_its_meaning_on_the_remote(rapp: Flask, make_app) -> None:  # type: ignore[no-untyped-def]
+    query = f"SELECT (COUNT(*) AS ?n) FROM <{ns.G_OUTSIDE}> WHERE {{ ?s ?p ?o }}"
+    answers = [app.test_client().post("/sparql", data={"query": query}, headers={"Accept": "text/csv"}).text
+               for app in (make_app(), rapp)]
+    assert answers[0] == answers[1]
+    union = rapp.test_client().post("/sparql", data={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+                                    headers={"Accept": "text/csv"}).text
+    assert int(answers[1].split()[-1]) < int(union.split()[-1])
+
+
+def test_a_remote_400_is_our_400_with_its_message(rapp: Flask) -> None:
+    r = rapp.test_client().post("/sparql", data={"query": "SELECT ?s WHERE { ?s ?p }"},
+                                headers={"Accept": "application/json"})
+    assert r.status_code == 400
+    assert r.json["message"].startswith("the SPARQL store refused the query: ")
+    assert len(r.json["message"]) > len("the SPARQL store refused the query: ")
+
+
+def test_the_guard_still_refuses_before_the_remote_sees_anything(rapp: Flask) -> None:
+    r = rapp.test_client().post("/sparql", data={"query": "SELECT * WHERE { SERVICE <http://x.example/> { ?s ?p ?o } }"})
+    assert r.status_code == 400 and "SERVICE" in r.text
+
+
+class _Misbehaving(http.server.BaseHTTPRequestHandler):
+    """/silent never answers; /broken answers 500; /nonsense answers text/html."""
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path.startswith("/silent"):
+            self.server.release.wait(30)  # type: ignore[attr-defined]
+            return
+        if self.path.startswith("/broken"):
+            body, status, ctype = b"out of memory", 500, "text/plain"
+        else:
+            body, status, ctype = b"<html></html>", 200, "text/html"
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def misbehaving() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Misbehaving)
+    server.release = threading.Event()  # type: ignore[attr-defined]
+    server.daemon_threads = False   # server_close() waits for the handlers, which close their sockets
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.release.set()  # type: ignore[attr-defined]
+    server.shutdown()
+    server.server_close()
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("path, status, title", [
+    ("/silent", 503, "Query timeout"), ("/broken", 502, "Bad gateway"), ("/nonsense", 502, "Bad gateway")])
+def test_remote_failures_are_precise_statuses(make_app, misbehaving: str, path: str, status: int, title: str) -> None:  # type: ignore[no-untyped-def]
+    client = make_app(remote_query_url=misbehaving + path, query_timeout_s=1.0).test_client()
+    r = client.post("/sparql", data={"query": "SELECT * WHERE { ?s ?p ?o }"}, headers={"Accept": "application/json"})
+    assert r.status_code == status and r.json["error"] == title, r.text
+
+
+def test_an_unreachable_remote_is_503(make_app) -> None:  # type: ignore[no-untyped-def]
+    client = make_app(remote_query_url=f"http://127.0.0.1:{_closed_port()}/query").test_client()
+    r = client.post("/sparql", data={"query": "ASK {}"}, headers={"Accept": "application/json"})
+    assert r.status_code == 503 and "cannot be reached" in r.json["message"]
+
+
+@pytest.fixture(scope="module")
+def writable_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
+    server = start_remote(tmp_path_factory.mktemp("oxigraph-w"))
+    yield server
+    server.stop()
+
+
+def test_guarded_writes_go_to_the_remote_as_one_update(make_app, writable_remote: OxigraphServer) -> None:  # type: ignore[no-untyped-def]
+    client = make_app(write_token=TOKEN, **writable_remote.settings).test_client()
+    before = remote_quads(writable_remote)
+    bad = client.post("/sparql", data={"update": PFX + f"INSERT DATA {{ GRAPH <{G}> {{ kg:unnamed-town a kgo:City }} }}"},
+                      headers={**AUTH, "Accept": "application/json"})
+    assert bad.status_code == 422 and bad.json["conforms"] is False
+    assert remote_quads(writable_remote) == before
+    good = client.post("/sparql", data={"update": PFX + f'INSERT DATA {{ GRAPH <{G}> {{ kg:test-town a kgo:City ; '
+                                                       f'rdfs:label "Test Town"@en }} }}'},
+                       headers={**AUTH, "Accept": "application/json"})
+    assert good.status_code == 200, good.text
+    after = remote_quads(writable_remote)
+    added = after - before
+    assert f'<{ns.ID}test-town> <http://www.w3.org/2000/01/rdf-schema#label> "Test Town"@en <{G}>' in added
+    assert any(q.endswith(f"<{ns.G_CHANGELOG}>") for q in added)   # the change log entry came in the same update
+    assert before <= after
+    # the Graph Store read and the validation service read the remote too
+    r = client.get(f"/rdf-graph-store?graph={G}", headers={"Accept": "application/n-triples"})
+    assert r.status_code == 200 and len(rdflib.Graph().parse(data=r.data, format="nt")) == 2
+    r = client.get("/validate", headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.json["conforms"] is True
+    undo = client.post(f"/history/{good.headers['KG-Change'].rsplit('/', 1)[-1]}/undo", headers=AUTH)
+    assert undo.status_code == 200, undo.text
+    assert not any("test-town" in q and q.endswith(f"<{G}>") for q in remote_quads(writable_remote))
+
+
+def test_kg_validate_and_query_use_the_remote(remote_oxigraph: OxigraphServer) -> None:
+    env = {f"KG_{k.upper()}": v for k, v in remote_oxigraph.settings.items()}
+    env["KG_STORE"] = "/nonexistent/store"
+    runner = CliRunner()
+    r = runner.invoke(kg_main, ["validate", "--format", "json"], env=env)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["conforms"] is True
+    r = runner.invoke(kg_main, ["query", f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{ns.G_SHAPES}> {{ ?s ?p ?o }} }}"],
+                      env=env)
+    assert r.exit_code == 0 and int(r.output.splitlines()[2]) > 0
+
+
+def test_kg_load_posts_batches_and_a_bad_file_sends_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import server.remote
+
+    monkeypatch.setattr(server.remote, "BATCH_TRIPLES", 3)   # several batches from a small file
+    server_ = OxigraphServer(tmp_path)
+    try:
+        env = {f"KG_{k.upper()}": v for k, v in server_.settings.items()}
+        good = tmp_path / "good.nq"
+        good.write_text("".join(f"<http://e.example/s{i}> <http://e.example/p> \"{i}\" <http://e.example/g{i % 2}> .\n"
+                                for i in range(8)))
+        bad = tmp_path / "bad.ttl"
+        bad.write_text("<http://e.example/x> <http://e.example/p> 1 .\n<http://e.example/y> <http://e.example/p> .\n")
+        runner = CliRunner()
+        r = runner.invoke(kg_main, ["load", str(good)], env=env)
+        assert r.exit_code == 0, r.output
+        assert "loaded 8 triples" in r.output
+        r = runner.invoke(kg_main, ["load", "--graph", "http://e.example/h", str(bad)], env=env)
+        assert r.exit_code == 2 and "bad.ttl" in r.output and "line 2" in r.output
+        quads = remote_quads(server_)
+        assert len(quads) == 8
+        expected = {str(q) for q in ox.parse(good.read_bytes(), format=ox.RdfFormat.N_QUADS)}
+        assert quads == expected
+    finally:
+        server_.stop()
