@@ -89,6 +89,7 @@ class Server:
     port: int
     path: str
     proc: subprocess.Popen[bytes]
+    form_post: bool = False   # send queries as an HTML form (Virtuoso 7.2 hangs on application/sparql-query)
 
     def stop(self) -> None:
         """End the process group this benchmark started (its own session), politely then firmly."""
@@ -127,12 +128,18 @@ def wait_ready(server: Server, timeout: float = 90.0) -> None:
 def request(server: Server, query: str, accept: str, timeout: float = 60) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
     try:
-        conn.request("POST", server.path, body=query.encode("utf-8"),
-                     headers={"Content-Type": "application/sparql-query", "Accept": accept})
+        body, ctype = encode_query(query, server.form_post)
+        conn.request("POST", server.path, body=body, headers={"Content-Type": ctype, "Accept": accept})
         resp = conn.getresponse()
         return resp.status, resp.read()
     finally:
         conn.close()
+
+
+def encode_query(query: str, form_post: bool) -> tuple[bytes, str]:
+    if form_post:
+        return urllib.parse.urlencode({"query": query}).encode("ascii"), "application/x-www-form-urlencoded"
+    return query.encode("utf-8"), "application/sparql-query"
 
 
 def count_answer(body: bytes, kind: str) -> int:
@@ -162,9 +169,9 @@ def check_same_answers(servers: list[Server], mix: list[QueryTemplate], manifest
 
 
 # -- load driver ------------------------------------------------------------------------------
-def _client(args: tuple[int, str, str, int, float, float, int, dict[str, Any]]) -> list[tuple[str, float, int]]:
+def _client(args: tuple[int, str, str, int, float, float, int, dict[str, Any], bool]) -> list[tuple[str, float, int]]:
     """One keep-alive connection sending requests back to back until the deadline or its quota."""
-    port, path, seed, worker, start_at, deadline, quota, manifest = args
+    port, path, seed, worker, start_at, deadline, quota, manifest, form_post = args
     mix = load_mix()
     rng = random.Random(f"{seed}-{worker}")
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -175,11 +182,10 @@ def _client(args: tuple[int, str, str, int, float, float, int, dict[str, Any]]) 
     clock = time.perf_counter
     while len(out) < quota and time.time() < deadline:
         q = mix[rng.randrange(len(mix))]
-        body = q.render(rng, manifest).encode("utf-8")
+        body, ctype = encode_query(q.render(rng, manifest), form_post)
         t0 = clock()
         try:
-            conn.request("POST", path, body=body,
-                         headers={"Content-Type": "application/sparql-query", "Accept": q.accept})
+            conn.request("POST", path, body=body, headers={"Content-Type": ctype, "Accept": q.accept})
             resp = conn.getresponse()
             resp.read()
             status = resp.status
@@ -207,7 +213,8 @@ def drive(server: Server, concurrency: int, seconds: float, requests: int, seed:
     start_at = time.time() + 0.2
     deadline = start_at + seconds
     quota = max(1, requests // concurrency)
-    jobs = [(server.port, server.path, seed, w, start_at, deadline, quota, manifest) for w in range(concurrency)]
+    jobs = [(server.port, server.path, seed, w, start_at, deadline, quota, manifest, server.form_post)
+            for w in range(concurrency)]
     samples = [s for part in pool.map(_client, jobs) for s in part]
     return samples, max(1e-9, min(time.time(), deadline) - start_at)
 

@@ -253,8 +253,9 @@ class QueryEngine:
 # -- a remote SPARQL service as the store ------------------------------------------------------
 
 # What the remote is asked for when our negotiated format is one pyoxigraph cannot read back
-# (CSV results are lossy; JSON-LD and the HTML page are ours): TSV is lossless for bindings.
-_WIRE_FALLBACK = {"bindings": "tsv", "graph": "ntriples"}
+# (CSV results are lossy; JSON-LD is ours): SPARQL JSON and N-Triples are lossless, and every
+# engine writes them right (Virtuoso 7.2's TSV quotes IRIs as strings).
+_WIRE_FALLBACK = {"bindings": "json", "graph": "ntriples"}
 
 
 class RemoteEngine:
@@ -262,7 +263,7 @@ class RemoteEngine:
 
     - Guarded the same way (`check_query`), and the query form is read by the same lexical
       scan, so OUR `formats.negotiate` picks the format before the remote is asked.
-    - The remote is asked for that format (or TSV / N-Triples when pyoxigraph cannot read the
+    - The remote is asked for that format (or JSON / N-Triples when pyoxigraph cannot read the
       format back, e.g. CSV, JSON-LD), with a lower-q fallback. Its body is read as a stream and
       counted with pyoxigraph's parsers, at most max_result_rows + 1 items; when the answer
       fits and came in the negotiated format, the remote's bytes are passed through unchanged.

@@ -1,0 +1,240 @@
+"""Scale benchmark: loading, querying and validating at 1M (and 10M) triples; the remote store's overhead.
+
+For each size (data from bench/generate.py, cached in bench/data):
+
+1. Load: `kg load FILE --store DIR` against `oxigraph load --location DIR --file FILE`:
+   wall time, disk used by the store directory, peak RSS (from wait4's rusage).
+2. Queries: the bench query mix (bench/run.py's driver) against three servers, alternating:
+   `kg serve` on the embedded store, `oxigraph serve-read-only --union-default-graph` (the
+   remote queried directly), and `kg serve` in remote mode pointed at that same Oxigraph server.
+   The remote store's added latency is (ours-remote p50 - oxigraph p50) / oxigraph p50.
+3. Validation (with --validate-sizes): the project's shapes and ontology loaded beside the
+   data, then `kg validate --store DIR` (every quad read into rdflib, then pySHACL), and the
+   `kg build`-style path (rdflib graph + OWL RL closure + pySHACL) -- each under a time cap;
+   one that passes the cap is stopped and reported as not finished, with its peak RSS so far.
+
+    .venv/bin/python bench/scale.py --sizes 100k,1M --validate-sizes 1M
+    .venv/bin/python bench/scale.py --sizes 10M --no-validate       # ~2 GB of N-Quads
+
+Writes bench/results/scale.json (sizes merged with earlier runs) and docs/scale.png.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.generate import ensure, parse_size, size_name  # noqa: E402
+from bench.queries import load_mix  # noqa: E402
+from bench.run import DATA, RESULTS, check_same_answers, compare, free_port, start, wait_ready  # noqa: E402
+
+BIN = Path(sys.executable).parent
+OUT = RESULTS / "scale.json"
+PLOT = ROOT / "docs" / "scale.png"
+G_SHAPES = "https://kars-gyumri.example.org/graph/shapes"
+G_ONTOLOGY = "https://kars-gyumri.example.org/graph/ontology"
+
+
+def measure(argv: list[str], timeout_s: float, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run a command; its wall time and peak RSS (wait4), or the peak so far when it passes the cap."""
+    started = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                            start_new_session=True)
+    peak_kb = 0
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            err = proc.stderr.read().decode("utf-8", "replace")[-400:] if proc.stderr else ""
+            if proc.stderr:
+                proc.stderr.close()
+            return {"seconds": time.monotonic() - started, "peak_rss_mb": max(usage.ru_maxrss, peak_kb) / 1024,
+                    "finished": True, "exit": proc.returncode, "stderr_tail": err}
+        try:
+            for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak_kb = max(peak_kb, int(line.split()[1]))
+        except OSError:
+            pass
+        if time.monotonic() - started > timeout_s:
+            os.killpg(proc.pid, 9)
+            os.wait4(proc.pid, 0)
+            if proc.stderr:
+                proc.stderr.close()
+            return {"seconds": time.monotonic() - started, "peak_rss_mb": peak_kb / 1024, "finished": False,
+                    "exit": None, "stderr_tail": f"stopped after the cap of {timeout_s:.0f} s"}
+        time.sleep(0.2)
+
+
+def disk_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def bench_load(nq: Path, work: Path) -> tuple[dict[str, Any], Path, Path]:
+    ours, theirs = work / "kg-store", work / "ox-store"
+    for p in (ours, theirs):
+        shutil.rmtree(p, ignore_errors=True)
+    kg = measure([str(BIN / "kg"), "load", str(nq), "--store", str(ours)], 7200)
+    ox = measure([str(BIN / "oxigraph"), "load", "--location", str(theirs), "--file", str(nq)], 7200)
+    kg["disk_mb"], ox["disk_mb"] = disk_mb(ours), disk_mb(theirs)
+    return {"kg load": kg, "oxigraph load": ox}, ours, theirs
+
+
+def bench_queries(ours: Path, theirs: Path, manifest: dict[str, Any], seconds: float, rounds: int,
+                  log: Path) -> dict[str, Any]:
+    """Embedded kg serve, oxigraph directly, kg serve remote -> the same oxigraph."""
+    subprocess.run([str(BIN / "oxigraph"), "optimize", "--location", str(theirs)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p1, p2, p3 = free_port(), free_port(), free_port()
+    lifetime = int(seconds * 3 + 600)
+    remote = {"KG_REMOTE_QUERY_URL": f"http://127.0.0.1:{p2}/query", "KG_REMOTE_UNION_PARAM": "union-default-graph"}
+    servers = [
+        start("ours", [str(BIN / "kg"), "serve", "--store", str(ours), "--host", "127.0.0.1", "--port", str(p1)],
+              p1, "/sparql", lifetime, log),
+        start("oxigraph", [str(BIN / "oxigraph"), "serve-read-only", "--location", str(theirs),
+                           "--bind", f"127.0.0.1:{p2}", "--union-default-graph"], p2, "/query", lifetime, log),
+    ]
+    old_env = dict(os.environ)
+    os.environ.update(remote)
+    try:
+        servers.append(start("ours-remote", [str(BIN / "kg"), "serve", "--store", str(ours.parent / "unused"),
+                                             "--host", "127.0.0.1", "--port", str(p3)], p3, "/sparql", lifetime, log))
+    finally:
+        os.environ.clear()
+        os.environ.update(old_env)
+    try:
+        for s in servers:
+            wait_ready(s)
+        mix = load_mix()
+        mismatches = check_same_answers(servers, mix, manifest)
+        with mp.get_context("fork").Pool(1) as pool:
+            runs = compare(servers, 1, seconds, 1_000_000, rounds, 2.0, 1, manifest, pool)
+    finally:
+        for s in servers:
+            s.stop()
+    o, r = runs["oxigraph"], runs["ours-remote"]
+    per_query = {q: (r["per_query"][q]["p50_ms"] - v["p50_ms"]) / v["p50_ms"] for q, v in o["per_query"].items()
+                 if q in r["per_query"] and v["p50_ms"] > 0}
+    return {"mismatches": mismatches,
+            "servers": {k: {x: v[x] for x in ("qps", "p50_ms", "p99_ms", "requests", "errors")} for k, v in runs.items()},
+            "remote_added_latency_p50": (r["p50_ms"] - o["p50_ms"]) / o["p50_ms"],
+            "remote_added_latency_mean": (sum(q["mean_ms"] * q["n"] for q in r["per_query"].values()) /
+                                          max(1, sum(q["n"] for q in r["per_query"].values()))) /
+                                         (sum(q["mean_ms"] * q["n"] for q in o["per_query"].values()) /
+                                          max(1, sum(q["n"] for q in o["per_query"].values()))) - 1,
+            "remote_added_latency_p50_per_query": per_query}
+
+
+_BUILD_STYLE = """
+import sys, time
+from pathlib import Path
+import pyoxigraph as ox
+from server.build import infer, to_rdflib
+from server.validation import validate
+store = ox.Store.read_only(sys.argv[1])
+quads = list(store.quads_for_pattern(None, None, None, None))
+graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
+shapes, ontology = sys.argv[2], sys.argv[3]
+t = time.monotonic()
+asserted = to_rdflib(quads, graphs - {shapes})
+print(f"rdflib graph {len(asserted)} triples in {time.monotonic() - t:.1f}s", file=sys.stderr, flush=True)
+t = time.monotonic()
+inferred = infer(asserted)
+print(f"OWL RL closure +{len(inferred)} in {time.monotonic() - t:.1f}s", file=sys.stderr, flush=True)
+report = validate(asserted + inferred, shapes=to_rdflib(quads, {shapes}), ontology=to_rdflib(quads, {ontology}))
+print(report.summary(), file=sys.stderr)
+"""
+
+
+def bench_validation(ours: Path, work: Path, cap_s: float) -> dict[str, Any]:
+    """The project's shapes and ontology beside the generated data, then the two validation paths."""
+    store = work / "kg-store-validate"
+    shutil.rmtree(store, ignore_errors=True)
+    shutil.copytree(ours, store)
+    for graph, path in ((G_SHAPES, ROOT / "shapes" / "shapes.ttl"), (G_ONTOLOGY, ROOT / "ontology" / "kg.ttl")):
+        subprocess.run([str(BIN / "kg"), "load", str(path), "--graph", graph, "--store", str(store)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = {"kg validate": measure([str(BIN / "kg"), "validate", "--store", str(store), "--max-results", "5"], cap_s),
+           "build-style (rdflib + OWL RL + pySHACL)": measure(
+               [sys.executable, "-c", _BUILD_STYLE, str(store), G_SHAPES, G_ONTOLOGY], cap_s,
+               env={**os.environ, "PYTHONPATH": str(ROOT)})}
+    shutil.rmtree(store, ignore_errors=True)
+    return out
+
+
+def plot(results: dict[str, Any]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = sorted(results["sizes"].values(), key=lambda s: s["triples"])
+    x = [s["triples"] for s in sizes]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.2), dpi=90)
+    for name, style in (("kg load", "o-"), ("oxigraph load", "s--")):
+        a.plot(x, [s["load"][name]["seconds"] for s in sizes], style, label=name)
+    a.set(xscale="log", yscale="log", xlabel="quads", ylabel="load time (s)", title="Bulk load")
+    a.legend(fontsize=8)
+    for name, label, style in (("ours", "kg serve (embedded)", "o-"), ("oxigraph", "oxigraph serve", "s--"),
+                               ("ours-remote", "kg serve → oxigraph (remote)", "^-.")):
+        pts = [(s["triples"], s["queries"]["servers"][name]["p50_ms"]) for s in sizes if "queries" in s]
+        b.plot([p[0] for p in pts], [p[1] for p in pts], style, label=label)
+    b.set(xscale="log", xlabel="quads", ylabel="p50 latency (ms)", title="Query mix, 1 client")
+    b.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(PLOT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="1M", help="comma-separated sizes: 100k, 1M, 10M")
+    ap.add_argument("--validate-sizes", default="1M", help="sizes at which validation is measured")
+    ap.add_argument("--no-validate", action="store_true")
+    ap.add_argument("--seconds", type=float, default=20, help="query-mix time per server")
+    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--validate-cap-s", type=float, default=900, help="time cap of each validation run")
+    ap.add_argument("--plot-only", action="store_true")
+    args = ap.parse_args(argv)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = json.loads(OUT.read_text()) if OUT.exists() else {"sizes": {}}
+    if not args.plot_only:
+        validate_at = set() if args.no_validate else {parse_size(s) for s in args.validate_sizes.split(",")}
+        log = RESULTS / f"scale-{time.strftime('%Y%m%d-%H%M%S')}-servers.log"
+        for size in [parse_size(s) for s in args.sizes.split(",")]:
+            name = size_name(size)
+            t = time.monotonic()
+            nq, manifest = ensure(size, 1, DATA)
+            print(f"== {name}: {manifest.triples:,} quads, {nq.stat().st_size / 1e6:,.0f} MB "
+                  f"(data {time.monotonic() - t:.0f} s)", flush=True)
+            work = DATA / f"scale-{name}"
+            work.mkdir(exist_ok=True)
+            entry: dict[str, Any] = {"triples": manifest.triples, "nquads_mb": nq.stat().st_size / 1e6,
+                                     "stamp": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{os.cpu_count()} cores"}
+            entry["load"], ours, theirs = bench_load(nq, work)
+            print(json.dumps(entry["load"], indent=1), flush=True)
+            entry["queries"] = bench_queries(ours, theirs, vars(manifest), args.seconds, args.rounds, log)
+            print(json.dumps(entry["queries"], indent=1), flush=True)
+            if size in validate_at:
+                entry["validation"] = bench_validation(ours, work, args.validate_cap_s)
+                print(json.dumps(entry["validation"], indent=1), flush=True)
+            results["sizes"][name] = entry
+            OUT.write_text(json.dumps(results, indent=1))
+            shutil.rmtree(work, ignore_errors=True)
+    plot(results)
+    print(f"wrote {OUT.relative_to(ROOT)} and {PLOT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
