@@ -173,6 +173,31 @@ def bench_validation(ours: Path, work: Path, cap_s: float) -> dict[str, Any]:
     return out
 
 
+def table(results: dict[str, Any]) -> str:
+    """The figures as Markdown (docs/scale.md carries the latest)."""
+    rows = ["| size | quads | N-Quads MB | kg load s / disk MB / peak RSS MB | oxigraph load s / disk MB / peak RSS MB | "
+            "q/s kg (embedded) | q/s oxigraph | q/s kg → oxigraph (remote) | p50 ms emb. / ox / remote | "
+            "remote added latency, p50 / mean |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, s in sorted(results["sizes"].items(), key=lambda kv: kv[1]["triples"]):
+        k, o = s["load"]["kg load"], s["load"]["oxigraph load"]
+        q = s.get("queries")
+        sv = q["servers"] if q else {}
+        cells = [name, f"{s['triples']:,}", f"{s['nquads_mb']:,.0f}",
+                 f"{k['seconds']:.1f} / {k['disk_mb']:,.0f} / {k['peak_rss_mb']:,.0f}",
+                 f"{o['seconds']:.1f} / {o['disk_mb']:,.0f} / {o['peak_rss_mb']:,.0f}"]
+        if q:
+            cells += [f"{sv['ours']['qps']:,.0f}", f"{sv['oxigraph']['qps']:,.0f}", f"{sv['ours-remote']['qps']:,.0f}",
+                      f"{sv['ours']['p50_ms']:.2f} / {sv['oxigraph']['p50_ms']:.2f} / {sv['ours-remote']['p50_ms']:.2f}",
+                      f"+{q['remote_added_latency_p50']:.0%} / +{q['remote_added_latency_mean']:.0%}"]
+        rows.append("| " + " | ".join(cells) + " |")
+    for name, s in results["sizes"].items():
+        for what, v in s.get("validation", {}).items():
+            state = f"{v['seconds']:.0f} s" if v["finished"] else f"not finished in {v['seconds']:.0f} s (stopped)"
+            rows.append(f"\n{name}, {what}: {state}, peak RSS {v['peak_rss_mb']:,.0f} MB"
+                        + (f", exit {v['exit']}" if v["finished"] else ""))
+    return "\n".join(rows)
+
+
 def plot(results: dict[str, Any]) -> None:
     import matplotlib
 
@@ -232,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             OUT.write_text(json.dumps(results, indent=1))
             shutil.rmtree(work, ignore_errors=True)
     plot(results)
+    print(table(results))
     print(f"wrote {OUT.relative_to(ROOT)} and {PLOT.relative_to(ROOT)}")
     return 0
 
