@@ -201,7 +201,7 @@ class QueryEngine:
         """Guard, evaluate within the time limit, and return the serialized answer."""
         started = time.monotonic()
         shape = check_query(request.query, max_depth=self.settings.max_query_depth,
-                            allowed_services=self.settings.allowed_services)
+                            allowed_services=self.settings.allowed_services, max_kb=self.settings.max_query_kb)
         deadline = started + self.settings.query_timeout_s
         worker = self._checkout(deadline)
         message = {"query": request.query, "accept": request.accept, "format": request.format,
