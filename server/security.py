@@ -1,5 +1,5 @@
-"""Browser-facing hardening in one place: security headers on every answer, and which IRIs may
-become links.
+"""Hardening in one place: security headers on every answer, which IRIs may become links, and
+bodies of unknown length held to `max_body_mb`.
 
 Every HTML page shows data that anyone with the write token (or the author of a source file)
 chose: labels, notes, IRIs. Templates escape it (Jinja autoescaping); the headers below are the
@@ -10,9 +10,12 @@ HTML or script.
 """
 from __future__ import annotations
 
+import io
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
+
+from .errors import PayloadTooLarge
 
 # The pages load and contact only this host: YASGUI is served from /static/vendor. Styles may be
 # inline (pyLODE's page carries a <style>; YASGUI sets style attributes); scripts never.
@@ -63,5 +66,26 @@ def add_security_headers(resp: Response) -> Response:
     return resp
 
 
+def bound_streamed_body() -> None:
+    """A chunked body (no Content-Length) longer than max_body_mb is a 413, never cut short.
+
+    Werkzeug enforces MAX_CONTENT_LENGTH on such a stream by stopping at the limit and handing
+    over what it has read: a graph or an update cut at 4 MiB could still parse and be stored.
+    Here the body is read up to one byte past the limit first; the rest is never read.
+    """
+    if request.content_length is not None or not request.environ.get("wsgi.input_terminated"):
+        return
+    if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    data = request.environ["wsgi.input"].read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"the request body is larger than this service accepts ({limit / 1048576:g} MiB, "
+                              "setting max_body_mb)")
+    request.environ["wsgi.input"] = io.BytesIO(data)
+    request.environ["CONTENT_LENGTH"] = str(len(data))
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(bound_streamed_body)
     app.after_request(add_security_headers)
