@@ -35,7 +35,23 @@ def fail(exc: KGError) -> None:
     sys.exit(exc.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Errors of the machine (a read-only store directory, a full disk, a missing permission) are
+    one line too, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            sys.exit(0)  # `kg query … | head`
+        except OSError as exc:
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            what = exc.strerror or str(exc)
+            click.echo(f"kg: error: {where}{what} (is the store directory read-only, or the disk full?)", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kars-gyumri-kg")
 def main() -> None:
     """The Kars–Gyumri knowledge graph: build it, check it, query it, serve it."""
