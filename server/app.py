@@ -75,6 +75,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(resources.bp)
     app.register_blueprint(ontology.bp)
     app.register_blueprint(home.bp)
+    register_curation(app, settings)
 
     from . import observability
 
@@ -84,3 +85,14 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
 
     security.init_app(app)
     return app
+
+
+def register_curation(app: Flask, settings: Settings) -> None:
+    """Validation service, guarded writes, Graph Store, change log (see docs/curating.md)."""
+    from .curation import Curation, WriteRejected
+    from .views import graph_store, history, validation, writes
+
+    app.extensions["curation"] = Curation(settings, app.extensions["kg"].engine)
+    app.register_error_handler(WriteRejected, validation.write_rejected)
+    for module in (validation, writes, graph_store, history):
+        app.register_blueprint(module.bp)

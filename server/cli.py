@@ -153,6 +153,80 @@ def _table(data: dict[str, Any]) -> str:
 
 
 @main.command()
+@click.option("--format", "fmt", type=click.Choice(["nquads", "trig"]), default="nquads", show_default=True,
+              help="N-Quads (one line per quad, easy to diff and sort) or TriG (readable, graph by graph).")
+@click.option("--gzip", "compress", is_flag=True, help="Compress the dump with gzip.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file instead of standard output.")
+@setting_option("store")
+def dump(fmt: str, compress: bool, output: str | None, **values: Any) -> None:
+    """Dump every named graph of the store (change log included). Exit 0, 2 when there is no store."""
+    from .dump import dump_store
+
+    settings = settings_from(**values)
+    try:
+        if output:
+            with open(output, "wb") as fh:
+                dump_store(Path(settings.store), fh, fmt, compress=compress)
+        else:
+            dump_store(Path(settings.store), sys.stdout.buffer, fmt, compress=compress)
+            sys.stdout.flush()
+    except KGError as exc:
+        fail(exc)
+
+
+@main.command()
+@click.argument("dump_file", type=click.Path(dir_okay=False))
+@setting_option("store")
+def restore(dump_file: str, **values: Any) -> None:
+    """Load DUMP_FILE (.nq/.trig, optionally .gz) into an EMPTY store. Exit 0, 1 store not empty, 2 bad file."""
+    from .dump import restore_store
+
+    settings = settings_from(**values)
+    try:
+        count = restore_store(Path(dump_file), Path(settings.store))
+    except KGError as exc:
+        if exc.status == 409:
+            exc.exit_code = 1
+        fail(exc)
+        return
+    click.echo(f"restored {count} quads into {settings.store}")
+
+
+@main.command("add-source")
+@click.argument("article", type=click.Path(dir_okay=False, exists=True))
+@click.argument("facts", type=click.Path(dir_okay=False, exists=True))
+@click.option("--slug", default=None, help="Name of the new graph {base}graph/article/<slug> (default: from ARTICLE's file name).")
+@setting_option("store")
+@setting_option("base_iri")
+@setting_option("write_token_name")
+def add_source(article: str, facts: str, slug: str | None, **values: Any) -> None:
+    """Store a new article's text and its facts in their own graph, validated first.
+
+    Writes the store directly: stop a server that has this store open, or use POST /sources.
+    Exit 0 stored, 1 rejected by the shapes (the report is printed), 2 bad input.
+    """
+    from .curation import Curation, WriteRejected
+    from .sources import slug_from_name, source_change
+    from .store import format_for_path
+
+    settings = settings_from(**values)
+    try:
+        change = source_change(Path(article).read_bytes(), Path(facts).read_bytes(), format_for_path(facts),
+                               slug=slug or slug_from_name(article), base=settings.base_iri, facts_name=facts)
+        outcome = Curation(settings).write(change)
+    except WriteRejected as exc:
+        click.echo(exc.report.to_text(), err=True, nl=False)
+        fail(exc)
+        return
+    except KGError as exc:
+        fail(exc)
+        return
+    click.echo(f"stored {len(outcome.plan.added)} triples in <{change.graph}> (change {outcome.activity.iri if outcome.activity else 'none'})")
+    click.echo(outcome.report.summary())
+
+
+@main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--graph", help="Load triples into this named graph (quad formats keep their own graphs).")
 @setting_option("store")
@@ -189,6 +263,8 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @setting_option("max_query_depth")
 @setting_option("service_allowlist")
 @setting_option("write_token")
+@setting_option("write_token_name")
+@setting_option("max_report_results")
 def serve(**values: Any) -> None:
     """Serve the store with gunicorn (building it first if there is none)."""
     from .build import build as run_build

@@ -84,6 +84,13 @@ class NotAcceptable(KGError):
         super().__init__(message, offered=offered)
 
 
+class Conflict(KGError):
+    """The request contradicts the store's state (a graph that already exists, a change already undone)."""
+
+    status = 409
+    title = "Conflict"
+
+
 class PayloadTooLarge(KGError):
     status = 413
     title = "Payload too large"

@@ -71,6 +71,9 @@ FORMATS: tuple[Format, ...] = (
     _f("nquads", "application/n-quads", "nq", [DATASET, GRAPH], "N-Quads", rdf=ox.RdfFormat.N_QUADS),
     _f("html", "text/html", "html", [PAGE, REPORT], "HTML", ("application/xhtml+xml",)),
     _f("text", "text/plain", "txt", [REPORT], "plain text"),
+    # A validation report's rows as plain JSON (`Report.to_json`); after "json" so that
+    # SPARQL results keep application/json.
+    _f("report-json", "application/json", "json", [REPORT], "JSON rows"),
 )
 
 BY_NAME: dict[str, Format] = {f.name: f for f in FORMATS}
@@ -101,6 +104,8 @@ def by_name(word: str, kinds: Iterable[str]) -> Format:
     kinds = tuple(kinds)
     key = word.strip().lower()
     fmt = BY_NAME.get(_FORMAT_WORDS.get(key, key)) or BY_EXTENSION.get(key) or by_media_type(key)
+    if fmt is not None and not (fmt.kinds & set(kinds)):  # e.g. "json" for a report: its own JSON format
+        fmt = next((f for f in formats_for(*kinds) if key in (f.extension, f.media_type)), fmt)
     if fmt is None or not (fmt.kinds & set(kinds)):
         raise NotAcceptable(f"format {word!r} cannot carry this answer", offered=offered(kinds))
     return fmt
@@ -110,17 +115,20 @@ def offered(kinds: Iterable[str]) -> list[str]:
     return [f.media_type for f in formats_for(*kinds)]
 
 
-def negotiate(accept: MIMEAccept | str | None, kinds: Iterable[str], explicit: str | None = None) -> Format:
+def negotiate(accept: MIMEAccept | str | None, kinds: Iterable[str], explicit: str | None = None,
+              prefer: str | None = None) -> Format:
     """Pick the format for an answer of one of `kinds`.
 
     `explicit` (a `format=` value or a URL extension) wins. Otherwise the Accept header
     decides by q-value and specificity; ties go to the server's order. No Accept header,
-    or only wildcards, gives the first format of the kind.
+    or only wildcards, gives the first format of the kind (or `prefer`, a format name, when given).
     """
     kinds = tuple(kinds)
     if explicit:
         return by_name(explicit, kinds)
     candidates = formats_for(*kinds)
+    if prefer:
+        candidates.sort(key=lambda f: f.name != prefer)
     if isinstance(accept, str) or accept is None:
         accept = parse_accept_header(accept or "", MIMEAccept)
     if not accept:

@@ -92,6 +92,16 @@ class Page:
     graphs: list[str]
 
     @property
+    def asserted_facts(self) -> list[Fact]:
+        """Facts the data states (some value outside the inferred graph)."""
+        return [f for f in self.facts if not all(v.inferred for v in f.values)]
+
+    @property
+    def inferred_facts(self) -> list[Fact]:
+        """Facts only the OWL RL closure adds (super-properties, inverse links): shown folded away."""
+        return [f for f in self.facts if all(v.inferred for v in f.values)]
+
+    @property
     def map(self) -> dict[str, Any] | None:
         return map_frame(self.points) if self.points else None
 

@@ -43,6 +43,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_query_kb", 512, "Largest SPARQL query or update text accepted, in KiB; longer ones get 413 before any parser sees them."),
     Setting("service_allowlist", "", "Space-separated endpoint IRIs that SERVICE may call; empty refuses every SERVICE (LOAD is always refused)."),
     Setting("write_token", "", "Bearer token that enables writes; empty means the service is read-only."),
+    Setting("write_token_name", "curator", "Name recorded in the change log (prov:wasAssociatedWith) for writes made with the write token."),
+    Setting("max_report_results", 1000, "Most results a validation report lists; a cut report says so (its summary and `truncated`)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -64,6 +66,8 @@ class Settings:
     max_query_kb: int = 512
     service_allowlist: str = ""
     write_token: str = ""
+    write_token_name: str = "curator"
+    max_report_results: int = 1000
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property

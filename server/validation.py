@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import rdflib
 from pyshacl import validate as pyshacl_validate
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import RDF, RDFS, SH
 
 from .shacl_sparql import evaluate, split_shapes
 
@@ -100,26 +100,56 @@ def _path_text(graph: rdflib.Graph, path: rdflib.term.Node | None) -> str | None
 
 
 def parse_report(graph: rdflib.Graph, shapes: rdflib.Graph | None, max_results: int | None) -> Report:
-    """Turn pySHACL's sh:ValidationReport graph into rows a curator can read."""
-    rows: list[Result] = []
+    """Turn pySHACL's sh:ValidationReport graph into rows a curator can read.
+
+    Each result carries the shape's own `sh:message` (added to the graph as a second
+    `sh:resultMessage` when the engine's text differs) and the engine's detail. A report cut
+    at `max_results` is cut in its graph too, which then says so in an `rdfs:comment`.
+    """
+    rows: list[tuple[Result, rdflib.term.Node]] = []
     counts = {s: 0 for s in SEVERITIES}
-    for node in graph.subjects(RDF.type, SH.ValidationResult):
+    for node in list(graph.subjects(RDF.type, SH.ValidationResult)):
+        if (None, SH.detail, node) in graph:  # a nested result explaining an sh:node failure, not one of its own
+            continue
         severity = str(graph.value(node, SH.resultSeverity) or SH.Violation).rsplit("#", 1)[-1]
         counts[severity] = counts.get(severity, 0) + 1
         shape = graph.value(node, SH.sourceShape)
         messages = [str(m) for m in graph.objects(node, SH.resultMessage)]
-        declared = [str(m) for m in shapes.objects(shape, SH.message)] if shapes is not None and shape else []
-        message = declared[0] if declared else (messages[0] if messages else "constraint not met")
-        detail = next((m for m in messages if m not in declared), None)
-        rows.append(Result(severity, _short(graph.value(node, SH.focusNode)) or "",
-                           _path_text(graph, graph.value(node, SH.resultPath)),
-                           _short(graph.value(node, SH.value)), message, detail, _short(shape),
-                           _short(graph.value(node, SH.sourceConstraintComponent))))
+        declared = [m for m in shapes.objects(shape, SH.message)] if shapes is not None and shape else []
+        for m in declared:
+            graph.add((node, SH.resultMessage, m))
+        declared_text = [str(m) for m in declared]
+        message = declared_text[0] if declared_text else (messages[0] if messages else "constraint not met")
+        detail = next((m for m in messages if m not in declared_text and m != message), None)
+        rows.append((Result(severity, _short(graph.value(node, SH.focusNode)) or "",
+                            _path_text(graph, graph.value(node, SH.resultPath)),
+                            _short(graph.value(node, SH.value)), message, detail, _short(shape),
+                            _short(graph.value(node, SH.sourceConstraintComponent))), node))
     order = {s: i for i, s in enumerate(SEVERITIES)}
-    rows.sort(key=lambda r: (order.get(r.severity, 9), r.shape or "", r.focus, r.path or ""))
+    rows.sort(key=lambda rn: (order.get(rn[0].severity, 9), rn[0].shape or "", rn[0].focus, rn[0].path or ""))
     total = len(rows)
     truncated = max_results is not None and total > max_results
-    return Report(rows[:max_results] if truncated else rows, graph, truncated, total, counts)
+    if truncated:
+        for _row, node in rows[max_results:]:
+            graph.remove((None, SH.result, node))
+            graph.remove((node, None, None))
+        for report_node in graph.subjects(RDF.type, SH.ValidationReport):
+            graph.add((report_node, RDFS.comment, rdflib.Literal(
+                f"Truncated: the first {max_results} of {total} results (setting max_report_results).")))
+        rows = rows[:max_results]
+    return Report([r for r, _n in rows], graph, truncated, total, counts)
+
+
+def engine_shapes(shapes: rdflib.Graph) -> rdflib.Graph:
+    """The shapes without the node and property shapes' sh:message, so that pySHACL writes its own
+    detail into sh:resultMessage (the curator's message is added back by `parse_report`).
+    SPARQL constraints keep theirs: it is a template filled in per result."""
+    out = rdflib.Graph()
+    for t in shapes:
+        if t[1] == SH.message and (t[0], SH.select, None) not in shapes:
+            continue
+        out.add(t)
+    return out
 
 
 def validate(data: rdflib.Graph, *, shapes: rdflib.Graph, ontology: rdflib.Graph | None = None,
@@ -131,7 +161,7 @@ def validate(data: rdflib.Graph, *, shapes: rdflib.Graph, ontology: rdflib.Graph
     """
     core, sparql_constraints = split_shapes(shapes)
     _conforms, report_graph, _text = pyshacl_validate(
-        data_graph=data, shacl_graph=core, ont_graph=ontology, inference="none", advanced=True,
+        data_graph=data, shacl_graph=engine_shapes(core), ont_graph=ontology, inference="none", advanced=True,
         allow_warnings=True, allow_infos=True, abort_on_first=False, meta_shacl=False, iterate_rules=False,
         do_owl_imports=False)  # never fetch what posted data's owl:imports names (SSRF)
     evaluate(shapes, sparql_constraints, data + ontology if ontology is not None else data, report_graph)

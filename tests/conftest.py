@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -120,6 +121,33 @@ def parse_expectations(text: str, keys: tuple[str, ...]) -> dict[str, str]:
         if m and m.group(1).lower() in keys:
             found[m.group(1).lower()] = m.group(2).strip()
     return found
+
+
+def copy_store(built: BuildResult, folder: Path) -> Path:
+    """A private copy of the session's built store (a store dir and a link to it), for tests that write."""
+    target = folder / "store.builds" / built.store_path.name
+    shutil.copytree(built.store_path, target)
+    link = folder / "store"
+    link.symlink_to(os.path.relpath(target, folder))
+    return link
+
+
+@pytest.fixture(scope="module")
+def private_store(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store this test module may write to (a copy of the session build: much cheaper than a build)."""
+    return copy_store(built, tmp_path_factory.mktemp("private"))
+
+
+def dump_lines(store: Path) -> list[str]:
+    """The store as sorted N-Quads lines: equal lists mean the store is the same, quad for quad."""
+    import pyoxigraph as ox
+
+    st = ox.Store.read_only(str(store.resolve()))
+    try:
+        text = st.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8")
+    finally:
+        del st
+    return sorted(text.splitlines())
 
 
 OTHER_BASE = "https://other.example/"

@@ -269,3 +269,12 @@ def test_quotes_widen_to_the_whole_sentence_past_abbreviations() -> None:
     assert sentence_around(text, i, i + 17).startswith("According to the Foreign Ministry")
     j = text.index("New York")
     assert sentence_around(text, j, j + 8) == "Erdogan receives Pashinyan in New York, U.S. on Sept. 24, 2024."
+
+
+def test_inferred_facts_are_folded_away_from_the_stated_ones(client: Any) -> None:
+    """The talks page states its participants; sem:hasActor (inferred from them) sits in the folded part."""
+    html = client.get("/doc/second-round-technical-talks", headers={"Accept": "text/html"}).get_data(as_text=True)
+    stated, _, inferred = html.partition('<details class="inferred">')
+    assert inferred, "the page has a folded section of inferred facts"
+    assert ">participant" in stated and "hasActor" not in stated
+    assert "hasActor" in inferred.split("</details>")[0]

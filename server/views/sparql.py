@@ -5,6 +5,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 
 from .. import formats
 from ..engine import QueryAnswer, QueryRequest
+from ..auth import refuse_token_in_url
 from ..errors import Forbidden
 from ..renderers import render_triples
 from ..responses import CORS_HEADERS, negotiated
@@ -24,7 +25,12 @@ def sparql() -> Response:
     note_query(op.text)
     kg = current_app.extensions["kg"]
     if op.kind == "update":
-        raise Forbidden("this endpoint is read-only: writes need the write token (see the README, Curating)")
+        if not kg.settings.writes_enabled:
+            refuse_token_in_url(request)
+            raise Forbidden("this endpoint is read-only: writes need the write token (see the README, Curating)")
+        from .writes import sparql_update
+
+        return sparql_update(op)
     if op.kind == "none":
         return service_description_or_ui(kg)
     answer = kg.engine.run(QueryRequest(
