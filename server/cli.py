@@ -261,6 +261,7 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @setting_option("max_result_rows")
 @setting_option("max_body_mb")
 @setting_option("max_query_depth")
+@setting_option("max_query_kb")
 @setting_option("service_allowlist")
 @setting_option("write_token")
 @setting_option("write_token_name")

@@ -60,7 +60,9 @@ def scan(text: str) -> QueryShape:
                 continue
         if c.isalpha() or c == "_":
             m = _WORD.match(text, i)
-            assert m is not None
+            if m is None:  # a non-ASCII letter ("À"): no keyword starts with one
+                i += 1
+                continue
             word = m.group()
             upper = word.upper()
             if upper == "SERVICE":

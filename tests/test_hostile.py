@@ -289,3 +289,10 @@ def test_fixture_store_holds_the_hostile_data(happ: Flask) -> None:
                                   "%2Frdf-schema%23seeAlso%3E%20%3Fo%20%7D", headers={"Accept": "application/json"})
     values = sorted(b["o"]["value"].split(":")[0].lower() for b in json.loads(resp.data)["results"]["bindings"])
     assert values == ["data", "javascript", "javascript"]
+
+
+@pytest.mark.parametrize("query", ["À", "SELECT * WHERE { ?s ?p ?o À }", "ÀSK {}", "SELECT ?x WHERE { BIND(1 AS ?x) } İ"])
+def test_regression_non_ascii_letter_outside_strings_is_not_a_500(happ: Flask, query: str) -> None:
+    """Found by test_fuzz: the guard's scanner asserted that every letter starts an ASCII word."""
+    resp = happ.test_client().post("/sparql", data={"query": query}, headers={"Accept": "application/json"})
+    assert resp.status_code == 400 and resp.get_json()["error"] == "Malformed query"
