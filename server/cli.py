@@ -266,6 +266,7 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @setting_option("write_token")
 @setting_option("write_token_name")
 @setting_option("max_report_results")
+@setting_option("max_validate_triples")
 def serve(**values: Any) -> None:
     """Serve the store with gunicorn (building it first if there is none)."""
     from .build import build as run_build

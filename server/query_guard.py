@@ -113,3 +113,21 @@ def check_query(text: str, *, max_depth: int, allowed_services: frozenset[str],
     if shape.loads:
         raise QueryRefused("LOAD is not allowed: this service never fetches data from a URL")
     return shape
+
+
+def check_update(text: str, *, max_depth: int, max_kb: int | None = None) -> QueryShape:
+    """The same scan for SPARQL Update, stricter: the writer evaluates an update in the server
+    process, without a time limit and holding the write lock, so it must never wait on another
+    host. SERVICE (even to an allow-listed endpoint) and LOAD are refused in updates."""
+    check_size(text, max_kb=max_kb)
+    shape = scan(text)
+    if shape.depth > max_depth:
+        raise QueryRefused(f"the update nests {shape.depth} levels of brackets; at most {max_depth} are accepted",
+                           limit=max_depth)
+    if shape.services:
+        raise QueryRefused("SERVICE is not allowed in an update: the writer never waits on another host; "
+                           "query that service first and write the data you got")
+    if shape.loads:
+        raise QueryRefused("LOAD is not allowed: this service never fetches data from a URL; "
+                           "send the data itself (Graph Store PUT/POST at /rdf-graph-store)")
+    return shape
