@@ -156,3 +156,96 @@ def test_no_python_text_in_gunicorn_or_app_errors(server: LiveServer) -> None:
             assert status_of(answer) != 500, probe
             assert not LEAK.search(answer.decode("utf-8", "replace")), probe
     assert get(server, "/healthz")[0] == 200
+
+
+# -- with writes enabled ---------------------------------------------------------------------------
+
+TOKEN = "live-T0ken-9c2f7a"
+
+
+class LoggedServer(LiveServer):
+    """`kg serve` with its stderr (gunicorn's log and the access log) going to a file we can grep."""
+
+    def __init__(self, store: Path, log: Path, env: dict[str, str]) -> None:
+        import os
+        import subprocess
+
+        from .conftest import KG, free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        environ = {**os.environ, "KG_STORE": str(store), "KG_PORT": str(self.port), **env}
+        with log.open("wb") as fh:
+            self.proc = subprocess.Popen([KG, "serve"], env=environ, stdout=fh, stderr=fh, start_new_session=True)
+        self._wait(60.0)
+
+
+@pytest.fixture(scope="module")
+def writable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoggedServer]:
+    folder = tmp_path_factory.mktemp("live-writable")
+    link = build_private_store(folder)
+    srv = LoggedServer(link, folder / "server.log", {"KG_WRITE_TOKEN": TOKEN, "KG_QUERY_WORKERS": "1"})
+    yield srv
+    srv.stop()
+
+
+def send(server: LiveServer, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+         ) -> tuple[int, bytes]:
+    req = urllib.request.Request(server.url + path, data=body or None, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def test_the_token_never_reaches_the_log(writable: LoggedServer) -> None:
+    g = "https://kars-gyumri.example.org/graph/live-hostile"
+    ttl = b'<https://kars-gyumri.example.org/id/live-town> <http://www.w3.org/2000/01/rdf-schema#label> "Live town"@en .'
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    answers = [
+        send(writable, "PUT", f"/rdf-graph-store?graph={g}", ttl, {**auth, "Content-Type": "text/turtle"}),
+        send(writable, "PUT", f"/rdf-graph-store?graph={g}&access_token={TOKEN}", ttl, {"Content-Type": "text/turtle"}),
+        send(writable, "POST", f"/sparql?token={TOKEN}", f"update=CLEAR GRAPH <{g}>".encode(),
+             {"Content-Type": "application/x-www-form-urlencoded"}),
+        send(writable, "POST", "/sparql", f"update=CLEAR GRAPH <{g}>&access_token={TOKEN}".encode(),
+             {"Content-Type": "application/x-www-form-urlencoded"}),
+        send(writable, "POST", "/sparql", f"CLEAR GRAPH <{g}>".encode(),
+             {"Authorization": f"Bearer {TOKEN}-wrong", "Content-Type": "application/sparql-update"}),
+        send(writable, "GET", f"/sparql?query=ASK%7B%7D&access_token={TOKEN}"),
+        send(writable, "DELETE", f"/rdf-graph-store?graph={g}", b"", auth),
+    ]
+    # a token in a form body is not a header (401); a read ignores tokens, and the log never shows query strings
+    assert [s for s, _ in answers] == [201, 400, 400, 401, 403, 200, 200], answers
+    assert all(TOKEN.encode() not in body for _, body in answers)
+    writable.stop()  # flush and close the log
+    log = writable.log.read_text(encoding="utf-8", errors="replace")
+    assert "PUT /rdf-graph-store 201" in log  # the access log is there…
+    assert TOKEN not in log and TOKEN[:8] not in log  # …and holds no token, not even a path holding one
+
+
+@pytest.fixture(scope="module")
+def xml_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    link = build_private_store(tmp_path_factory.mktemp("live-xml"))
+    srv = LiveServer(link, env={"KG_WRITE_TOKEN": TOKEN, "KG_QUERY_WORKERS": "1"})
+    yield srv
+    srv.stop()
+
+
+def test_billion_laughs_is_refused_with_memory_flat(xml_server: LiveServer) -> None:
+    """Unguarded, pyoxigraph expanded this 1 KB document to a 3 GB literal (9 GB of memory)."""
+    from .hostile_support import tree_rss_kb
+    from .test_hostile import billion_laughs
+
+    g = "https://kars-gyumri.example.org/graph/laughs"
+    assert send(xml_server, "GET", "/healthz")[0] == 200
+    before = tree_rss_kb(xml_server.proc.pid)
+    for path, method, headers in [("/validate", "POST", {}), ("/validate?mode=standalone", "POST", {}),
+                                  (f"/rdf-graph-store?graph={g}", "PUT", {"Authorization": f"Bearer {TOKEN}"})]:
+        status, body = send(xml_server, method, path, billion_laughs(),
+                            {**headers, "Content-Type": "application/rdf+xml", "Accept": "application/json"})
+        assert status == 413 and b"entities would expand" in body, (path, status, body[:200])
+    after = tree_rss_kb(xml_server.proc.pid)
+    assert after - before < 50 * 1024, (before, after)
+    assert send(xml_server, "GET", f"/rdf-graph-store?graph={g}")[0] == 404  # nothing was stored
