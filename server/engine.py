@@ -144,7 +144,7 @@ class QueryEngine:
         except Exception:
             with self._cond:
                 self._size -= 1
-                self._cond.notify()
+                self._cond.notify_all()
             raise
 
     def _checkin(self, worker: _Worker | None) -> None:
@@ -155,7 +155,10 @@ class QueryEngine:
                 self._size -= 1
                 if worker is not None:
                     worker.kill()
-            self._cond.notify()
+            # notify_all: a write waiting in exclusive() for every process to be idle waits on this
+            # condition beside queries waiting for a process; notify() woke one query, which went
+            # back to sleep, and the write waited out its whole 30 s while every read got 503.
+            self._cond.notify_all()
 
     @contextmanager
     def exclusive(self, wait_s: float = 30.0) -> Iterator[None]:

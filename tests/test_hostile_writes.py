@@ -220,3 +220,35 @@ def test_validate_post_fetches_nothing(wapp: Flask, ctype: str) -> None:
                                        headers={"Content-Type": "text/turtle", "Accept": "application/json"})
         assert resp.status_code == 200
         assert not connection_arrived(sock)
+
+
+def test_regression_a_write_beside_readers_does_not_stall_them(make_app: Any, store: Path) -> None:
+    """Found by bench/hostile/soak.py: the write's wait for idle query processes missed its wake-up
+    (notify() woke a waiting query instead), so every write under reads paused queries for the
+    whole 30 s window and each read meanwhile got 503. Readers here allow 8 s; a write takes < 1 s."""
+    import threading
+
+    app = make_app(store=str(store), write_token=TOKEN, query_timeout_s=8.0, query_workers=2)
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        client = app.test_client()
+        for _ in range(200):  # bounded
+            if stop.is_set():
+                return
+            statuses.append(client.post("/sparql", data={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+                                        headers={"Accept": "application/json"}).status_code)
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for t in readers:
+        t.start()
+    writes = []
+    for i in range(3):
+        update = PFX + f'INSERT DATA {{ GRAPH <{G}> {{ kg:reader-town-{i} a kgo:City ; rdfs:label "R{i}"@en }} }}'
+        writes.append(app.test_client().post("/sparql", data={"update": update}, headers=AUTH).status_code)
+    stop.set()
+    for t in readers:
+        t.join(120)
+    assert writes == [200, 200, 200]
+    assert statuses and set(statuses) == {200}, sorted(set(statuses))
