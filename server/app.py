@@ -79,6 +79,10 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     from . import observability
 
     observability.init_app(app)
+
+    from . import security
+
+    security.init_app(app)
     return app
 
 

@@ -52,7 +52,23 @@ def fail(exc: KGError) -> None:
     sys.exit(exc.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Errors of the machine (a read-only store directory, a full disk, a missing permission) are
+    one line too, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            sys.exit(0)  # `kg query … | head`
+        except OSError as exc:
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            what = exc.strerror or str(exc)
+            click.echo(f"kg: error: {where}{what} (is the store directory read-only, or the disk full?)", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kars-gyumri-kg")
 def main() -> None:
     """The Kars–Gyumri knowledge graph: build it, check it, query it, serve it."""
@@ -297,11 +313,13 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @setting_option("max_result_rows")
 @setting_option("max_body_mb")
 @setting_option("max_query_depth")
+@setting_option("max_query_kb")
 @setting_option("service_allowlist")
 @setting_option("write_token")
 @setting_option("write_token_name")
 @setting_option("max_report_results")
 @remote_options
+@setting_option("max_validate_triples")
 def serve(**values: Any) -> None:
     """Serve the store with gunicorn (building it first if there is none)."""
     from .build import build as run_build

@@ -154,7 +154,7 @@ class QueryEngine:
         except Exception:
             with self._cond:
                 self._size -= 1
-                self._cond.notify()
+                self._cond.notify_all()
             raise
 
     def _checkin(self, worker: _Worker | None) -> None:
@@ -165,7 +165,10 @@ class QueryEngine:
                 self._size -= 1
                 if worker is not None:
                     worker.kill()
-            self._cond.notify()
+            # notify_all: a write waiting in exclusive() for every process to be idle waits on this
+            # condition beside queries waiting for a process; notify() woke one query, which went
+            # back to sleep, and the write waited out its whole 30 s while every read got 503.
+            self._cond.notify_all()
 
     @contextmanager
     def exclusive(self, wait_s: float = 30.0) -> Iterator[None]:
@@ -211,7 +214,7 @@ class QueryEngine:
         """Guard, evaluate within the time limit, and return the serialized answer."""
         started = time.monotonic()
         shape = check_query(request.query, max_depth=self.settings.max_query_depth,
-                            allowed_services=self.settings.allowed_services)
+                            allowed_services=self.settings.allowed_services, max_kb=self.settings.max_query_kb)
         deadline = started + self.settings.query_timeout_s
         worker = self._checkout(deadline)
         message = {"query": request.query, "accept": request.accept, "format": request.format,

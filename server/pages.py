@@ -15,6 +15,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .resources import DCTERMS, GEO, OA, RDF, RDFS, SKOS, Description, Select, local_path
+from .security import safe_href
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _DESCRIPTION_PROPS = (SKOS + "definition", RDFS + "comment", DCTERMS + "description", SKOS + "scopeNote")
@@ -146,7 +147,7 @@ def human_date(value: str, datatype: str) -> str:
 
 def value_of(term: Any, labels: dict[str, str], base: str) -> Value:
     if isinstance(term, ox.NamedNode):
-        href = local_path(base, term.value) or term.value
+        href = local_path(base, term.value) or safe_href(term.value)
         return Value(labels.get(term.value) or _local_name(term.value), href, term.value)
     if isinstance(term, ox.BlankNode):
         return Value("(blank node)", None, None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .errors import QueryRefused
+from .errors import PayloadTooLarge, QueryRefused
 
 _STRING = re.compile(r"'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^\"\\]|\\.|\"(?!\"\"))*\"\"\"|'(?:[^'\\\n\r]|\\.)*'|\"(?:[^\"\\\n\r]|\\.)*\"", re.S)
 _IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
@@ -62,7 +62,9 @@ def scan(text: str) -> QueryShape:
                 continue
         if c.isalpha() or c == "_":
             m = _WORD.match(text, i)
-            assert m is not None
+            if m is None:  # a non-ASCII letter ("À"): no keyword starts with one
+                i += 1
+                continue
             word = m.group()
             upper = word.upper()
             if upper == "SERVICE":
@@ -87,8 +89,22 @@ def scan(text: str) -> QueryShape:
     return shape
 
 
-def check_query(text: str, *, max_depth: int, allowed_services: frozenset[str]) -> QueryShape:
-    """Raise QueryRefused for what must not reach the engine; return the shape otherwise."""
+def check_size(text: str, *, max_kb: int | None) -> None:
+    """A query's text is bounded on its own (a huge VALUES block fits in a request body but costs
+    the query process hundreds of MB); 413 before anything else looks at it."""
+    if max_kb is None:
+        return
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > max_kb * 1024:
+        raise PayloadTooLarge(f"the query is {size / 1024:,.0f} KiB; at most {max_kb:,} KiB are accepted "
+                              "(setting max_query_kb): split a large VALUES block over several queries",
+                              limit_kb=max_kb)
+
+
+def check_query(text: str, *, max_depth: int, allowed_services: frozenset[str],
+                max_kb: int | None = None) -> QueryShape:
+    """Raise QueryRefused (or PayloadTooLarge) for what must not reach the engine; return the shape otherwise."""
+    check_size(text, max_kb=max_kb)
     shape = scan(text)
     if shape.depth > max_depth:
         raise QueryRefused(f"the query nests {shape.depth} levels of brackets; at most {max_depth} are accepted",
@@ -100,4 +116,22 @@ def check_query(text: str, *, max_depth: int, allowed_services: frozenset[str]) 
                                "on the service allow-list (setting service_allowlist)")
     if shape.loads:
         raise QueryRefused("LOAD is not allowed: this service never fetches data from a URL")
+    return shape
+
+
+def check_update(text: str, *, max_depth: int, max_kb: int | None = None) -> QueryShape:
+    """The same scan for SPARQL Update, stricter: the writer evaluates an update in the server
+    process, without a time limit and holding the write lock, so it must never wait on another
+    host. SERVICE (even to an allow-listed endpoint) and LOAD are refused in updates."""
+    check_size(text, max_kb=max_kb)
+    shape = scan(text)
+    if shape.depth > max_depth:
+        raise QueryRefused(f"the update nests {shape.depth} levels of brackets; at most {max_depth} are accepted",
+                           limit=max_depth)
+    if shape.services:
+        raise QueryRefused("SERVICE is not allowed in an update: the writer never waits on another host; "
+                           "query that service first and write the data you got")
+    if shape.loads:
+        raise QueryRefused("LOAD is not allowed: this service never fetches data from a URL; "
+                           "send the data itself (Graph Store PUT/POST at /rdf-graph-store)")
     return shape

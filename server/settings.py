@@ -40,6 +40,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_result_rows", 10000, "Most rows (or triples) one answer carries; a capped answer says so in `KG-Result-Truncated`."),
     Setting("max_body_mb", 4.0, "Largest request body accepted, in MiB; larger bodies get 413."),
     Setting("max_query_depth", 64, "Deepest nesting of { } and ( ) accepted in a query; deeper queries get 400 before any parser sees them."),
+    Setting("max_query_kb", 512, "Largest SPARQL query or update text accepted, in KiB; longer ones get 413 before any parser sees them."),
     Setting("service_allowlist", "", "Space-separated endpoint IRIs that SERVICE may call; empty refuses every SERVICE (LOAD is always refused)."),
     Setting("write_token", "", "Bearer token that enables writes; empty means the service is read-only."),
     Setting("write_token_name", "curator", "Name recorded in the change log (prov:wasAssociatedWith) for writes made with the write token."),
@@ -50,6 +51,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("remote_user", "", "User name for HTTP basic authentication at the remote store; empty: no authentication."),
     Setting("remote_password", "", "Password for HTTP basic authentication at the remote store (never shown by /settings.json)."),
     Setting("remote_union_param", "", "Query parameter that makes the remote's default graph the union of its named graphs, sent with every query that names no dataset (`union-default-graph` for `oxigraph serve`); empty: the remote's default graph already is the union."),
+    Setting("max_validate_triples", 20000, "Most triples `POST /validate` checks in one request; more get 413 (pySHACL costs about 3 s per 10k)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -68,6 +70,7 @@ class Settings:
     max_result_rows: int = 10000
     max_body_mb: float = 4.0
     max_query_depth: int = 64
+    max_query_kb: int = 512
     service_allowlist: str = ""
     write_token: str = ""
     write_token_name: str = "curator"
@@ -78,6 +81,7 @@ class Settings:
     remote_user: str = ""
     remote_password: str = ""
     remote_union_param: str = ""
+    max_validate_triples: int = 20000
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property

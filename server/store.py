@@ -19,6 +19,7 @@ from oxrdflib import OxigraphStore
 
 from .errors import InputSyntaxError, NotFound, UnsupportedMediaType
 from .formats import BY_NAME, Format, by_media_type
+from .rdf_guard import check_rdfxml
 
 RDF_EXTENSIONS = {"ttl": "turtle", "trig": "trig", "nt": "ntriples", "nq": "nquads", "jsonld": "jsonld",
                   "rdf": "rdfxml", "owl": "rdfxml", "xml": "rdfxml"}
@@ -68,6 +69,9 @@ def parse_rdf(data: bytes | IO[bytes], fmt: Format, *, source: str, graph: str |
     Triples go into `graph` (a named graph IRI) unless the format carries its own graphs.
     """
     target = ox.NamedNode(graph) if graph else None
+    if fmt.name == "rdfxml":  # entity expansion and deep nesting: see rdf_guard
+        data = data if isinstance(data, bytes) else data.read()
+        check_rdfxml(data, source=source)
     try:
         quads = list(ox.parse(data, format=fmt.rdf, base_iri=base_iri,
                               without_named_graphs=False, rename_blank_nodes=False))

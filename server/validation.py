@@ -162,6 +162,7 @@ def validate(data: rdflib.Graph, *, shapes: rdflib.Graph, ontology: rdflib.Graph
     core, sparql_constraints = split_shapes(shapes)
     _conforms, report_graph, _text = pyshacl_validate(
         data_graph=data, shacl_graph=engine_shapes(core), ont_graph=ontology, inference="none", advanced=True,
-        allow_warnings=True, allow_infos=True, abort_on_first=False, meta_shacl=False, iterate_rules=False)
+        allow_warnings=True, allow_infos=True, abort_on_first=False, meta_shacl=False, iterate_rules=False,
+        do_owl_imports=False)  # never fetch what posted data's owl:imports names (SSRF)
     evaluate(shapes, sparql_constraints, data + ontology if ontology is not None else data, report_graph)
     return parse_report(report_graph, shapes, max_results)

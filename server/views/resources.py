@@ -19,6 +19,7 @@ from ..pages import build_page, date_for_people
 from ..resources import (RESOURCE_KINDS, Description, describe, fetch_paged, graph_query, iri_for_path, render,
                          split_extension)
 from ..responses import CORS_HEADERS, negotiated
+from ..security import safe_href
 from .ld_http import Alternate, alternates, is_not_modified, ld_answer, link_header, validators
 
 bp = Blueprint("resources", __name__)
@@ -89,7 +90,7 @@ def describe_link(iri: str) -> str:
 
 def graph_paths(graphs: list[str]) -> list[tuple[str, str]]:
     base = kg().base
-    return [(g, "/" + g[len(base):] if g.startswith(base) else g) for g in graphs]
+    return [(g, "/" + g[len(base):] if g.startswith(base) else safe_href(g)) for g in graphs]
 
 
 def not_found(fmt: formats.Format, iri: str) -> Response:

@@ -6,6 +6,7 @@ write endpoints for their 422 and for the Warnings of an accepted write.
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
 from typing import Any
 
@@ -14,12 +15,15 @@ from flask import Blueprint, Response, current_app, render_template, request
 from .. import formats
 from ..coverage import coverage
 from ..curation import Curation, WriteRejected, graph_of
-from ..errors import BadRequest, NotAcceptable
+from ..errors import BadRequest, NotAcceptable, PayloadTooLarge, ServiceUnavailable
 from ..responses import negotiated
 from ..store import format_for_media_type, parse_rdf
 from ..validation import Report
 
 bp = Blueprint("validation", __name__)
+
+_PROPOSALS = threading.BoundedSemaphore(1)
+PROPOSAL_WAIT_S = 10.0
 
 RDF_REPORT = {"turtle": "turtle", "jsonld": "json-ld", "ntriples": "nt"}
 
@@ -97,7 +101,21 @@ def validate_proposal() -> Response:
     if not body.strip():
         raise BadRequest("the body is empty; send the RDF to validate")
     quads = parse_rdf(body, fmt, source="request body", base_iri=current_app.extensions["kg"].base)
-    report = curation().validate_proposal(quads, standalone=mode == "standalone")
+    limit = current_app.extensions["kg"].settings.max_validate_triples
+    if len(quads) > limit:
+        raise PayloadTooLarge(f"the body holds {len(quads):,} triples; at most {limit:,} are validated in one request "
+                              "(setting max_validate_triples): split it, or run `kg validate FILE` locally",
+                              limit=limit)
+    # pySHACL runs in this process without a time limit (about 3 s and 100 MB per 10k triples):
+    # one proposal at a time per server process, the others are told to come back.
+    if not _PROPOSALS.acquire(timeout=PROPOSAL_WAIT_S):
+        err = ServiceUnavailable("another validation is running; try again in a few seconds")
+        err.headers["Retry-After"] = "5"
+        raise err
+    try:
+        report = curation().validate_proposal(quads, standalone=mode == "standalone")
+    finally:
+        _PROPOSALS.release()
     return report_response(report, title="Validation of the proposed data",
                            preamble=f"{len(quads)} triples validated {'alone' if mode == 'standalone' else 'with the served graph'}; nothing was stored.")
 

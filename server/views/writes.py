@@ -12,6 +12,7 @@ from ..auth import require_write_token
 from ..curation import Change, Outcome
 from ..errors import BadRequest, UnsupportedMediaType
 from ..sources import slug_from_name, source_change
+from ..query_guard import check_update
 from ..sparql_protocol import Operation
 from ..store import format_for_media_type, format_for_path
 from .validation import curation, report_response
@@ -48,6 +49,8 @@ def sparql_update(op: Operation) -> Response:
                          "write USING / WITH / GRAPH in the update itself")
     if not op.text.strip():
         raise BadRequest("the update is empty")
+    settings = current_app.extensions["kg"].settings
+    check_update(op.text, max_depth=settings.max_query_depth, max_kb=settings.max_query_kb)
     return write_response(curation().write(Change("sparql-update", update=op.text)))
 
 
