@@ -174,7 +174,7 @@ def bench_validation(ours: Path, work: Path, cap_s: float) -> dict[str, Any]:
 
 
 def table(results: dict[str, Any]) -> str:
-    """The figures as Markdown (docs/scale.md carries the latest)."""
+    """The figures as Markdown (the README, Scale, carries the latest)."""
     rows = ["| size | quads | N-Quads MB | kg load s / disk MB / peak RSS MB | oxigraph load s / disk MB / peak RSS MB | "
             "q/s kg (embedded) | q/s oxigraph | q/s kg → oxigraph (remote) | p50 ms emb. / ox / remote | "
             "remote added latency, p50 / mean |", "|---|---|---|---|---|---|---|---|---|---|"]

@@ -87,7 +87,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
 
 
 def register_curation(app: Flask, settings: Settings) -> None:
-    """Validation service, guarded writes, Graph Store, change log (see docs/curating.md)."""
+    """Validation service, guarded writes, Graph Store, change log (see the README, Curating)."""
     from .curation import Curation, WriteRejected
     from .views import graph_store, history, validation, writes
 

@@ -30,7 +30,7 @@ REMOTE_SETTINGS = ("remote_query_url", "remote_update_url", "remote_gsp_url", "r
 
 
 def remote_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The remote store's settings on a command (see docs/scale.md)."""
+    """The remote store's settings on a command (see the README, Scale)."""
     for name in reversed(REMOTE_SETTINGS):
         command = setting_option(name)(command)
     return command

@@ -22,7 +22,7 @@ On a remote store (setting remote_query_url) the same steps run against the remo
 snapshot is read with one SELECT over every named graph, and the commit sends the same single
 update request to remote_update_url. Atomicity is then the remote's: Oxigraph (and Fuseki/TDB2,
 GraphDB) apply one update request as one transaction; Virtuoso commits per request only in its
-default transactional mode (see docs/scale.md). Between plan and commit another writer could
+default transactional mode (see the README, Scale). Between plan and commit another writer could
 change the remote: the commit checks that the data version (a hash of the triples per graph) has
 not moved, which narrows but cannot close that window -- the remote offers no compare-and-swap.
 

@@ -275,7 +275,7 @@ class RemoteEngine:
       ORDER BY subquery would not keep the order in every engine); a capped answer stops
       reading and drops the connection, so the remote's excess rows are not transferred.
     - The time limit is the HTTP client's: past query_timeout_s the answer is 503 QueryTimeout
-      (the remote may go on evaluating; give it a timeout of its own too, see docs/scale.md).
+      (the remote may go on evaluating; give it a timeout of its own too, see the README, Scale).
     - The default graph is the union of the named graphs, as in the embedded store: queries
       naming no dataset carry `remote_union_param` when the remote needs one.
     """

@@ -1,6 +1,6 @@
 """Judge an RDF/XML document safe before pyoxigraph's parser sees it.
 
-Measured with pyoxigraph 0.5 (see docs/security.md):
+Measured with pyoxigraph 0.5 (see the README, Security):
 - it expands internal XML entities without any limit: the classic "billion laughs" (ten levels
   of ten references, under 1 KB) became a 3 GB literal, 9 GB of memory and 34 s of CPU;
 - its time grows with the square of element nesting: 20,000 nested elements (1 MB) took 2 s,

@@ -152,7 +152,7 @@ def describe_query(iri: str, kgo: str, inferred_graph: str) -> str:
 
     The IRI is written into every branch rather than bound once by `VALUES ?r`: Oxigraph 0.5 did
     not push the VALUES binding into the UNION branches and scanned the whole store, 0.9 s a page
-    at 100k quads against 0.02 s substituted (docs/security.md: a cheap way to load the server).
+    at 100k quads against 0.02 s substituted (README, Security: a cheap way to load the server).
     """
     r = f"<{iri}>"
     return f"""

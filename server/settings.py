@@ -45,7 +45,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("write_token", "", "Bearer token that enables writes; empty means the service is read-only."),
     Setting("write_token_name", "curator", "Name recorded in the change log (prov:wasAssociatedWith) for writes made with the write token."),
     Setting("max_report_results", 1000, "Most results a validation report lists; a cut report says so (its summary and `truncated`)."),
-    Setting("remote_query_url", "", "SPARQL 1.1 query endpoint of a remote store; when set, the app and the CLI use it instead of the embedded store (see docs/scale.md)."),
+    Setting("remote_query_url", "", "SPARQL 1.1 query endpoint of a remote store; when set, the app and the CLI use it instead of the embedded store (see the README, Scale)."),
     Setting("remote_update_url", "", "SPARQL 1.1 update endpoint of the remote store (guarded writes); empty: writes are refused."),
     Setting("remote_gsp_url", "", "Graph Store Protocol endpoint of the remote store (`kg build` publishes and `kg load` loads through it)."),
     Setting("remote_user", "", "User name for HTTP basic authentication at the remote store; empty: no authentication."),
@@ -140,5 +140,21 @@ def settings_table_markdown() -> str:
 assert {f.name for f in fields(Settings)} - {"extra"} == set(_BY_NAME), "Settings and SETTINGS disagree"
 
 
+def rewrite_readme(path: str = "README.md") -> None:
+    """Put the current table into the README's `## Settings` section."""
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    section = text.index("\n## Settings\n")
+    start = text.index("| setting | CLI flag |", section)
+    end = text.index("\n\n", start)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text[:start] + settings_table_markdown() + text[end:])
+
+
 if __name__ == "__main__":
-    print(settings_table_markdown())
+    import sys
+
+    if "--readme" in sys.argv:
+        rewrite_readme()
+    else:
+        print(settings_table_markdown())
