@@ -29,6 +29,7 @@ from rdflib.namespace import OWL, RDF
 
 from . import namespaces as ns
 from .errors import BuildError
+from .terms import to_ox_term
 from .store import KGStore, SourceFile, format_for_path, open_input, parse_rdf, rebase_quads
 from .validation import Report, validate
 
@@ -146,7 +147,7 @@ def build(store_link: Path, *, base_iri: str = ns.DEFAULT_BASE, sources: list[So
 
     t = time.perf_counter()
     g_inferred = ox.NamedNode(_rebase(ns.G_INFERRED, base_iri))
-    inferred_quads = [ox.Quad(*_to_ox(s, p, o), g_inferred) for s, p, o in inferred]
+    inferred_quads = [ox.Quad(to_ox_term(s), to_ox_term(p), to_ox_term(o), g_inferred) for s, p, o in inferred]
     if remote is not None:
         publish_remote(remote, quads + inferred_quads, base_iri, log=log)
         timings["publish"] = time.perf_counter() - t
@@ -163,23 +164,6 @@ def build(store_link: Path, *, base_iri: str = ns.DEFAULT_BASE, sources: list[So
 
 def _rebase(iri: str, base_iri: str) -> str:
     return base_iri + iri[len(ns.DEFAULT_BASE):]
-
-
-def _to_ox(*terms: rdflib.term.Node) -> list[object]:
-    out: list[object] = []
-    for t in terms:
-        if isinstance(t, rdflib.URIRef):
-            out.append(ox.NamedNode(str(t)))
-        elif isinstance(t, rdflib.BNode):
-            out.append(ox.BlankNode(str(t)))
-        elif isinstance(t, rdflib.Literal):
-            if t.language:
-                out.append(ox.Literal(str(t), language=t.language))
-            else:
-                out.append(ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)) if t.datatype else None))
-        else:
-            raise TypeError(f"unexpected term {t!r}")
-    return out
 
 
 def publish(store_link: Path, quads: list[ox.Quad]) -> Path:

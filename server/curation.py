@@ -55,7 +55,7 @@ from .errors import BadRequest, Conflict, Forbidden, NotFound, QuerySyntaxError,
 from .settings import Settings
 from .store import data_version, touch_version
 from .validation import Report, parse_report, validate
-from .validation_sources import rdflib_term
+from .terms import to_rdflib_term
 
 BACK_HOPS = 3
 FORWARD_HOPS = 3
@@ -265,7 +265,7 @@ class Curation:
     def to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:
         g = rdflib.Graph()
         for q in quads:
-            g.add((rdflib_term(q.subject), rdflib_term(q.predicate), rdflib_term(q.object)))  # type: ignore[arg-type]
+            g.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object)))  # type: ignore[arg-type]
         return g
 
     def data_graph_names(self, quads: Iterable[ox.Quad]) -> set[str]:

@@ -27,6 +27,8 @@ class QueryShape:
     loads: int = 0
     has_dataset_clause: bool = False   # FROM or FROM NAMED: the query names its own dataset
     form: str | None = None            # SELECT, ASK, CONSTRUCT or DESCRIBE: the first one met (Query §16)
+    first_brace: int | None = None     # offset of the first `{`: the outer WHERE group
+    selects: int = 0                   # SELECT keywords: more than one means subqueries
 
 
 def scan(text: str) -> QueryShape:
@@ -67,6 +69,7 @@ def scan(text: str) -> QueryShape:
                 continue
             word = m.group()
             upper = word.upper()
+            shape.selects += upper == "SELECT"
             if upper == "SERVICE":
                 expect_service = True
             elif upper == "LOAD":
@@ -81,6 +84,8 @@ def scan(text: str) -> QueryShape:
             i = m.end()
             continue
         if c in _OPEN:
+            if c == "{" and shape.first_brace is None:
+                shape.first_brace = i
             depth += 1
             shape.depth = max(shape.depth, depth)
         elif c in _CLOSE:

@@ -11,6 +11,7 @@ from .build import project_sources, read_sources, to_rdflib
 from .errors import InputSyntaxError, NotFound
 from .store import KGStore, format_for_path, open_input, parse_rdf
 from .settings import Settings
+from .terms import to_rdflib_term
 from .validation import Report, validate
 
 
@@ -52,24 +53,7 @@ def validate_files(files: list[Path], max_results: int | None = None) -> Report:
         with open_input(path) as fh:
             quads = parse_rdf(fh, format_for_path(path), source=str(path))
         for q in quads:
-            data.add(tuple(rdflib_term(t) for t in (q.subject, q.predicate, q.object)))  # type: ignore[arg-type]
+            data.add(tuple(to_rdflib_term(t) for t in (q.subject, q.predicate, q.object)))  # type: ignore[arg-type]
     project = read_sources([s for s in project_sources() if s.graph in (ns.G_SHAPES, ns.G_ONTOLOGY)])
     return validate(data, shapes=to_rdflib(project, {ns.G_SHAPES}), ontology=to_rdflib(project, {ns.G_ONTOLOGY}),
                     max_results=max_results)
-
-
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-def rdflib_term(t: object) -> rdflib.term.Node:
-    if isinstance(t, ox.NamedNode):
-        return rdflib.URIRef(t.value)
-    if isinstance(t, ox.BlankNode):
-        return rdflib.BNode(t.value)
-    if isinstance(t, ox.Literal):
-        if t.language:
-            return rdflib.Literal(t.value, lang=t.language)
-        if t.datatype.value == _XSD_STRING:  # plain in RDF 1.1; rdflib compares them as plain literals
-            return rdflib.Literal(t.value)
-        return rdflib.Literal(t.value, datatype=rdflib.URIRef(t.datatype.value))
-    raise TypeError(f"unexpected term {t!r}")
