@@ -69,6 +69,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def stop_process_group(proc: subprocess.Popen[Any]) -> None:
+    """End a server we started in its own session: TERM, then KILL after 15 s."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 class LiveServer:
     """A real `kg serve` (gunicorn) process on a free loopback port."""
 
@@ -95,13 +106,7 @@ class LiveServer:
         raise RuntimeError("kg serve did not start listening in time")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_process_group(self.proc)
         if self.proc.stderr:
             self.proc.stderr.close()
 
@@ -219,13 +224,7 @@ class OxigraphServer:
                 "remote_gsp_url": self.url + "/store", "remote_union_param": "union-default-graph"}
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_process_group(self.proc)
         self.log.close()
 
 
@@ -267,3 +266,23 @@ def any_store_app(store_kind: str, make_app: Callable[..., Flask], request: pyte
     if store_kind == "embedded":
         return make_app()
     return make_app(**request.getfixturevalue("remote_oxigraph").settings)
+
+
+CHROMIUM = "/usr/bin/chromium"
+# Headless Debian chromium as root on a machine without outside network: no sandbox, and no
+# background connections (they are refused many at a time and slow the start).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (never a browser Playwright downloads)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `scripts/setup.sh test` (it installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

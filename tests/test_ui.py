@@ -9,8 +9,6 @@ import csv
 import html.parser
 import io
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,9 +18,6 @@ from server import namespaces as ns
 
 from .conftest import ROOT, LiveServer
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ONTOLOGY_GRAPH_QUERY = (f"SELECT ?g WHERE {{ GRAPH ?g {{ <{ns.ONTOLOGY}> a <http://www.w3.org/2002/07/owl#Ontology> }} }}")
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -119,17 +114,6 @@ def test_vendor_route_refuses_what_it_does_not_serve(client: FlaskClient) -> Non
 
 
 # -- in the browser, against the real server ---------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `scripts/setup.sh test` (it installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 class Recorder:
