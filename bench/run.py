@@ -142,6 +142,23 @@ def encode_query(query: str, form_post: bool) -> tuple[bytes, str]:
     return query.encode("utf-8"), "application/sparql-query"
 
 
+
+def timed_request(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None,
+                  headers: dict[str, str]) -> tuple[float, int]:
+    """One request on a keep-alive connection: (milliseconds, status); status 0 when it failed."""
+    t0 = time.perf_counter()
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        resp.read()
+        status = resp.status
+        if resp.will_close:
+            conn.close()
+    except (OSError, http.client.HTTPException):
+        conn.close()
+        status = 0
+    return (time.perf_counter() - t0) * 1000, status
+
 def count_answer(body: bytes, kind: str) -> int:
     if kind == "graph":
         return len({line for line in body.decode("utf-8").splitlines() if line.strip()})
@@ -179,22 +196,11 @@ def _client(args: tuple[int, str, str, int, float, float, int, dict[str, Any], b
     pause = start_at - time.time()
     if pause > 0:
         time.sleep(pause)
-    clock = time.perf_counter
     while len(out) < quota and time.time() < deadline:
         q = mix[rng.randrange(len(mix))]
         body, ctype = encode_query(q.render(rng, manifest), form_post)
-        t0 = clock()
-        try:
-            conn.request("POST", path, body=body, headers={"Content-Type": ctype, "Accept": q.accept})
-            resp = conn.getresponse()
-            resp.read()
-            status = resp.status
-            if resp.will_close:
-                conn.close()
-        except (OSError, http.client.HTTPException):
-            conn.close()
-            status = 0
-        out.append((q.name, (clock() - t0) * 1000, status))
+        ms, status = timed_request(conn, "POST", path, body, {"Content-Type": ctype, "Accept": q.accept})
+        out.append((q.name, ms, status))
     conn.close()
     return out
 

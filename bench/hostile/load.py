@@ -29,7 +29,7 @@ if str(ROOT) not in sys.path:
 from bench.generate import ID, ensure, parse_size, size_name  # noqa: E402
 from bench.hostile.common import RESULTS, process_rss, serve, write_results  # noqa: E402
 from bench.queries import load_mix  # noqa: E402
-from bench.run import DATA, percentile, store_for  # noqa: E402
+from bench.run import DATA, percentile, store_for, timed_request  # noqa: E402
 
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
@@ -57,18 +57,8 @@ def client(args: tuple[int, int, float, dict[str, Any], float]) -> list[tuple[st
             name, method, path = q.name, "POST", "/sparql"
             body = q.render(rng, manifest).encode("utf-8")
             headers = {"Content-Type": "application/sparql-query", "Accept": q.accept}
-        t0 = time.perf_counter()
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            resp = conn.getresponse()
-            resp.read()
-            status = resp.status
-            if resp.will_close:
-                conn.close()
-        except (OSError, http.client.HTTPException):
-            conn.close()
-            status = 0
-        out.append((name, (time.perf_counter() - t0) * 1000, status))
+        ms, status = timed_request(conn, method, path, body, headers)
+        out.append((name, ms, status))
     conn.close()
     return out
 
@@ -79,19 +69,11 @@ def attacker(args: tuple[int, float, float]) -> list[tuple[str, float, int]]:
     out = []
     while time.time() + every < deadline:
         time.sleep(every)
-        t0 = time.perf_counter()
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        try:
-            conn.request("POST", "/sparql", body=CARTESIAN.encode(),
-                         headers={"Content-Type": "application/sparql-query", "Accept": "application/json"})
-            resp = conn.getresponse()
-            resp.read()
-            status = resp.status
-        except (OSError, http.client.HTTPException):
-            status = 0
-        finally:
-            conn.close()
-        out.append(("cartesian", (time.perf_counter() - t0) * 1000, status))
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)  # connects inside the timing
+        ms, status = timed_request(conn, "POST", "/sparql", CARTESIAN.encode(),
+                                   {"Content-Type": "application/sparql-query", "Accept": "application/json"})
+        conn.close()
+        out.append(("cartesian", ms, status))
     return out
 
 
