@@ -35,6 +35,15 @@ def build_private_store(folder: Path, *, with_markup: bool = False) -> Path:
     return link
 
 
+@contextmanager
+def unchanged_store(folder: Path) -> Iterator[Path]:
+    """A private store (markup fixtures included) that must hold the same quads at the end."""
+    link = build_private_store(folder, with_markup=True)
+    before = dump(link)
+    yield link
+    assert dump(link) == before, "the store changed"
+
+
 def dump(link: Path) -> list[bytes]:
     """Every quad of the store as sorted N-Quads lines (blank node labels are the store's own)."""
     store = KGStore(link, read_only=True)

@@ -19,7 +19,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .hostile_support import ROOT, assert_clean, build_private_store, dump
+from .hostile_support import ROOT, assert_clean, unchanged_store
 
 FUZZ = settings(max_examples=150, deadline=timedelta(seconds=30), derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
@@ -37,10 +37,8 @@ ODD_BYTES = st.binary(max_size=60)
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    link = build_private_store(tmp_path_factory.mktemp("fuzz-store"), with_markup=True)
-    before = dump(link)
-    yield link
-    assert dump(link) == before, "the store changed while being fuzzed"
+    with unchanged_store(tmp_path_factory.mktemp("fuzz-store")) as link:
+        yield link
 
 
 @pytest.fixture(scope="module")

@@ -18,17 +18,15 @@ from server.security import safe_href
 from server.store import parse_rdf
 from server.validation import validate
 
-from .hostile_support import assert_clean, build_private_store, connection_arrived, dump, silent_listener
+from .hostile_support import assert_clean, connection_arrived, silent_listener, unchanged_store
 
 RDF_NS = 'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://ex.example/"'
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    link = build_private_store(tmp_path_factory.mktemp("hostile-store"), with_markup=True)
-    before = dump(link)
-    yield link
-    assert dump(link) == before, "the store changed"
+    with unchanged_store(tmp_path_factory.mktemp("hostile-store")) as link:
+        yield link
 
 
 @pytest.fixture(scope="module")
