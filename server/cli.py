@@ -77,18 +77,21 @@ def main() -> None:
 @main.command()
 @setting_option("store")
 @setting_option("base_iri")
+@setting_option("extra_sources")
 @remote_options
 def build(**values: Any) -> None:
     """Parse ontology, data and shapes, infer, validate, and publish the store.
 
     A build with SHACL Violations or a syntax error exits non-zero and keeps the previous store.
+    Each step's time goes to stderr as it ends.
     """
     from .build import build as run_build
 
     settings = settings_from(**values)
     remote = remote_store(settings)
     try:
-        result = run_build(Path(settings.store), base_iri=settings.base_iri, remote=remote)
+        result = run_build(Path(settings.store), base_iri=settings.base_iri, extra=settings.extra_source_paths,
+                           remote=remote, log=lambda line: click.echo(line, err=True))
     except KGError as exc:
         fail(exc)
         return
@@ -320,6 +323,7 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @setting_option("max_report_results")
 @remote_options
 @setting_option("max_validate_triples")
+@setting_option("extra_sources")
 def serve(**values: Any) -> None:
     """Serve the store with gunicorn (building it first if there is none)."""
     from .build import build as run_build
@@ -329,7 +333,8 @@ def serve(**values: Any) -> None:
     try:
         if not settings.remote and not Path(settings.store).exists():
             click.echo(f"no store at {settings.store}: building it first", err=True)
-            run_build(Path(settings.store), base_iri=settings.base_iri)
+            run_build(Path(settings.store), base_iri=settings.base_iri, extra=settings.extra_source_paths,
+                      log=lambda line: click.echo(line, err=True))
         run(settings)
     except KGError as exc:
         fail(exc)

@@ -23,6 +23,7 @@ G_SHAPES = GRAPH + "shapes"
 G_ARTICLE = GRAPH + "article/kars-gyumri-second-round"
 G_OUTSIDE = GRAPH + "outside"
 G_INFERRED = GRAPH + "inferred"
+G_EXTRA = GRAPH + "extra"                     # triples of files added with `extra_sources`
 G_CHANGELOG = GRAPH + "changelog"
 
 PREFIXES: dict[str, str] = {

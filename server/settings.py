@@ -6,6 +6,7 @@ resulting `Settings` object.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
@@ -52,6 +53,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("remote_password", "", "Password for HTTP basic authentication at the remote store (never shown by /settings.json)."),
     Setting("remote_union_param", "", "Query parameter that makes the remote's default graph the union of its named graphs, sent with every query that names no dataset (`union-default-graph` for `oxigraph serve`); empty: the remote's default graph already is the union."),
     Setting("max_validate_triples", 20000, "Most triples `POST /validate` checks in one request; more get 413 (pySHACL costs about 3 s per 10k)."),
+    Setting("extra_sources", "", "Space-separated RDF files `kg build` adds to the project's sources (any format `kg load` reads, `.gz` too): quad formats keep their graphs, triples go to `{base}graph/extra`; inferred and validated with the rest."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -82,6 +84,7 @@ class Settings:
     remote_password: str = ""
     remote_union_param: str = ""
     max_validate_triples: int = 20000
+    extra_sources: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -96,6 +99,11 @@ class Settings:
     def remote(self) -> bool:
         """True when a remote SPARQL service is the store (setting remote_query_url)."""
         return bool(self.remote_query_url)
+
+    @property
+    def extra_source_paths(self) -> list[Path]:
+        """The files of `extra_sources`, in the order given."""
+        return [Path(p) for p in self.extra_sources.split()]
 
     @property
     def writes_enabled(self) -> bool:

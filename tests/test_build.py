@@ -92,3 +92,36 @@ def test_another_base_iri_rebases_every_term(tmp_path: Path) -> None:
                       f'STRSTARTS(STR(?o), "{ns.DEFAULT_BASE}")) }}')
     assert not bool(old)
     assert bool(store.query(f"ASK {{ <{base}id/gyumri> ?p ?o }}"))
+
+
+def _extra_files(folder: Path) -> list[Path]:
+    """An N-Quads file with its own graph and a Turtle file of triples, both about the article's events."""
+    folder.mkdir(parents=True, exist_ok=True)
+    nq = folder / "more.nq"
+    nq.write_text(f"<{ns.ID}second-round-meeting-gyumri> <{ns.KGO}followsEvent> "
+                  f"<{ns.ID}second-round-meeting-akyaka-akhurik> <{ns.GRAPH}bench-extra> .\n", encoding="utf-8")
+    ttl = folder / "more.ttl"
+    ttl.write_text(f"<{ns.ID}margara-crossing-upgrade> <{ns.KGO}inResponseTo> <{ns.ID}world-war-i> .\n",
+                   encoding="utf-8")
+    return [nq, ttl]
+
+
+def test_extra_sources_are_built_inferred_and_kept_in_their_graphs(tmp_path: Path) -> None:
+    link = tmp_path / "store"
+    result = build(link, extra=_extra_files(tmp_path / "extra"))
+    assert result.graph_sizes[ns.GRAPH + "bench-extra"] == 1
+    assert result.graph_sizes[ns.G_EXTRA] == 1
+    store = KGStore(link)
+    for s, o in (("second-round-meeting-gyumri", "second-round-meeting-akyaka-akhurik"),
+                 ("margara-crossing-upgrade", "world-war-i")):
+        assert bool(store.query(f"ASK {{ GRAPH <{ns.G_INFERRED}> {{ <{ns.ID}{s}> <{ns.KGO}after> <{ns.ID}{o}> }} }}"))
+
+
+def test_a_missing_extra_source_stops_the_build_and_keeps_the_store(tmp_path: Path) -> None:
+    link = tmp_path / "store"
+    build(link)
+    before = link.resolve()
+    with pytest.raises(BuildError) as err:
+        build(link, extra=[tmp_path / "no-such-file.nq"])
+    assert "no-such-file.nq" in err.value.message
+    assert link.resolve() == before

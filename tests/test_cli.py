@@ -114,3 +114,18 @@ def test_query_without_store_says_build_first(runner: CliRunner, tmp_path: Path)
     result = runner.invoke(main, ["query", "ASK {}", "--store", str(tmp_path / "none")])
     assert result.exit_code == 2
     assert "kg build" in result.output
+
+
+def test_build_takes_extra_sources_from_the_flag_or_the_environment(runner: CliRunner, tmp_path: Path) -> None:
+    extra = tmp_path / "extra.ttl"
+    extra.write_text("<https://kars-gyumri.example.org/id/margara-crossing-upgrade> "
+                     "<https://kars-gyumri.example.org/ontology#inResponseTo> "
+                     "<https://kars-gyumri.example.org/id/world-war-i> .\n", encoding="utf-8")
+    by_flag = runner.invoke(main, ["build", "--store", str(tmp_path / "a"), "--extra-sources", str(extra)])
+    by_env = runner.invoke(main, ["build", "--store", str(tmp_path / "b")], env={"KG_EXTRA_SOURCES": str(extra)})
+    for result in (by_flag, by_env):
+        assert result.exit_code == 0, result.output
+        assert "https://kars-gyumri.example.org/graph/extra\n" in result.output
+    missing = runner.invoke(main, ["build", "--store", str(tmp_path / "c"), "--extra-sources", str(tmp_path / "nope.nq")])
+    assert missing.exit_code == 1 and "nope.nq: file not found" in missing.output
+    assert not (tmp_path / "c").exists()
