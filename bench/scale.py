@@ -10,11 +10,17 @@ For each size (data from bench/generate.py, cached in bench/data):
    The remote store's added latency is (ours-remote p50 - oxigraph p50) / oxigraph p50.
 3. Validation (with --validate-sizes): the project's shapes and ontology loaded beside the
    data, then `kg validate --store DIR` (every quad read into rdflib, then pySHACL), and the
-   `kg build`-style path (rdflib graph + OWL RL closure + pySHACL) -- each under a time cap;
+   `kg build`-style path (OWL RL materialisation + rdflib graph + pySHACL) -- each under a time cap;
    one that passes the cap is stopped and reported as not finished, with its peak RSS so far.
+4. Build (with --build-sizes): `kg build --extra-sources FILE` -- the project's sources plus the
+   generated graph, parsed, inferred, validated -- with each step's time (from its stderr) and
+   peak RSS, under a time cap. The generated data does not conform to our shapes, so the build
+   refuses to publish after validating (exit 1); the publish step is therefore timed in a second
+   run that parses, infers and publishes with the same functions, without validating.
 
     .venv/bin/python bench/scale.py --sizes 100k,1M --validate-sizes 1M
     .venv/bin/python bench/scale.py --sizes 10M --no-validate       # ~2 GB of N-Quads
+    .venv/bin/python bench/scale.py --sizes 100k,1M --build-only    # only step 4
 
 Writes bench/results/scale.json (sizes merged with earlier runs) and docs/scale.png.
 """
@@ -24,6 +30,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,13 +51,20 @@ OUT = RESULTS / "scale.json"
 PLOT = ROOT / "docs" / "scale.png"
 G_SHAPES = "https://kars-gyumri.example.org/graph/shapes"
 G_ONTOLOGY = "https://kars-gyumri.example.org/graph/ontology"
+G_INFERRED = "https://kars-gyumri.example.org/graph/inferred"
 
 
-def measure(argv: list[str], timeout_s: float, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run a command; its wall time and peak RSS (wait4), or the peak so far when it passes the cap."""
+def measure(argv: list[str], timeout_s: float, env: dict[str, str] | None = None,
+            stderr_file: Path | None = None) -> dict[str, Any]:
+    """Run a command; its wall time and peak RSS (wait4), or the peak so far when it passes the cap.
+
+    A command that writes much to stderr (a long report) gets `stderr_file`: a pipe nobody reads
+    while we wait would fill up and stall it."""
     started = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-                            start_new_session=True)
+    err_to = stderr_file.open("wb") if stderr_file else subprocess.PIPE
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err_to, env=env, start_new_session=True)
+    if stderr_file:
+        err_to.close()  # type: ignore[union-attr]
     peak_kb = 0
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -140,19 +154,20 @@ _BUILD_STYLE = """
 import sys, time
 from pathlib import Path
 import pyoxigraph as ox
-from server.build import infer, to_rdflib
+from server.build import to_rdflib
+from server.inference import materialise
 from server.validation import validate
 store = ox.Store.read_only(sys.argv[1])
 quads = list(store.quads_for_pattern(None, None, None, None))
 graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
-shapes, ontology = sys.argv[2], sys.argv[3]
+shapes, ontology, inferred = sys.argv[2], sys.argv[3], sys.argv[4]
 t = time.monotonic()
-asserted = to_rdflib(quads, graphs - {shapes})
-print(f"rdflib graph {len(asserted)} triples in {time.monotonic() - t:.1f}s", file=sys.stderr, flush=True)
+inference = materialise(quads, graphs - {shapes}, inferred)
+print(f"OWL RL closure +{len(inference.quads)} in {time.monotonic() - t:.1f}s", file=sys.stderr, flush=True)
 t = time.monotonic()
-inferred = infer(asserted)
-print(f"OWL RL closure +{len(inferred)} in {time.monotonic() - t:.1f}s", file=sys.stderr, flush=True)
-report = validate(asserted + inferred, shapes=to_rdflib(quads, {shapes}), ontology=to_rdflib(quads, {ontology}))
+data = to_rdflib(quads + inference.quads, graphs - {shapes} | {inferred})
+print(f"rdflib graph {len(data)} triples in {time.monotonic() - t:.1f}s", file=sys.stderr, flush=True)
+report = validate(data, shapes=to_rdflib(quads, {shapes}), ontology=to_rdflib(quads, {ontology}))
 print(report.summary(), file=sys.stderr)
 """
 
@@ -166,10 +181,59 @@ def bench_validation(ours: Path, work: Path, cap_s: float) -> dict[str, Any]:
         subprocess.run([str(BIN / "kg"), "load", str(path), "--graph", graph, "--store", str(store)], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     out = {"kg validate": measure([str(BIN / "kg"), "validate", "--store", str(store), "--max-results", "5"], cap_s),
-           "build-style (rdflib + OWL RL + pySHACL)": measure(
-               [sys.executable, "-c", _BUILD_STYLE, str(store), G_SHAPES, G_ONTOLOGY], cap_s,
+           "build-style (OWL RL on Oxigraph + rdflib + pySHACL)": measure(
+               [sys.executable, "-c", _BUILD_STYLE, str(store), G_SHAPES, G_ONTOLOGY, G_INFERRED], cap_s,
                env={**os.environ, "PYTHONPATH": str(ROOT)})}
     shutil.rmtree(store, ignore_errors=True)
+    return out
+
+
+_STEP = re.compile(r"^(parse|infer|validate|publish): (.*) in ([0-9.]+) s$")
+
+_PUBLISH = """
+import sys, time
+from pathlib import Path
+import pyoxigraph as ox
+from server import namespaces as ns
+from server.build import extra_sources, project_sources, publish, read_sources
+from server.inference import materialise
+t = time.perf_counter()
+quads = read_sources(project_sources() + extra_sources([Path(sys.argv[2])]))
+print(f"parse: {len(quads):,} quads in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+t = time.perf_counter()
+graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)} - {ns.G_SHAPES}
+inferred = materialise(quads, graphs, ns.G_INFERRED).quads
+print(f"infer: {len(inferred):,} new triples in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+t = time.perf_counter()
+target = publish(Path(sys.argv[1]), quads + inferred)
+print(f"publish: {target.name} in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+"""
+
+
+def steps_of(stderr_file: Path) -> dict[str, dict[str, Any]]:
+    """The build's step lines (`infer: 123 new triples in 4.5 s`) as {step: {seconds, what}}."""
+    steps: dict[str, dict[str, Any]] = {}
+    with stderr_file.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            m = _STEP.match(line.rstrip("\n"))
+            if m:
+                steps[m.group(1)] = {"seconds": float(m.group(3)), "what": m.group(2)}
+    return steps
+
+
+def bench_build(nq: Path, work: Path, cap_s: float) -> dict[str, Any]:
+    """`kg build --extra-sources` on the generated graph; then the publish step on its own (see the docstring)."""
+    out: dict[str, Any] = {}
+    for name, argv in (("kg build", [str(BIN / "kg"), "build", "--store", str(work / "build-store"),
+                                     "--extra-sources", str(nq)]),
+                       ("parse + infer + publish", [sys.executable, "-c", _PUBLISH, str(work / "publish-store"),
+                                                    str(nq)])):
+        err = work / f"{name.split()[0]}-stderr.txt"
+        run = measure(argv, cap_s, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr_file=err)
+        run["steps"] = steps_of(err)
+        run.pop("stderr_tail", None)
+        out[name] = run
+        print(name, json.dumps(run), flush=True)
     return out
 
 
@@ -179,6 +243,8 @@ def table(results: dict[str, Any]) -> str:
             "q/s kg (embedded) | q/s oxigraph | q/s kg → oxigraph (remote) | p50 ms emb. / ox / remote | "
             "remote added latency, p50 / mean |", "|---|---|---|---|---|---|---|---|---|---|"]
     for name, s in sorted(results["sizes"].items(), key=lambda kv: kv[1]["triples"]):
+        if "load" not in s:
+            continue
         k, o = s["load"]["kg load"], s["load"]["oxigraph load"]
         q = s.get("queries")
         sv = q["servers"] if q else {}
@@ -195,7 +261,33 @@ def table(results: dict[str, Any]) -> str:
             state = f"{v['seconds']:.0f} s" if v["finished"] else f"not finished in {v['seconds']:.0f} s (stopped)"
             rows.append(f"\n{name}, {what}: {state}, peak RSS {v['peak_rss_mb']:,.0f} MB"
                         + (f", exit {v['exit']}" if v["finished"] else ""))
+    rows += build_table(results)
     return "\n".join(rows)
+
+
+def build_table(results: dict[str, Any]) -> list[str]:
+    """`kg build` per step, as Markdown rows (the README, Scale, Figures carries the latest)."""
+    rows = ["", "| size | quads built | parse s | infer s (new triples) | validate s | publish s | total s | peak RSS MB |",
+            "|---|---|---|---|---|---|---|---|"]
+    for name, s in sorted(results["sizes"].items(), key=lambda kv: kv[1]["triples"]):
+        if "build" not in s:
+            continue
+        run, pub = s["build"]["kg build"], s["build"].get("parse + infer + publish", {})
+        steps = run["steps"]
+
+        def cell(step: str, where: dict[str, Any] = steps) -> str:
+            return f"{where[step]['seconds']:.1f}" if step in where else "—"
+
+        infer = f"{cell('infer')} ({steps['infer']['what'].split()[0]})" if "infer" in steps else "—"
+        publish = cell("publish") if "publish" in steps else (
+            f"{cell('publish', pub.get('steps', {}))} (without validation, peak RSS {pub['peak_rss_mb']:,.0f} MB)"
+            if pub else "—")
+        total = f"{run['seconds']:.0f}" + ("" if run["finished"] else " (stopped at the cap)") + \
+            (" (exit 1: Violations, not published)" if run["finished"] and run["exit"] == 1 else "")
+        quads = steps["parse"]["what"].split()[0] if "parse" in steps else "—"
+        rows.append(f"| {name} | {quads} | {cell('parse')} | {infer} | {cell('validate')} | {publish} | {total} | "
+                    f"{run['peak_rss_mb']:,.0f} |")
+    return rows
 
 
 def plot(results: dict[str, Any]) -> None:
@@ -204,7 +296,7 @@ def plot(results: dict[str, Any]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sizes = sorted(results["sizes"].values(), key=lambda s: s["triples"])
+    sizes = sorted((s for s in results["sizes"].values() if "load" in s), key=lambda s: s["triples"])
     x = [s["triples"] for s in sizes]
     fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.2), dpi=90)
     for name, style in (("kg load", "o-"), ("oxigraph load", "s--")):
@@ -229,12 +321,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=20, help="query-mix time per server")
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--validate-cap-s", type=float, default=900, help="time cap of each validation run")
+    ap.add_argument("--build-sizes", default="100k,1M", help="sizes at which `kg build` is measured")
+    ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--build-only", action="store_true", help="measure only `kg build` (no load, queries, validation)")
+    ap.add_argument("--build-cap-s", type=float, default=600, help="time cap of each build run")
     ap.add_argument("--plot-only", action="store_true")
     args = ap.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = json.loads(OUT.read_text()) if OUT.exists() else {"sizes": {}}
     if not args.plot_only:
         validate_at = set() if args.no_validate else {parse_size(s) for s in args.validate_sizes.split(",")}
+        build_at = set() if args.no_build else {parse_size(s) for s in args.build_sizes.split(",")}
         log = RESULTS / f"scale-{time.strftime('%Y%m%d-%H%M%S')}-servers.log"
         for size in [parse_size(s) for s in args.sizes.split(",")]:
             name = size_name(size)
@@ -246,19 +343,23 @@ def main(argv: list[str] | None = None) -> int:
             work.mkdir(exist_ok=True)
             entry: dict[str, Any] = {"triples": manifest.triples, "nquads_mb": nq.stat().st_size / 1e6,
                                      "stamp": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{os.cpu_count()} cores"}
-            entry["load"], ours, theirs = bench_load(nq, work)
-            print(json.dumps(entry["load"], indent=1), flush=True)
-            entry["queries"] = bench_queries(ours, theirs, vars(manifest), args.seconds, args.rounds, log)
-            print(json.dumps(entry["queries"], indent=1), flush=True)
-            if size in validate_at:
-                entry["validation"] = bench_validation(ours, work, args.validate_cap_s)
-                print(json.dumps(entry["validation"], indent=1), flush=True)
-            results["sizes"][name] = entry
+            if not args.build_only:
+                entry["load"], ours, theirs = bench_load(nq, work)
+                print(json.dumps(entry["load"], indent=1), flush=True)
+                entry["queries"] = bench_queries(ours, theirs, vars(manifest), args.seconds, args.rounds, log)
+                print(json.dumps(entry["queries"], indent=1), flush=True)
+                if size in validate_at:
+                    entry["validation"] = bench_validation(ours, work, args.validate_cap_s)
+                    print(json.dumps(entry["validation"], indent=1), flush=True)
+            if size in build_at or args.build_only:
+                entry["build"] = bench_build(nq, work, args.build_cap_s)
+            results["sizes"].setdefault(name, {}).update(entry)  # keeps parts measured by earlier runs
             OUT.write_text(json.dumps(results, indent=1))
             shutil.rmtree(work, ignore_errors=True)
-    plot(results)
+    if not args.build_only:  # the plot is of loads and queries, which a build-only run does not measure
+        plot(results)
     print(table(results))
-    print(f"wrote {OUT.relative_to(ROOT)} and {PLOT.relative_to(ROOT)}")
+    print(f"wrote {OUT.relative_to(ROOT)}" + ("" if args.build_only else f" and {PLOT.relative_to(ROOT)}"))
     return 0
 
 

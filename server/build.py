@@ -22,14 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-import owlrl
 import pyoxigraph as ox
 import rdflib
-from rdflib.namespace import OWL, RDF
 
 from . import namespaces as ns
 from .errors import BuildError
-from .terms import to_ox_term
+from .inference import materialise
 from .store import KGStore, SourceFile, format_for_path, open_input, parse_rdf, rebase_quads
 from .validation import Report, validate
 
@@ -89,36 +87,6 @@ def to_rdflib(quads: list[ox.Quad], graphs: set[str] | None = None) -> rdflib.Gr
     return g
 
 
-def infer(asserted: rdflib.Graph) -> rdflib.Graph:
-    """The OWL RL closure's new triples, without the axiomatic noise owlrl adds about vocabularies."""
-    closure = rdflib.Graph()
-    for t in asserted:
-        closure.add(t)
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(closure)
-    inferred = rdflib.Graph()
-    for s, p, o in closure:
-        if (s, p, o) in asserted or isinstance(s, rdflib.Literal):
-            continue
-        if p == OWL.sameAs and s == o:
-            continue
-        if str(s).startswith(_BUILTIN):
-            continue
-        inferred.add((s, p, o))
-    return inferred
-
-
-_BUILTIN = ("http://www.w3.org/2002/07/owl#", "http://www.w3.org/2000/01/rdf-schema#",
-            "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/2001/XMLSchema#")
-OWLRL_ERROR = rdflib.URIRef("http://www.daml.org/2002/03/agents/agent-ont#error")
-
-
-def clashes(inferred: rdflib.Graph) -> list[str]:
-    """Inconsistencies owlrl found: its error triples and members of owl:Nothing."""
-    found = [str(o) for o in inferred.objects(None, OWLRL_ERROR)]
-    found += [f"{s} is a member of owl:Nothing" for s in inferred.subjects(RDF.type, OWL.Nothing)]
-    return found
-
-
 @dataclass
 class BuildResult:
     store_path: Path | str     # the new store directory, or the remote's Graph Store URL
@@ -143,19 +111,18 @@ def build(store_link: Path, *, base_iri: str = ns.DEFAULT_BASE, sources: list[So
 
     g_ontology, g_shapes = _rebase(ns.G_ONTOLOGY, base_iri), _rebase(ns.G_SHAPES, base_iri)
     data_graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)} - {g_shapes}
+    g_inferred = _rebase(ns.G_INFERRED, base_iri)
     t = time.perf_counter()
-    asserted = to_rdflib(quads, data_graphs)
-    inferred = infer(asserted)
-    problems = clashes(inferred)
-    if problems:
-        raise BuildError("the OWL RL closure has clashes: " + "; ".join(problems[:10]))
+    inference = materialise(quads, data_graphs, g_inferred)
+    if inference.clashes:
+        raise BuildError("the OWL RL closure has clashes: " + "; ".join(inference.clashes[:10]))
+    inferred_quads = inference.quads
     timings["infer"] = time.perf_counter() - t
-    log(f"infer: {len(inferred):,} new triples in {timings['infer']:.1f} s")
+    log(f"infer: {len(inferred_quads):,} new triples in {timings['infer']:.1f} s")
 
     t = time.perf_counter()
-    shapes = to_rdflib(quads, {g_shapes})
-    ontology = to_rdflib(quads, {g_ontology})
-    report = validate(asserted + inferred, shapes=shapes, ontology=ontology)
+    data = to_rdflib(quads + inferred_quads, data_graphs | {g_inferred})
+    report = validate(data, shapes=to_rdflib(quads, {g_shapes}), ontology=to_rdflib(quads, {g_ontology}))
     timings["validate"] = time.perf_counter() - t
     log(f"validate: {report.summary()} in {timings['validate']:.1f} s")
     if not report.conforms:
@@ -163,8 +130,6 @@ def build(store_link: Path, *, base_iri: str = ns.DEFAULT_BASE, sources: list[So
                          report=report.to_json())
 
     t = time.perf_counter()
-    g_inferred = ox.NamedNode(_rebase(ns.G_INFERRED, base_iri))
-    inferred_quads = [ox.Quad(to_ox_term(s), to_ox_term(p), to_ox_term(o), g_inferred) for s, p, o in inferred]
     if remote is not None:
         publish_remote(remote, quads + inferred_quads, base_iri, log=log)
         timings["publish"] = time.perf_counter() - t

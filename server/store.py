@@ -2,7 +2,7 @@
 
 No Flask here. Queries go to Oxigraph's own engine with the query *string* (handing rdflib a
 prepared query would make oxrdflib fall back to rdflib's slow engine); rdflib sees the store
-through oxrdflib only where an rdflib graph is needed (pySHACL, owlrl, dumps).
+through oxrdflib only where an rdflib graph is needed (pySHACL, dumps).
 """
 from __future__ import annotations
 

@@ -125,3 +125,17 @@ def test_a_missing_extra_source_stops_the_build_and_keeps_the_store(tmp_path: Pa
         build(link, extra=[tmp_path / "no-such-file.nq"])
     assert "no-such-file.nq" in err.value.message
     assert link.resolve() == before
+
+
+def test_a_clash_stops_the_build_and_keeps_the_store(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path / "project")
+    link = tmp_path / "store"
+    build(link, sources=project_sources(project))
+    before = link.resolve()
+    with (project / "ontology" / "kg.ttl").open("a", encoding="utf-8") as fh:
+        fh.write("\nkgo:Agent owl:disjointWith kgo:Place .  # a country is both\n")
+    with pytest.raises(BuildError) as err:
+        build(link, sources=project_sources(project))
+    assert "clashes" in err.value.message
+    assert f"is a member of the disjoint classes <{ns.KGO}Agent> and <{ns.KGO}Place>" in err.value.message
+    assert link.resolve() == before
