@@ -8,7 +8,7 @@ import pytest
 import rdflib
 
 from server import namespaces as ns
-from server.build import BuildResult, build, project_sources
+from server.build import BuildResult, build, project_sources, publish
 from server.errors import BuildError, InputSyntaxError
 from server.store import KGStore
 
@@ -139,3 +139,14 @@ def test_a_clash_stops_the_build_and_keeps_the_store(tmp_path: Path) -> None:
     assert "clashes" in err.value.message
     assert f"is a member of the disjoint classes <{ns.KGO}Agent> and <{ns.KGO}Place>" in err.value.message
     assert link.resolve() == before
+
+
+def test_a_failed_publish_keeps_the_store_and_leaves_no_half_written_build(tmp_path: Path) -> None:
+    link = tmp_path / "store"
+    build(link)
+    before = link.resolve()
+    builds = sorted((tmp_path / "store.builds").iterdir())
+    with pytest.raises(TypeError):
+        publish(link, ["not a quad"])  # type: ignore[list-item]
+    assert link.resolve() == before
+    assert sorted((tmp_path / "store.builds").iterdir()) == builds
