@@ -242,6 +242,8 @@ def table(results: dict[str, Any]) -> str:
     rows = ["| size | quads | N-Quads MB | kg load s / disk MB / peak RSS MB | oxigraph load s / disk MB / peak RSS MB | "
             "q/s kg (embedded) | q/s oxigraph | q/s kg → oxigraph (remote) | p50 ms emb. / ox / remote | "
             "remote added latency, p50 / mean |", "|---|---|---|---|---|---|---|---|---|---|"]
+    if not any("load" in s for s in results["sizes"].values()):
+        rows = []
     for name, s in sorted(results["sizes"].items(), key=lambda kv: kv[1]["triples"]):
         if "load" not in s:
             continue
