@@ -13,7 +13,7 @@ For each size (data from bench/generate.py, cached in bench/data):
    `kg build`-style path (OWL RL materialisation + rdflib graph + pySHACL) -- each under a time cap;
    one that passes the cap is stopped and reported as not finished, with its peak RSS so far.
 4. Build (with --build-sizes): `kg build --extra-sources FILE` -- the project's sources plus the
-   generated graph, parsed, inferred, validated -- with each step's time (from its stderr) and
+   generated graph, parsed, inferred, validated -- with each step's time (from its output) and
    peak RSS, under a time cap. The generated data does not conform to our shapes, so the build
    refuses to publish after validating (exit 1); the publish step is therefore timed in a second
    run that parses, infers and publishes with the same functions, without validating.
@@ -55,16 +55,17 @@ G_INFERRED = "https://kars-gyumri.example.org/graph/inferred"
 
 
 def measure(argv: list[str], timeout_s: float, env: dict[str, str] | None = None,
-            stderr_file: Path | None = None) -> dict[str, Any]:
+            output_file: Path | None = None) -> dict[str, Any]:
     """Run a command; its wall time and peak RSS (wait4), or the peak so far when it passes the cap.
 
-    A command that writes much to stderr (a long report) gets `stderr_file`: a pipe nobody reads
-    while we wait would fill up and stall it."""
+    `output_file` gets the command's stdout and stderr (a build's step lines and its report): a
+    pipe nobody reads while we wait would fill up and stall a command that writes much."""
     started = time.monotonic()
-    err_to = stderr_file.open("wb") if stderr_file else subprocess.PIPE
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err_to, env=env, start_new_session=True)
-    if stderr_file:
-        err_to.close()  # type: ignore[union-attr]
+    out = output_file.open("wb") if output_file else None
+    proc = subprocess.Popen(argv, stdout=out or subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT if out else subprocess.PIPE, env=env, start_new_session=True)
+    if out:
+        out.close()
     peak_kb = 0
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -210,10 +211,10 @@ print(f"publish: {target.name} in {time.perf_counter() - t:.1f} s", file=sys.std
 """
 
 
-def steps_of(stderr_file: Path) -> dict[str, dict[str, Any]]:
+def steps_of(output_file: Path) -> dict[str, dict[str, Any]]:
     """The build's step lines (`infer: 123 new triples in 4.5 s`) as {step: {seconds, what}}."""
     steps: dict[str, dict[str, Any]] = {}
-    with stderr_file.open(encoding="utf-8", errors="replace") as fh:
+    with output_file.open(encoding="utf-8", errors="replace") as fh:
         for line in fh:
             m = _STEP.match(line.rstrip("\n"))
             if m:
@@ -228,9 +229,9 @@ def bench_build(nq: Path, work: Path, cap_s: float) -> dict[str, Any]:
                                      "--extra-sources", str(nq)]),
                        ("parse + infer + publish", [sys.executable, "-c", _PUBLISH, str(work / "publish-store"),
                                                     str(nq)])):
-        err = work / f"{name.split()[0]}-stderr.txt"
-        run = measure(argv, cap_s, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr_file=err)
-        run["steps"] = steps_of(err)
+        output = work / f"{name.split()[0]}-output.txt"
+        run = measure(argv, cap_s, env={**os.environ, "PYTHONPATH": str(ROOT)}, output_file=output)
+        run["steps"] = steps_of(output)
         run.pop("stderr_tail", None)
         out[name] = run
         print(name, json.dumps(run), flush=True)
@@ -269,7 +270,8 @@ def table(results: dict[str, Any]) -> str:
 
 def build_table(results: dict[str, Any]) -> list[str]:
     """`kg build` per step, as Markdown rows (the README, Scale, Figures carries the latest)."""
-    rows = ["", "| size | quads built | parse s | infer s (new triples) | validate s | publish s | total s | peak RSS MB |",
+    rows = ["", "| size | quads built | parse s | infer s (new triples) | validate s | publish s | total s | "
+            "peak RSS MB |",
             "|---|---|---|---|---|---|---|---|"]
     for name, s in sorted(results["sizes"].items(), key=lambda kv: kv[1]["triples"]):
         if "build" not in s:

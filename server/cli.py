@@ -83,7 +83,7 @@ def build(**values: Any) -> None:
     """Parse ontology, data and shapes, infer, validate, and publish the store.
 
     A build with SHACL Violations or a syntax error exits non-zero and keeps the previous store.
-    Each step's time goes to stderr as it ends.
+    Each step's time is printed as it ends (stdout: stderr keeps errors to one line).
     """
     from .build import build as run_build
 
@@ -91,7 +91,7 @@ def build(**values: Any) -> None:
     remote = remote_store(settings)
     try:
         result = run_build(Path(settings.store), base_iri=settings.base_iri, extra=settings.extra_source_paths,
-                           remote=remote, log=lambda line: click.echo(line, err=True))
+                           remote=remote, log=click.echo)
     except KGError as exc:
         fail(exc)
         return
@@ -334,7 +334,7 @@ def serve(**values: Any) -> None:
         if not settings.remote and not Path(settings.store).exists():
             click.echo(f"no store at {settings.store}: building it first", err=True)
             run_build(Path(settings.store), base_iri=settings.base_iri, extra=settings.extra_source_paths,
-                      log=lambda line: click.echo(line, err=True))
+                      log=click.echo)
         run(settings)
     except KGError as exc:
         fail(exc)

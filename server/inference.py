@@ -290,8 +290,9 @@ CLASH_CHECKS: tuple[tuple[str, str], ...] = (
      "{x} and {z} are related both ways by the asymmetric {y}"),
     (f"?p <{OWL}propertyDisjointWith> ?q . ?x ?p ?z . ?x ?q ?z BIND(?p AS ?y)",
      "{x} and {z} are related by {y} and by a property disjoint with it"),
-    (f"?d a <{OWL}AllDisjointProperties> ; <{OWL}members> ?l . ?l {_LIST} ?y . ?l {_LIST} ?q . FILTER(STR(?y) < STR(?q)) "
-     f"?x ?y ?z . ?x ?q ?z", "{x} and {z} are related by {y} and by a property disjoint with it"),
+    (f"?d a <{OWL}AllDisjointProperties> ; <{OWL}members> ?l . ?l {_LIST} ?y . ?l {_LIST} ?q . "
+     f"FILTER(STR(?y) < STR(?q)) ?x ?y ?z . ?x ?q ?z",
+     "{x} and {z} are related by {y} and by a property disjoint with it"),
     (f"?n <{OWL}sourceIndividual> ?x ; <{OWL}assertionProperty> ?y . "
      f"{{ ?n <{OWL}targetIndividual> ?z }} UNION {{ ?n <{OWL}targetValue> ?z }} ?x ?y ?z",
      "{x} {y} {z} is stated, and also negated"),

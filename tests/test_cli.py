@@ -126,6 +126,7 @@ def test_build_takes_extra_sources_from_the_flag_or_the_environment(runner: CliR
     for result in (by_flag, by_env):
         assert result.exit_code == 0, result.output
         assert "https://kars-gyumri.example.org/graph/extra\n" in result.output
-    missing = runner.invoke(main, ["build", "--store", str(tmp_path / "c"), "--extra-sources", str(tmp_path / "nope.nq")])
+    missing = runner.invoke(main, ["build", "--store", str(tmp_path / "c"),
+                                   "--extra-sources", str(tmp_path / "nope.nq")])
     assert missing.exit_code == 1 and "nope.nq: file not found" in missing.output
     assert not (tmp_path / "c").exists()

@@ -23,6 +23,7 @@ RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 VOCABULARIES = (OWL, RDFS, RDF, "http://www.w3.org/2001/XMLSchema#")
 OWLRL_ERROR = rdflib.URIRef("http://www.daml.org/2002/03/agents/agent-ont#error")
+OWLRL_ERROR_MESSAGE = rdflib.URIRef("http://www.daml.org/2002/03/agents/agent-ont#ErrorMessage")
 G = "http://example.org/graph"
 INFERRED = "http://example.org/inferred"
 PREFIXES = """@prefix : <http://example.org/> . @prefix owl: <http://www.w3.org/2002/07/owl#> .
@@ -47,7 +48,7 @@ def owlrl_inferences(quads: list[ox.Quad], graphs: set[str]) -> tuple[set[Triple
     errors += [f"{s} is a member of owl:Nothing" for s in closure.subjects(rdflib.RDF.type, rdflib.OWL.Nothing)]
     new = {t for t in closure if t not in asserted and not isinstance(t[0], rdflib.Literal)
            and not (t[1] == rdflib.OWL.sameAs and t[0] == t[2]) and not str(t[0]).startswith(VOCABULARIES)
-           and t[1] != OWLRL_ERROR and t[2] != rdflib.URIRef("http://www.daml.org/2002/03/agents/agent-ont#ErrorMessage")}
+           and t[1] != OWLRL_ERROR and t[2] != OWLRL_ERROR_MESSAGE}
     return {tuple(to_ox_term(x) for x in t) for t in new}, errors  # type: ignore[misc]
 
 
@@ -140,7 +141,8 @@ CLASHES = [
     ("irreflexive", ":p a owl:IrreflexiveProperty . :q rdfs:subPropertyOf :p . :x :q :x .", True),
     ("asymmetric", ":p a owl:AsymmetricProperty . :x :p :y . :y :p :x .", True),
     ("disjoint-properties", ":p owl:propertyDisjointWith :q . :x :p :y . :x :q :y .", True),
-    ("all-disjoint-properties", "[] a owl:AllDisjointProperties ; owl:members ( :p :q ) . :x :p :y . :x :q :y .", False),
+    ("all-disjoint-properties", "[] a owl:AllDisjointProperties ; owl:members ( :p :q ) . :x :p :y . :x :q :y .",
+     False),
     ("negative-assertion", "[] a owl:NegativePropertyAssertion ; owl:sourceIndividual :x ; owl:assertionProperty :p ; "
                            "owl:targetIndividual :y . :x :p :y .", True),
     ("negative-value", "[] a owl:NegativePropertyAssertion ; owl:sourceIndividual :x ; owl:assertionProperty :p ; "
