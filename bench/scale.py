@@ -9,11 +9,16 @@ For each size (data from bench/generate.py, cached in bench/data):
    remote queried directly), and `kg serve` in remote mode pointed at that same Oxigraph server.
    The remote store's added latency is (ours-remote p50 - oxigraph p50) / oxigraph p50.
 3. Validation (with --validate-sizes): the project's shapes and ontology loaded beside the
-   data, then `kg validate --store DIR` (every quad read into rdflib, then pySHACL), and the
-   `kg build`-style path (rdflib graph + OWL RL closure + pySHACL) -- each under a time cap;
-   one that passes the cap is stopped and reported as not finished, with its peak RSS so far.
+   data, then `kg validate --store DIR` (SHACL core compiled to SPARQL and SHACL-SPARQL, both on
+   the store itself), timed with its peak RSS, its time as a multiple of `kg load`'s, and its
+   summary line; `--before-kg PATH` also times another checkout's `kg` on the same store (before
+   and after a change); `--build-style` adds the `kg build` path (rdflib graph + OWL RL closure +
+   validation). Each under a time cap; one that passes it is stopped and reported as not
+   finished, with its peak RSS so far.
 
     .venv/bin/python bench/scale.py --sizes 100k,1M --validate-sizes 1M
+    .venv/bin/python bench/scale.py --sizes 100k,1M --validate-sizes 100k,1M --no-queries \
+        --before-kg ../main/.venv/bin/kg                           # validation only, before/after
     .venv/bin/python bench/scale.py --sizes 10M --no-validate       # ~2 GB of N-Quads
 
 Writes bench/results/scale.json (sizes merged with earlier runs) and docs/scale.png.
@@ -46,11 +51,16 @@ G_SHAPES = "https://kars-gyumri.example.org/graph/shapes"
 G_ONTOLOGY = "https://kars-gyumri.example.org/graph/ontology"
 
 
-def measure(argv: list[str], timeout_s: float, env: dict[str, str] | None = None) -> dict[str, Any]:
+def measure(argv: list[str], timeout_s: float, env: dict[str, str] | None = None,
+            stdout: Path | None = None) -> dict[str, Any]:
     """Run a command; its wall time and peak RSS (wait4), or the peak so far when it passes the cap."""
     started = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-                            start_new_session=True)
+    out = stdout.open("wb") if stdout else subprocess.DEVNULL
+    try:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, env=env, start_new_session=True)
+    finally:
+        if stdout:
+            out.close()  # type: ignore[union-attr]
     peak_kb = 0
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -157,20 +167,31 @@ print(report.summary(), file=sys.stderr)
 """
 
 
-def bench_validation(ours: Path, work: Path, cap_s: float) -> dict[str, Any]:
-    """The project's shapes and ontology beside the generated data, then the two validation paths."""
+def bench_validation(ours: Path, work: Path, cap_s: float, before_kg: str | None, build_style: bool) -> dict[str, Any]:
+    """The project's shapes and ontology beside the generated data, then `kg validate` on the store."""
     store = work / "kg-store-validate"
     shutil.rmtree(store, ignore_errors=True)
     shutil.copytree(ours, store)
     for graph, path in ((G_SHAPES, ROOT / "shapes" / "shapes.ttl"), (G_ONTOLOGY, ROOT / "ontology" / "kg.ttl")):
         subprocess.run([str(BIN / "kg"), "load", str(path), "--graph", graph, "--store", str(store)], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    out = {"kg validate": measure([str(BIN / "kg"), "validate", "--store", str(store), "--max-results", "5"], cap_s),
-           "build-style (rdflib + OWL RL + pySHACL)": measure(
-               [sys.executable, "-c", _BUILD_STYLE, str(store), G_SHAPES, G_ONTOLOGY], cap_s,
-               env={**os.environ, "PYTHONPATH": str(ROOT)})}
+    runs = [("kg validate", str(BIN / "kg"))] + ([("kg validate (before)", before_kg)] if before_kg else [])
+    out: dict[str, Any] = {}
+    for name, kg in runs:
+        stdout = work / "validate.txt"
+        out[name] = measure([kg, "validate", "--store", str(store), "--max-results", "5"], cap_s, stdout=stdout)
+        out[name]["summary"] = first_line(stdout) if out[name]["finished"] else ""
+    if build_style:
+        out["build-style (rdflib + OWL RL + validation)"] = measure(
+            [sys.executable, "-c", _BUILD_STYLE, str(store), G_SHAPES, G_ONTOLOGY], cap_s,
+            env={**os.environ, "PYTHONPATH": str(ROOT)})
     shutil.rmtree(store, ignore_errors=True)
     return out
+
+
+def first_line(path: Path) -> str:
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return lines[0] if lines else ""
 
 
 def table(results: dict[str, Any]) -> str:
@@ -190,11 +211,14 @@ def table(results: dict[str, Any]) -> str:
                       f"{sv['ours']['p50_ms']:.2f} / {sv['oxigraph']['p50_ms']:.2f} / {sv['ours-remote']['p50_ms']:.2f}",
                       f"+{q['remote_added_latency_p50']:.0%} / +{q['remote_added_latency_mean']:.0%}"]
         rows.append("| " + " | ".join(cells) + " |")
-    for name, s in results["sizes"].items():
+    rows += ["", "| size | quads | kg load s | run | time s | × kg load | peak RSS MB | summary |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, s in sorted(results["sizes"].items(), key=lambda kv: kv[1]["triples"]):
+        load_s = s["load"]["kg load"]["seconds"]
         for what, v in s.get("validation", {}).items():
-            state = f"{v['seconds']:.0f} s" if v["finished"] else f"not finished in {v['seconds']:.0f} s (stopped)"
-            rows.append(f"\n{name}, {what}: {state}, peak RSS {v['peak_rss_mb']:,.0f} MB"
-                        + (f", exit {v['exit']}" if v["finished"] else ""))
+            state = f"{v['seconds']:.1f}" if v["finished"] else f"not finished in {v['seconds']:.0f} (stopped)"
+            rows.append(f"| {name} | {s['triples']:,} | {load_s:.1f} | {what} | {state} | "
+                        f"{v['seconds'] / load_s:.1f} | {v['peak_rss_mb']:,.0f} | {v.get('summary', '')} |")
     return "\n".join(rows)
 
 
@@ -229,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=20, help="query-mix time per server")
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--validate-cap-s", type=float, default=900, help="time cap of each validation run")
+    ap.add_argument("--before-kg", help="another checkout's kg executable, timed on the same store (before/after)")
+    ap.add_argument("--build-style", action="store_true", help="also time the kg build path (OWL RL closure)")
+    ap.add_argument("--no-queries", action="store_true", help="load and validation only (keeps earlier query figures)")
     ap.add_argument("--plot-only", action="store_true")
     args = ap.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -244,21 +271,25 @@ def main(argv: list[str] | None = None) -> int:
                   f"(data {time.monotonic() - t:.0f} s)", flush=True)
             work = DATA / f"scale-{name}"
             work.mkdir(exist_ok=True)
-            entry: dict[str, Any] = {"triples": manifest.triples, "nquads_mb": nq.stat().st_size / 1e6,
-                                     "stamp": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{os.cpu_count()} cores"}
+            entry: dict[str, Any] = {**results["sizes"].get(name, {}), "triples": manifest.triples,
+                                     "nquads_mb": nq.stat().st_size / 1e6, "stamp": time.strftime("%Y-%m-%d %H:%M"),
+                                     "machine": f"{os.cpu_count()} cores"}
             entry["load"], ours, theirs = bench_load(nq, work)
             print(json.dumps(entry["load"], indent=1), flush=True)
-            entry["queries"] = bench_queries(ours, theirs, vars(manifest), args.seconds, args.rounds, log)
-            print(json.dumps(entry["queries"], indent=1), flush=True)
+            if not args.no_queries:
+                entry["queries"] = bench_queries(ours, theirs, vars(manifest), args.seconds, args.rounds, log)
+                print(json.dumps(entry["queries"], indent=1), flush=True)
             if size in validate_at:
-                entry["validation"] = bench_validation(ours, work, args.validate_cap_s)
+                entry["validation"] = bench_validation(ours, work, args.validate_cap_s, args.before_kg,
+                                                       args.build_style)
                 print(json.dumps(entry["validation"], indent=1), flush=True)
             results["sizes"][name] = entry
             OUT.write_text(json.dumps(results, indent=1))
             shutil.rmtree(work, ignore_errors=True)
-    plot(results)
+    if not args.no_queries:
+        plot(results)
     print(table(results))
-    print(f"wrote {OUT.relative_to(ROOT)} and {PLOT.relative_to(ROOT)}")
+    print(f"wrote {OUT.relative_to(ROOT)}" + ("" if args.no_queries else f" and {PLOT.relative_to(ROOT)}"))
     return 0
 
 

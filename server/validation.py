@@ -243,8 +243,8 @@ def validate(data: rdflib.Graph | Source, *, shapes: rdflib.Graph, ontology: rdf
     report = _pyshacl(data, core, ontology, compiled)
     report_node = report.value(predicate=RDF.type, object=SH.ValidationReport)
     found = list(shacl_core.evaluate(compiled, core, source))
-    shacl_sparql.evaluate(sparql_constraints, source.store, lambda shape: shacl_core.focus_nodes(compiled, shape, source),
-                          report, report_node)
+    focus = lambda shape: shacl_core.focus_nodes(compiled, shape, source)  # noqa: E731
+    shacl_sparql.evaluate(sparql_constraints, source.store, focus, report, report_node)
     parsed = parse_report(report, shapes, max_results, found)
     report.set((report_node, SH.conforms, rdflib.Literal(parsed.conforms)))
     return parsed

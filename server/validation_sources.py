@@ -51,7 +51,7 @@ def graph_of(store: ox.Store, graph: str) -> rdflib.Graph:
     """One named graph of the store in rdflib (the shapes: small)."""
     g = rdflib.Graph()
     for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
-        g.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object)))  # type: ignore[arg-type]
+        g.add(tuple(to_rdflib_term(t) for t in (q.subject, q.predicate, q.object)))  # type: ignore[arg-type]
     return g
 
 
