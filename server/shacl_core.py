@@ -21,7 +21,8 @@ value constraints; `sh:severity`, `sh:deactivated`.
 Not compiled (the node shape that uses it goes, whole, to pySHACL -- see `validation.py`):
 any other constraint or parameter (sh:node, sh:and, sh:not, sh:xone, sh:hasValue, sh:pattern,
 sh:equals, sh:lessThan, sh:closed, sh:qualifiedValueShapesDisjoint...), complex paths,
-node-level value constraints, and `sh:targetClass` through a blank-node subclass.
+node-level value constraints, blank-node classes in sh:targetClass or sh:class. One known
+difference: a blank node in the data's rdfs:subClassOf chain is not followed (pySHACL would).
 
 The data graph is every named graph of the store except `Source.exclude` (the shapes and the
 change log); the store's default graph is not data (as before: `kg load` without `--graph`).
@@ -120,7 +121,6 @@ class PropertyCheck:
 
     targets: Targets
     shape: Node
-    path: Node
     predicate: rdflib.URIRef
     inverse: bool
     severity: Node
@@ -208,21 +208,22 @@ def _int(shapes: rdflib.Graph, node: Node, p: Node) -> int | None:
     return v.value
 
 
-def _path(shapes: rdflib.Graph, prop: Node) -> tuple[Node, rdflib.URIRef, bool]:
+def _path(shapes: rdflib.Graph, prop: Node) -> tuple[rdflib.URIRef, bool]:
+    """The path's property and whether it is read backwards."""
     path = _one(shapes, prop, SH.path)
     if isinstance(path, rdflib.URIRef):
-        return path, path, False
+        return path, False
     if isinstance(path, rdflib.BNode):
         inverse = shapes.value(path, SH.inversePath)
         if isinstance(inverse, rdflib.URIRef) and len(set(shapes.predicate_objects(path))) == 1:
-            return path, inverse, True
+            return inverse, True
     raise Unsupported(f"the path of {prop}")
 
 
 def _compile_property(shapes: rdflib.Graph, prop: Node, targets: Targets) -> PropertyCheck:
     _only(shapes, prop, _PROPERTY_KEYS)
-    path, predicate, inverse = _path(shapes, prop)
-    check = PropertyCheck(targets, prop, path, predicate, inverse, shapes.value(prop, SH.severity) or SH.Violation,
+    predicate, inverse = _path(shapes, prop)
+    check = PropertyCheck(targets, prop, predicate, inverse, shapes.value(prop, SH.severity) or SH.Violation,
                           _int(shapes, prop, SH.minCount), _int(shapes, prop, SH.maxCount))
     check.values = list(_leaves(shapes, prop))
     for members in shapes.objects(prop, SH["or"]):
@@ -456,10 +457,8 @@ def _counts(check: PropertyCheck, source: Source) -> Iterator[Found]:
     if lo is None and hi is None:
         return
     q = Query(source)
-    having = " || ".join(x for x in (f"?n < {lo}" if lo is not None else "", f"?n > {hi}" if hi is not None else "")
-                         if x)
     text = (f"SELECT ?this ?n WHERE {{ {{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ {q.focus(check.targets)} "
-            f"OPTIONAL {{ {q.values(check, '?v')} }} }} GROUP BY ?this }} FILTER({having}) }}")
+            f"OPTIONAL {{ {q.values(check, '?v')} }} }} GROUP BY ?this }} FILTER({_outside(lo, hi)}) }}")
     for row in source.query(text):
         n, focus = int(row["n"].value), to_rdflib_term(row["this"])  # type: ignore[index]
         where = f"{n3(focus)}->{_path_text(check)}"
@@ -467,6 +466,12 @@ def _counts(check: PropertyCheck, source: Source) -> Iterator[Found]:
             yield Found(check, focus, SH.MinCountConstraintComponent, f"Less than {lo} values on {where}")
         if hi is not None and n > hi:
             yield Found(check, focus, SH.MaxCountConstraintComponent, f"More than {hi} values on {where}")
+
+
+def _outside(lo: int | None, hi: int | None) -> str:
+    """SPARQL: ?n is below `lo` or above `hi` (each optional)."""
+    tests = ([f"?n < {lo}"] if lo is not None else []) + ([f"?n > {hi}"] if hi is not None else [])
+    return " || ".join(tests) or "false"
 
 
 def _path_text(check: PropertyCheck) -> str:
@@ -533,11 +538,9 @@ def _qualified(check: PropertyCheck, qualified: Qualified, shapes: rdflib.Graph,
     q = Query(source)
     fails = " || ".join(q.may_fail(leaf, "?v", shapes) for leaf in qualified.shape) or "false"
     lo, hi = qualified.min_count, qualified.max_count
-    having = " || ".join(x for x in (f"?n < {lo}" if lo is not None else "", f"?n > {hi}" if hi is not None else "")
-                         if x) or "false"
     text = (f"SELECT ?this ?n WHERE {{ {{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ {q.focus(check.targets)} "
             f"OPTIONAL {{ {q.values(check, '?v')} FILTER(!COALESCE({fails}, true)) }} }} GROUP BY ?this }} "
-            f"FILTER({having}) }}")
+            f"FILTER({_outside(lo, hi)}) }}")
     for row in source.query(text):
         n, focus = int(row["n"].value), to_rdflib_term(row["this"])  # type: ignore[index]
         if hi is not None and n > hi:
