@@ -1,15 +1,18 @@
-"""Where a request's time goes, in one process: engine, serialization, IPC, Flask.
+"""Where a request's time goes, in one process: engine, serialization, IPC, the WSGI layer.
 
-Runs the same query mix as bench/run.py (same data, same parameter draws) through four layers,
-each adding one thing to the one before:
+Runs the same query mix as bench/run.py (same data, same parameter draws) through these layers:
 
 1. pyoxigraph on a read-only store opened here: evaluate and materialise the answer;
 2. + the project's serializers (server.renderers), i.e. `server.executor.run_query`;
-3. `server.engine.QueryEngine.run`: + the query guard, pickling, the pipe to a query process;
-4. Flask's test client on `create_app`: + routing, protocol parsing, negotiation, the response.
+3. `server.engine.QueryEngine.run` (query_isolation=process): + the query guard, pickling, the
+   pipe to a query process;
+4. `server.inline_engine.InlineEngine.run` as a gunicorn worker runs it (query_isolation=worker):
+   + the query guard and the watchdog, on the calling thread -- compare with 3;
+5. the app's WSGI callable with that engine, as gunicorn calls it: + protocol reading, the
+   lean `/sparql` path's headers, metrics and the access log.
 
-The difference between consecutive layers is that layer's cost. Then cProfile runs layer 4 and
-layer 2 and prints the functions that take the most time on each side of the pipe.
+The difference between layers is that layer's cost. Then cProfile runs layer 5 and prints the
+functions that take the most time.
 
     .venv/bin/python bench/profile.py --size 10k --requests 2000
 
@@ -30,6 +33,7 @@ import argparse  # noqa: E402
 import cProfile  # noqa: E402
 import io  # noqa: E402
 import itertools  # noqa: E402
+import logging  # noqa: E402
 import pstats  # noqa: E402
 import random  # noqa: E402
 import time  # noqa: E402
@@ -107,51 +111,60 @@ def main(argv: list[str] | None = None) -> int:
     def guard(text: str, kind: str) -> None:
         check_query(text, max_depth=64, allowed_services=frozenset())
 
-    app = create_app({"store": str(store_dir), "query_timeout_s": 30.0})
-    app.testing = True
+    app = create_app({"store": str(store_dir), "query_timeout_s": 30.0, "query_isolation": "process"})
     engine = app.extensions["kg"].engine
-    client = app.test_client()
+    inline_app = create_app({"store": str(store_dir), "query_timeout_s": 30.0, "query_isolation": "worker"})
+    inline = inline_app.extensions["kg"].engine
+    inline.retire = lambda: None   # as under gunicorn: queries run on the calling thread
+    logging.getLogger("kg.access").handlers = [logging.NullHandler()]  # not 2,000 lines on the terminal
     accept = {"graph": "application/n-triples", "bindings": "application/sparql-results+json",
               "boolean": "application/sparql-results+json"}
 
     def via_engine(text: str, kind: str) -> None:
         engine.run(QueryRequest(text, accept=accept[kind]))
 
-    def via_flask(text: str, kind: str) -> None:
-        resp = client.post("/sparql", data=text.encode(), content_type="application/sparql-query",
-                           headers={"Accept": accept[kind]})
-        assert resp.status_code == 200, resp.data[:300]
-        resp.data  # noqa: B018
+    def via_inline(text: str, kind: str) -> None:
+        inline.run(QueryRequest(text, accept=accept[kind]), abort=lambda: None)
+
+    def via_wsgi(text: str, kind: str) -> None:
+        body = text.encode()
+        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/sparql", "QUERY_STRING": "", "SERVER_NAME": "bench",
+                   "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
+                   "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "CONTENT_LENGTH": str(len(body)),
+                   "CONTENT_TYPE": "application/sparql-query", "HTTP_ACCEPT": accept[kind], "gunicorn.socket": None}
+        status: list[str] = []
+        b"".join(inline_app(environ, lambda s, h, e=None: status.append(s)))
+        assert status[0].startswith("200"), status
 
     try:
-        print("mean time per request, each layer includes the ones above it:")
+        print("mean time per request:")
         t_eval = timed("1 pyoxigraph: evaluate + materialise", reqs, evaluate)
         t_exec = timed("2 + serialize (server.executor.run_query)", reqs, executor)
         t_guard = timed("  (query guard alone: server.query_guard.check_query)", reqs, guard)
         t_engine = timed("3 QueryEngine.run: + guard, pickle, pipe, query process", reqs, via_engine)
-        t_flask = timed("4 Flask test client: + routing, protocol, negotiation", reqs, via_flask)
+        t_inline = timed("4 InlineEngine.run: + guard, watchdog, same thread", reqs, via_inline)
+        t_wsgi = timed("5 WSGI app, lean /sparql path: + protocol, headers, log", reqs, via_wsgi)
         rows = [("pyoxigraph evaluate + materialise", t_eval), ("serialization (server.renderers)", t_exec - t_eval),
-                ("query guard (lexical scan)", t_guard),
-                ("IPC: pickle + pipes + hand-off to the query process", t_engine - t_exec - t_guard),
-                ("Flask + werkzeug request/response", t_flask - t_engine)]
-        print("\n| step | ms/request | share of layer 4 |\n|---|---|---|")
+                ("query guard (lexical scan) + watchdog", t_inline - t_exec),
+                ("protocol reading, headers, metrics, access log", t_wsgi - t_inline)]
+        print("\n| step (query_isolation=worker) | ms/request | share |\n|---|---|---|")
         for label, ms in rows:
-            print(f"| {label} | {ms:.3f} | {100 * ms / t_flask:.0f}% |")
-        print(f"| total (Flask test client, no HTTP) | {t_flask:.3f} | 100% |")
+            print(f"| {label} | {ms:.3f} | {100 * ms / t_wsgi:.0f}% |")
+        print(f"| total (WSGI, no HTTP) | {t_wsgi:.3f} | 100% |")
+        print(f"\nquery_isolation=process instead: IPC to a query process adds {t_engine - t_exec - t_guard:.3f} ms "
+              "per request (layer 3 - 2 - guard)")
 
-        for title, fn in (("the server process (Flask test client; the query process's work shows as waiting)",
-                           via_flask), ("the query process's work, in-process (server.executor.run_query)", executor)):
-            prof = cProfile.Profile()
-            prof.enable()
-            for name, text, kind in reqs:
-                fn(text, kind)
-            prof.disable()
-            buf = io.StringIO()
-            pstats.Stats(prof, stream=buf).strip_dirs().sort_stats("tottime").print_stats(args.top)
-            print(f"\n-- cProfile, {title}: top {args.top} by own time --")
-            lines = buf.getvalue().splitlines()
-            start = next((i for i, ln in enumerate(lines) if "ncalls" in ln), 0)
-            print("\n".join(ln for ln in lines[start - 2 if start >= 2 else 0:] if ln.strip()))
+        prof = cProfile.Profile()
+        prof.enable()
+        for name, text, kind in reqs:
+            via_wsgi(text, kind)
+        prof.disable()
+        buf = io.StringIO()
+        pstats.Stats(prof, stream=buf).strip_dirs().sort_stats("tottime").print_stats(args.top)
+        print(f"\n-- cProfile, layer 5 (the WSGI app as a gunicorn worker calls it): top {args.top} by own time --")
+        lines = buf.getvalue().splitlines()
+        start = next((i for i, ln in enumerate(lines) if "ncalls" in ln), 0)
+        print("\n".join(ln for ln in lines[start - 2 if start >= 2 else 0:] if ln.strip()))
     finally:
         engine.close()
     return 0

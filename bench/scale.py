@@ -9,9 +9,12 @@ For each size (data from bench/generate.py, cached in bench/data):
    remote queried directly), and `kg serve` in remote mode pointed at that same Oxigraph server.
    The remote store's added latency is (ours-remote p50 - oxigraph p50) / oxigraph p50.
 3. Validation (with --validate-sizes): the project's shapes and ontology loaded beside the
-   data, then `kg validate --store DIR` (every quad read into rdflib, then pySHACL), and the
-   `kg build`-style path (OWL RL materialisation + rdflib graph + pySHACL) -- each under a time cap;
-   one that passes the cap is stopped and reported as not finished, with its peak RSS so far.
+   data, then `kg validate --store DIR` (SHACL core compiled to SPARQL and SHACL-SPARQL, both on
+   the store itself), timed with its peak RSS, its time as a multiple of `kg load`'s, and its
+   summary line; `--before-kg PATH` also times another checkout's `kg` on the same store (before
+   and after a change); `--build-style` adds the `kg build` path (OWL RL inferences + validation
+   on an in-memory store). Each under a time cap; one that passes it is stopped and reported as
+   not finished, with its peak RSS so far.
 4. Build (with --build-sizes): `kg build --extra-sources FILE` -- the project's sources plus the
    generated graph, parsed, inferred, validated -- with each step's time (from its output) and
    peak RSS, under a time cap. The generated data does not conform to our shapes, so the build
@@ -19,6 +22,8 @@ For each size (data from bench/generate.py, cached in bench/data):
    run that parses, infers and publishes with the same functions, without validating.
 
     .venv/bin/python bench/scale.py --sizes 100k,1M --validate-sizes 1M
+    .venv/bin/python bench/scale.py --sizes 100k,1M --validate-sizes 100k,1M --no-queries \
+        --before-kg ../main/.venv/bin/kg                           # validation only, before/after
     .venv/bin/python bench/scale.py --sizes 10M --no-validate       # ~2 GB of N-Quads
     .venv/bin/python bench/scale.py --sizes 100k,1M --build-only    # only step 4
 
@@ -55,17 +60,19 @@ G_INFERRED = "https://kars-gyumri.example.org/graph/inferred"
 
 
 def measure(argv: list[str], timeout_s: float, env: dict[str, str] | None = None,
-            output_file: Path | None = None) -> dict[str, Any]:
+            stdout: Path | None = None, stderr_too: bool = False) -> dict[str, Any]:
     """Run a command; its wall time and peak RSS (wait4), or the peak so far when it passes the cap.
 
-    `output_file` gets the command's stdout and stderr (a build's step lines and its report): a
-    pipe nobody reads while we wait would fill up and stall a command that writes much."""
+    `stderr_too` sends stderr into the `stdout` file as well: a command that writes much there (a
+    refused build's report) would stall on a pipe that nobody reads while we wait."""
     started = time.monotonic()
-    out = output_file.open("wb") if output_file else None
-    proc = subprocess.Popen(argv, stdout=out or subprocess.DEVNULL,
-                            stderr=subprocess.STDOUT if out else subprocess.PIPE, env=env, start_new_session=True)
-    if out:
-        out.close()
+    out = stdout.open("wb") if stdout else subprocess.DEVNULL
+    err_to = subprocess.STDOUT if stdout and stderr_too else subprocess.PIPE
+    try:
+        proc = subprocess.Popen(argv, stdout=out, stderr=err_to, env=env, start_new_session=True)
+    finally:
+        if stdout:
+            out.close()  # type: ignore[union-attr]
     peak_kb = 0
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -109,8 +116,12 @@ def bench_load(nq: Path, work: Path) -> tuple[dict[str, Any], Path, Path]:
 def bench_queries(ours: Path, theirs: Path, manifest: dict[str, Any], seconds: float, rounds: int,
                   log: Path) -> dict[str, Any]:
     """Embedded kg serve, oxigraph directly, kg serve remote -> the same oxigraph."""
+    # Both stores compacted alike before serving: a freshly bulk-loaded store that is not
+    # optimized answered 3x slower at 10M, which measured the compaction, not the server.
     subprocess.run([str(BIN / "oxigraph"), "optimize", "--location", str(theirs)], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-c", "import sys, pyoxigraph as ox; ox.Store(sys.argv[1]).optimize()", str(ours)],
+                   check=True)
     p1, p2, p3 = free_port(), free_port(), free_port()
     lifetime = int(seconds * 3 + 600)
     remote = {"KG_REMOTE_QUERY_URL": f"http://127.0.0.1:{p2}/query", "KG_REMOTE_UNION_PARAM": "union-default-graph"}
@@ -164,29 +175,38 @@ graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.Named
 shapes, ontology, inferred = sys.argv[2], sys.argv[3], sys.argv[4]
 t = time.monotonic()
 inference = materialise(quads, graphs - {shapes}, inferred)
-print(f"OWL RL closure +{len(inference.quads)} in {time.monotonic() - t:.1f}s", file=sys.stderr, flush=True)
-t = time.monotonic()
+print(f"OWL RL inferences +{len(inference.quads)} in {time.monotonic() - t:.1f}s", file=sys.stderr, flush=True)
 data = to_rdflib(quads + inference.quads, graphs - {shapes} | {inferred})
-print(f"rdflib graph {len(data)} triples in {time.monotonic() - t:.1f}s", file=sys.stderr, flush=True)
 report = validate(data, shapes=to_rdflib(quads, {shapes}), ontology=to_rdflib(quads, {ontology}))
 print(report.summary(), file=sys.stderr)
 """
 
 
-def bench_validation(ours: Path, work: Path, cap_s: float) -> dict[str, Any]:
-    """The project's shapes and ontology beside the generated data, then the two validation paths."""
+def bench_validation(ours: Path, work: Path, cap_s: float, before_kg: str | None, build_style: bool) -> dict[str, Any]:
+    """The project's shapes and ontology beside the generated data, then `kg validate` on the store."""
     store = work / "kg-store-validate"
     shutil.rmtree(store, ignore_errors=True)
     shutil.copytree(ours, store)
     for graph, path in ((G_SHAPES, ROOT / "shapes" / "shapes.ttl"), (G_ONTOLOGY, ROOT / "ontology" / "kg.ttl")):
         subprocess.run([str(BIN / "kg"), "load", str(path), "--graph", graph, "--store", str(store)], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    out = {"kg validate": measure([str(BIN / "kg"), "validate", "--store", str(store), "--max-results", "5"], cap_s),
-           "build-style (OWL RL on Oxigraph + rdflib + pySHACL)": measure(
-               [sys.executable, "-c", _BUILD_STYLE, str(store), G_SHAPES, G_ONTOLOGY, G_INFERRED], cap_s,
-               env={**os.environ, "PYTHONPATH": str(ROOT)})}
+    runs = [("kg validate", str(BIN / "kg"))] + ([("kg validate (before)", before_kg)] if before_kg else [])
+    out: dict[str, Any] = {}
+    for name, kg in runs:
+        stdout = work / "validate.txt"
+        out[name] = measure([kg, "validate", "--store", str(store), "--max-results", "5"], cap_s, stdout=stdout)
+        out[name]["summary"] = first_line(stdout) if out[name]["finished"] else ""
+    if build_style:
+        out["build-style (OWL RL + validation)"] = measure(
+            [sys.executable, "-c", _BUILD_STYLE, str(store), G_SHAPES, G_ONTOLOGY, G_INFERRED], cap_s,
+            env={**os.environ, "PYTHONPATH": str(ROOT)})
     shutil.rmtree(store, ignore_errors=True)
     return out
+
+
+def first_line(path: Path) -> str:
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return lines[0] if lines else ""
 
 
 _STEP = re.compile(r"^(parse|infer|validate|publish): (.*) in ([0-9.]+) s$")
@@ -200,21 +220,21 @@ from server.build import extra_sources, project_sources, publish, read_sources
 from server.inference import materialise
 t = time.perf_counter()
 quads = read_sources(project_sources() + extra_sources([Path(sys.argv[2])]))
-print(f"parse: {len(quads):,} quads in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+print(f"parse: {len(quads):,} quads in {time.perf_counter() - t:.1f} s", flush=True)
 t = time.perf_counter()
 graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)} - {ns.G_SHAPES}
 inferred = materialise(quads, graphs, ns.G_INFERRED).quads
-print(f"infer: {len(inferred):,} new triples in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+print(f"infer: {len(inferred):,} new triples in {time.perf_counter() - t:.1f} s", flush=True)
 t = time.perf_counter()
 target = publish(Path(sys.argv[1]), quads + inferred)
-print(f"publish: {target.name} in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+print(f"publish: {target.name} in {time.perf_counter() - t:.1f} s", flush=True)
 """
 
 
-def steps_of(output_file: Path) -> dict[str, dict[str, Any]]:
+def steps_of(output: Path) -> dict[str, dict[str, Any]]:
     """The build's step lines (`infer: 123 new triples in 4.5 s`) as {step: {seconds, what}}."""
     steps: dict[str, dict[str, Any]] = {}
-    with output_file.open(encoding="utf-8", errors="replace") as fh:
+    with output.open(encoding="utf-8", errors="replace") as fh:
         for line in fh:
             m = _STEP.match(line.rstrip("\n"))
             if m:
@@ -230,7 +250,7 @@ def bench_build(nq: Path, work: Path, cap_s: float) -> dict[str, Any]:
                        ("parse + infer + publish", [sys.executable, "-c", _PUBLISH, str(work / "publish-store"),
                                                     str(nq)])):
         output = work / f"{name.split()[0]}-output.txt"
-        run = measure(argv, cap_s, env={**os.environ, "PYTHONPATH": str(ROOT)}, output_file=output)
+        run = measure(argv, cap_s, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=output, stderr_too=True)
         run["steps"] = steps_of(output)
         run.pop("stderr_tail", None)
         out[name] = run
@@ -243,11 +263,10 @@ def table(results: dict[str, Any]) -> str:
     rows = ["| size | quads | N-Quads MB | kg load s / disk MB / peak RSS MB | oxigraph load s / disk MB / peak RSS MB | "
             "q/s kg (embedded) | q/s oxigraph | q/s kg → oxigraph (remote) | p50 ms emb. / ox / remote | "
             "remote added latency, p50 / mean |", "|---|---|---|---|---|---|---|---|---|---|"]
-    if not any("load" in s for s in results["sizes"].values()):
-        rows = []
-    for name, s in sorted(results["sizes"].items(), key=lambda kv: kv[1]["triples"]):
-        if "load" not in s:
-            continue
+    loaded = sorted(((n, s) for n, s in results["sizes"].items() if "load" in s), key=lambda kv: kv[1]["triples"])
+    if not loaded:
+        return "\n".join(build_table(results))
+    for name, s in loaded:
         k, o = s["load"]["kg load"], s["load"]["oxigraph load"]
         q = s.get("queries")
         sv = q["servers"] if q else {}
@@ -259,20 +278,21 @@ def table(results: dict[str, Any]) -> str:
                       f"{sv['ours']['p50_ms']:.2f} / {sv['oxigraph']['p50_ms']:.2f} / {sv['ours-remote']['p50_ms']:.2f}",
                       f"+{q['remote_added_latency_p50']:.0%} / +{q['remote_added_latency_mean']:.0%}"]
         rows.append("| " + " | ".join(cells) + " |")
-    for name, s in results["sizes"].items():
+    rows += ["", "| size | quads | kg load s | run | time s | × kg load | peak RSS MB | summary |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, s in loaded:
+        load_s = s["load"]["kg load"]["seconds"]
         for what, v in s.get("validation", {}).items():
-            state = f"{v['seconds']:.0f} s" if v["finished"] else f"not finished in {v['seconds']:.0f} s (stopped)"
-            rows.append(f"\n{name}, {what}: {state}, peak RSS {v['peak_rss_mb']:,.0f} MB"
-                        + (f", exit {v['exit']}" if v["finished"] else ""))
-    rows += build_table(results)
-    return "\n".join(rows)
+            state = f"{v['seconds']:.1f}" if v["finished"] else f"not finished in {v['seconds']:.0f} (stopped)"
+            rows.append(f"| {name} | {s['triples']:,} | {load_s:.1f} | {what} | {state} | "
+                        f"{v['seconds'] / load_s:.1f} | {v['peak_rss_mb']:,.0f} | {v.get('summary', '')} |")
+    return "\n".join(rows + build_table(results))
 
 
 def build_table(results: dict[str, Any]) -> list[str]:
     """`kg build` per step, as Markdown rows (the README, Scale, Figures carries the latest)."""
     rows = ["", "| size | quads built | parse s | infer s (new triples) | validate s | publish s | total s | "
-            "peak RSS MB |",
-            "|---|---|---|---|---|---|---|---|"]
+            "peak RSS MB |", "|---|---|---|---|---|---|---|---|"]
     for name, s in sorted(results["sizes"].items(), key=lambda kv: kv[1]["triples"]):
         if "build" not in s:
             continue
@@ -325,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=20, help="query-mix time per server")
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--validate-cap-s", type=float, default=900, help="time cap of each validation run")
+    ap.add_argument("--before-kg", help="another checkout's kg executable, timed on the same store (before/after)")
+    ap.add_argument("--build-style", action="store_true", help="also time the kg build path (OWL RL closure)")
+    ap.add_argument("--no-queries", action="store_true", help="load and validation only (keeps earlier query figures)")
     ap.add_argument("--build-sizes", default="100k,1M", help="sizes at which `kg build` is measured")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--build-only", action="store_true", help="measure only `kg build` (no load, queries, validation)")
@@ -345,25 +368,29 @@ def main(argv: list[str] | None = None) -> int:
                   f"(data {time.monotonic() - t:.0f} s)", flush=True)
             work = DATA / f"scale-{name}"
             work.mkdir(exist_ok=True)
-            entry: dict[str, Any] = {"triples": manifest.triples, "nquads_mb": nq.stat().st_size / 1e6,
-                                     "stamp": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{os.cpu_count()} cores"}
+            entry: dict[str, Any] = {**results["sizes"].get(name, {}), "triples": manifest.triples,
+                                     "nquads_mb": nq.stat().st_size / 1e6, "stamp": time.strftime("%Y-%m-%d %H:%M"),
+                                     "machine": f"{os.cpu_count()} cores"}
             if not args.build_only:
                 entry["load"], ours, theirs = bench_load(nq, work)
                 print(json.dumps(entry["load"], indent=1), flush=True)
-                entry["queries"] = bench_queries(ours, theirs, vars(manifest), args.seconds, args.rounds, log)
-                print(json.dumps(entry["queries"], indent=1), flush=True)
+                if not args.no_queries:
+                    entry["queries"] = bench_queries(ours, theirs, vars(manifest), args.seconds, args.rounds, log)
+                    print(json.dumps(entry["queries"], indent=1), flush=True)
                 if size in validate_at:
-                    entry["validation"] = bench_validation(ours, work, args.validate_cap_s)
+                    entry["validation"] = bench_validation(ours, work, args.validate_cap_s, args.before_kg,
+                                                           args.build_style)
                     print(json.dumps(entry["validation"], indent=1), flush=True)
             if size in build_at or args.build_only:
                 entry["build"] = bench_build(nq, work, args.build_cap_s)
-            results["sizes"].setdefault(name, {}).update(entry)  # keeps parts measured by earlier runs
+            results["sizes"][name] = entry
             OUT.write_text(json.dumps(results, indent=1))
             shutil.rmtree(work, ignore_errors=True)
-    if not args.build_only:  # the plot is of loads and queries, which a build-only run does not measure
+    replot = not (args.no_queries or args.build_only)  # the plot is of loads and queries
+    if replot:
         plot(results)
     print(table(results))
-    print(f"wrote {OUT.relative_to(ROOT)}" + ("" if args.build_only else f" and {PLOT.relative_to(ROOT)}"))
+    print(f"wrote {OUT.relative_to(ROOT)}" + (f" and {PLOT.relative_to(ROOT)}" if replot else ""))
     return 0
 
 

@@ -80,9 +80,10 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
 
     observability.init_app(app)
 
-    from . import security
+    from . import security, sparql_wsgi
 
     security.init_app(app)
+    sparql_wsgi.install(app)
     return app
 
 

@@ -21,7 +21,8 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 def setting_option(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A click option for a setting: its flag, its KG_ variable, its help from the one table."""
     s = _BY_NAME[name]
-    return click.option(s.flag, name, envvar=s.env, default=None, type=type(s.default),
+    kind = click.Choice(s.choices) if s.choices else type(s.default)
+    return click.option(s.flag, name, envvar=s.env, default=None, type=kind,
                         help=f"{s.help} [env {s.env}; default {s.default!r}]", show_envvar=False)
 
 
@@ -311,6 +312,7 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @setting_option("port")
 @setting_option("workers")
 @setting_option("threads")
+@setting_option("query_isolation")
 @setting_option("query_workers")
 @setting_option("query_timeout_s")
 @setting_option("max_result_rows")

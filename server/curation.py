@@ -54,10 +54,11 @@ from .changelog import Activity, activity_iri, kgc, new_activity_id, now_utc, pa
 from .errors import BadRequest, Conflict, Forbidden, NotFound, QuerySyntaxError, ServiceUnavailable, Unprocessable
 from .settings import Settings
 from .store import data_version, touch_version
-from .validation import Report, parse_report, validate
+from .validation import Report, Source, parse_report, validate
 from .terms import to_rdflib_term
 
 BACK_HOPS = 3
+PROPOSED = ox.NamedNode("urn:x-kg:validation:proposed")  # where POST /validate puts the proposed triples
 FORWARD_HOPS = 3
 
 
@@ -274,28 +275,48 @@ class Curation:
 
     # -- validation of the served graph and of proposed data ----------------------
     def current_report(self) -> Report:
-        """The served graph's report, computed once per data version (validated in memory)."""
+        """The served graph's report, computed once per data version (validated on an in-memory copy)."""
         version = self.version()
         with self._cache_lock:
             if self._report and self._report[0] == version:
                 return self._report[1]
-        target, quads = self.snapshot()
-        rules = self.rules(target, quads)
-        data = self.to_rdflib(q for q in quads if graph_of(q) not in (self.g_shapes, self.g_changelog))
-        report = validate(data, shapes=rules.shapes, ontology=rules.ontology, max_results=self.max_results)
+        target, mem = self.snapshot_store()
+        report = validate(self.data_source(mem), shapes=self.store_rules(target, mem).shapes,
+                          max_results=self.max_results)
         with self._cache_lock:
             self._report = (version, report)
         return report
 
     def validate_proposal(self, proposed: list[ox.Quad], *, standalone: bool) -> Report:
         """POST /validate: the proposed triples with the served graph (or alone); nothing is stored."""
-        target, quads = self.snapshot()
-        rules = self.rules(target, quads)
-        data = self.to_rdflib(proposed)
-        if not standalone:
-            for t in self.to_rdflib(q for q in quads if graph_of(q) not in (self.g_shapes, self.g_changelog)):
-                data.add(t)
-        return validate(data, shapes=rules.shapes, ontology=rules.ontology, max_results=self.max_results)
+        target, mem = self.snapshot_store()
+        rules = self.store_rules(target, mem)
+        if standalone:
+            return validate(self.to_rdflib(proposed), shapes=rules.shapes, ontology=rules.ontology,
+                            max_results=self.max_results)
+        mem.extend(ox.Quad(q.subject, q.predicate, q.object, PROPOSED) for q in proposed)
+        return validate(self.data_source(mem), shapes=rules.shapes, max_results=self.max_results)
+
+    def snapshot_store(self) -> tuple[Path | str, ox.Store]:
+        """The store as it is now, copied into an in-memory Oxigraph store (no Python list of quads),
+        and the store directory (or remote version) it came from."""
+        mem = ox.Store()
+        if self.remote is not None:
+            version = self.version(fresh=True)
+            mem.extend(self.remote.quads())
+            return version, mem
+        with self.reading() as store:
+            target = self.link.resolve()
+            mem.extend(store.quads_for_pattern(None, None, None, None))
+        return target, mem
+
+    def store_rules(self, target: Path | str, mem: ox.Store) -> Rules:
+        graphs = (ox.NamedNode(self.g_shapes), ox.NamedNode(self.g_ontology))
+        return self.rules(target, [q for g in graphs for q in mem.quads_for_pattern(None, None, None, g)])
+
+    def data_source(self, mem: ox.Store) -> Source:
+        """The data graphs of a store: all but the shapes and the change log (the ontology is one of them)."""
+        return Source(mem, frozenset({self.g_shapes, self.g_changelog}))
 
     # -- writes ------------------------------------------------------------------
     def write(self, change: Change) -> Outcome:
@@ -374,9 +395,7 @@ class Curation:
     def validate_post_state(self, mem: ox.Store, rules: Rules, touched: set[Any]) -> tuple[Report, int, bool]:
         skip = {self.g_shapes, self.g_changelog}
         if not rules.local_ok:
-            data = self.to_rdflib(q for q in mem if graph_of(q) not in skip)
-            return validate(data, shapes=rules.shapes, ontology=rules.ontology,
-                            max_results=self.max_results), 0, False
+            return validate(self.data_source(mem), shapes=rules.shapes, max_results=self.max_results), 0, False
         affected = _back_closure(mem, touched, BACK_HOPS, skip)
         triples = _forward_closure(mem, affected, FORWARD_HOPS, skip | {self.g_ontology})
         data = self.to_rdflib(triples)

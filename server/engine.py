@@ -54,6 +54,33 @@ class QueryAnswer:
     total_ms: float
 
 
+
+def query_message(request: QueryRequest, shape: Any, settings: Settings) -> dict[str, Any]:
+    """What `executor.answer` needs to evaluate one request (a plain dict: it may cross a pipe)."""
+    return {"query": request.query, "accept": request.accept, "format": request.format,
+            "default_graph_uris": request.default_graph_uris, "named_graph_uris": request.named_graph_uris,
+            "base_iri": request.base_iri, "prefixes": request.prefixes,
+            "has_dataset_clause": shape.has_dataset_clause, "max_rows": settings.max_result_rows}
+
+
+def answer_from_reply(reply: dict[str, Any], started: float) -> QueryAnswer:
+    """`executor.answer`'s reply as an answer, or its error raised again in this process."""
+    if not reply["ok"]:
+        cls = _ERRORS.get(reply["class"], errors.BadRequest)
+        exc = cls.__new__(cls)
+        errors.KGError.__init__(exc, reply["message"], **reply.get("detail", {}))
+        raise exc
+    return QueryAnswer(reply["body"], reply["format"], reply["kind"], reply["count"], reply["truncated"],
+                       reply["ms"], (time.monotonic() - started) * 1000)
+
+
+def timeout_error(settings: Settings) -> errors.QueryTimeout:
+    return errors.QueryTimeout(
+        f"the query ran longer than the limit of {settings.query_timeout_s:g} s and was stopped; "
+        "narrow it (LIMIT, more selective patterns) or ask the operator for a longer query_timeout_s",
+        limit_s=settings.query_timeout_s)
+
+
 class _Worker:
     """One query process and its pipes."""
 
@@ -217,35 +244,21 @@ class QueryEngine:
                             allowed_services=self.settings.allowed_services, max_kb=self.settings.max_query_kb)
         deadline = started + self.settings.query_timeout_s
         worker = self._checkout(deadline)
-        message = {"query": request.query, "accept": request.accept, "format": request.format,
-                   "default_graph_uris": request.default_graph_uris, "named_graph_uris": request.named_graph_uris,
-                   "base_iri": request.base_iri, "prefixes": request.prefixes,
-                   "has_dataset_clause": shape.has_dataset_clause,
-                   "max_rows": self.settings.max_result_rows}
         try:
-            reply = worker.ask(message, deadline - time.monotonic())
+            reply = worker.ask(query_message(request, shape, self.settings), deadline - time.monotonic())
         except TimeoutError:
             self.timeouts += 1
             if self.on_timeout is not None:
                 self.on_timeout()
             self._checkin(self._discard(worker))
-            raise errors.QueryTimeout(
-                f"the query ran longer than the limit of {self.settings.query_timeout_s:g} s and was stopped; "
-                "narrow it (LIMIT, more selective patterns) or ask the operator for a longer query_timeout_s",
-                limit_s=self.settings.query_timeout_s) from None
+            raise timeout_error(self.settings) from None
         except (BrokenPipeError, OSError):
             reply = None
         if reply is None:
             self._checkin(self._discard(worker))
             raise errors.ServiceUnavailable("the query process ended while answering; the query was not completed")
         self._checkin(worker)
-        if not reply["ok"]:
-            cls = _ERRORS.get(reply["class"], errors.BadRequest)
-            exc = cls.__new__(cls)
-            errors.KGError.__init__(exc, reply["message"], **reply.get("detail", {}))
-            raise exc
-        return QueryAnswer(reply["body"], reply["format"], reply["kind"], reply["count"], reply["truncated"],
-                           reply["ms"], (time.monotonic() - started) * 1000)
+        return answer_from_reply(reply, started)
 
     @staticmethod
     def _discard(worker: _Worker) -> None:
@@ -366,6 +379,13 @@ class RemoteEngine:
         return render_triples(fmt, triples, prefixes), "graph", len(triples), truncated
 
 
-def make_engine(settings: Settings) -> QueryEngine | RemoteEngine:
-    """The one place that chooses the store: the remote service when remote_query_url is set."""
-    return RemoteEngine(settings) if settings.remote else QueryEngine(settings)
+def make_engine(settings: Settings) -> Any:
+    """The one place that chooses how queries run: on the remote service when remote_query_url is
+    set; else in this process (query_isolation=worker, see `inline_engine`) or in query processes."""
+    if settings.remote:
+        return RemoteEngine(settings)
+    if settings.query_isolation == "worker":
+        from .inline_engine import InlineEngine
+
+        return InlineEngine(settings)
+    return QueryEngine(settings)

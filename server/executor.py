@@ -92,6 +92,18 @@ def _error(exc: KGError) -> dict[str, Any]:
     return {"ok": False, "class": type(exc).__name__, "message": exc.message, "detail": exc.detail}
 
 
+def answer(store: KGStore, req: dict[str, Any]) -> dict[str, Any]:
+    """`run_query`, with the query's own errors as a reply rather than an exception."""
+    try:
+        return run_query(store, req)
+    except KGError as exc:
+        return _error(exc)
+    except (OSError, ValueError, TypeError, RuntimeError) as exc:
+        # Oxigraph evaluation errors (a bad regex, an unsupported SERVICE...) are the
+        # query's fault; the message names what failed.
+        return {"ok": False, "class": "BadRequest", "message": f"query evaluation failed: {exc}", "detail": {}}
+
+
 def serve(store_path: str) -> None:
     store = KGStore(store_path, read_only=True)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
@@ -100,15 +112,7 @@ def serve(store_path: str) -> None:
         req = read_frame(stdin)
         if req is None:
             return
-        try:
-            reply = run_query(store, req)
-        except KGError as exc:
-            reply = _error(exc)
-        except (OSError, ValueError, TypeError, RuntimeError) as exc:
-            # Oxigraph evaluation errors (a bad regex, an unsupported SERVICE...) are the
-            # query's fault; the message names what failed.
-            reply = {"ok": False, "class": "BadRequest", "message": f"query evaluation failed: {exc}", "detail": {}}
-        write_frame(stdout, reply)
+        write_frame(stdout, answer(store, req))
 
 
 if __name__ == "__main__":

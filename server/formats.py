@@ -8,6 +8,7 @@ wins over Accept.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 import pyoxigraph as ox
@@ -124,13 +125,25 @@ def negotiate(accept: MIMEAccept | str | None, kinds: Iterable[str], explicit: s
     or only wildcards, gives the first format of the kind (or `prefer`, a format name, when given).
     """
     kinds = tuple(kinds)
+    if isinstance(accept, str) or accept is None:
+        return _negotiate_header(accept, kinds, explicit, prefer)
+    return _negotiate(accept, kinds, explicit, prefer)
+
+
+@lru_cache(maxsize=1024)
+def _negotiate_header(accept: str | None, kinds: tuple[str, ...], explicit: str | None,
+                      prefer: str | None) -> Format:
+    """Clients send the same few Accept headers again and again; Werkzeug's matching costs about
+    0.1 ms a request, as much as a small query. (A NotAcceptable is raised, never cached.)"""
+    return _negotiate(parse_accept_header(accept or "", MIMEAccept), kinds, explicit, prefer)
+
+
+def _negotiate(accept: MIMEAccept, kinds: tuple[str, ...], explicit: str | None, prefer: str | None) -> Format:
     if explicit:
         return by_name(explicit, kinds)
     candidates = formats_for(*kinds)
     if prefer:
         candidates.sort(key=lambda f: f.name != prefer)
-    if isinstance(accept, str) or accept is None:
-        accept = parse_accept_header(accept or "", MIMEAccept)
     if not accept:
         return candidates[0]
     media: list[str] = []

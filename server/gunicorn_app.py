@@ -1,11 +1,15 @@
 """Running the app under gunicorn, with workers chosen for the store's concurrency rules.
 
-Every gunicorn worker opens the store read-only (through its query processes); read-only
-opens are safe side by side. Writes need the single writer, so with a write token the
-server runs one worker process (with threads) and the writer lives there.
+Every gunicorn worker opens the store read-only; read-only opens are safe side by side. A
+read-only server answers queries inside its workers (`inline_engine`: a worker whose query
+runs past the time limit retires and gunicorn starts a fresh one). Writes need the single
+writer, so with a write token the server runs one worker process (with threads), the writer
+lives there and queries run in query processes that step aside while a write is applied.
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import shutil
 import sys
@@ -31,8 +35,16 @@ class _Server(BaseApplication):  # type: ignore[misc]
 
     def load(self):  # type: ignore[no-untyped-def]
         from . import create_app
+        from .inline_engine import InlineEngine, retire_gunicorn_worker
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        engine = app.extensions["kg"].engine
+        if isinstance(engine, InlineEngine):
+            front = app.wsgi_app  # the lean SPARQL path: it counts the requests in flight
+            engine.retire = functools.partial(
+                retire_gunicorn_worker, still_running=lambda: front.in_flight() > engine.stuck(),
+                grace_s=float(self.options["graceful_timeout"]))
+        return app
 
 
 def _when_ready(server: Any) -> None:
@@ -70,7 +82,22 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "errorlog": "-",
         "when_ready": _when_ready,
         "limit_request_line": 8190,
+        # gunicorn's control socket lives at one fixed path in the home folder: two servers on one
+        # machine (a benchmark beside the served store, the tests) would take it from each other.
+        "control_socket_disable": True,
     }
+
+
+def resolve_isolation(settings: Settings) -> Settings:
+    """`auto`: queries in the worker when nothing writes, in query processes when something does."""
+    if settings.writes_enabled and settings.query_isolation == "worker":
+        from .errors import SettingsError
+
+        raise SettingsError("query_isolation=worker cannot be combined with a write token: opening the store "
+                            "read-only beside its writer is undefined behaviour; use process (or auto)")
+    if settings.query_isolation != "auto":
+        return settings
+    return dataclasses.replace(settings, query_isolation="process" if settings.writes_enabled else "worker")
 
 
 def run(settings: Settings) -> None:
@@ -78,4 +105,5 @@ def run(settings: Settings) -> None:
     # be set before the workers start (prometheus_client's multiprocess mode).
     if not os.environ.get(MULTIPROC_ENV):
         os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="kg-metrics-")
+    settings = resolve_isolation(settings)
     _Server(settings, gunicorn_options(settings)).run()

@@ -89,15 +89,20 @@ def init_app(app: Flask) -> None:
         seconds = time.perf_counter() - g.get("kg_started", time.perf_counter())
         # The route's rule, never the raw path: unknown paths must not create new series.
         route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
-        status = str(resp.status_code)
-        metrics.requests.labels(route, request.method, status).inc()
-        metrics.latency.labels(route).observe(seconds)
-        if resp.status_code >= 400:
-            metrics.errors.labels(status).inc()
         text = g.get("kg_query") or request.args.get("query") or request.args.get("update")
-        access_log.info("%s %s %s %.1fms q=%s", request.method, request.path, status, seconds * 1000,
-                        query_hash(text))
+        record_request(metrics, route, request.method, resp.status_code, request.path, seconds, text)
         return resp
+
+
+def record_request(metrics: Metrics, route: str, method: str, status: int, path: str, seconds: float,
+                   query: str | None) -> None:
+    """Count one answered request and write its access-log line (Flask views and the lean path alike)."""
+    code = str(status)
+    metrics.requests.labels(route, method, code).inc()
+    metrics.latency.labels(route).observe(seconds)
+    if status >= 400:
+        metrics.errors.labels(code).inc()
+    access_log.info("%s %s %s %.1fms q=%s", method, path, code, seconds * 1000, query_hash(query))
 
 
 @bp.get("/metrics")

@@ -6,12 +6,18 @@ Views build their answers here so that every route sends the same error body and
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Response, request
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_accept_header
 
 from . import formats
 from .errors import KGError, MethodNotAllowed, PayloadTooLarge
+
+if TYPE_CHECKING:
+    from .engine import QueryAnswer
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -31,18 +37,28 @@ def negotiated(body: bytes | str, fmt: formats.Format, *, status: int = 200,
     return resp
 
 
-def _error_format(req: Request) -> str:
+def answer_headers(answer: "QueryAnswer") -> dict[str, str]:
+    """A query answer's headers (the Flask view and the lean WSGI path send the same)."""
+    fmt = formats.BY_NAME[answer.format]
+    headers = {"Content-Type": fmt.content_type, "Vary": "Accept", **CORS_HEADERS,
+               "Server-Timing": f"engine;dur={answer.engine_ms:.2f}, total;dur={answer.total_ms:.2f}",
+               "KG-Result-Count": str(answer.count)}
+    if answer.truncated:
+        headers["KG-Result-Truncated"] = f"true; limit={answer.count}"
+    return headers
+
+
+def _error_format(accept: str | None) -> str:
     """Errors are JSON for clients that prefer JSON, plain text otherwise."""
-    accept = req.accept_mimetypes
-    best = accept.best_match(["text/plain", "application/json", "application/sparql-results+json",
-                              "text/html"], default="text/plain")
+    best = parse_accept_header(accept, MIMEAccept).best_match(
+        ["text/plain", "application/json", "application/sparql-results+json", "text/html"], default="text/plain")
     return "json" if best in ("application/json", "application/sparql-results+json") else "text"
 
 
-def error_response(exc: KGError) -> Response:
-    """The one error body: the status, a title, and a message that says what to change."""
+def error_parts(exc: KGError, accept: str | None) -> tuple[bytes, dict[str, str]]:
+    """The one error body, and its headers: the status, a title, and a message that says what to change."""
     data = exc.to_dict()
-    if _error_format(request) == "json":
+    if _error_format(accept) == "json":
         body, ctype = json.dumps(data, ensure_ascii=False, indent=2), "application/json"
     else:
         extra = "".join(f"\n{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
@@ -50,11 +66,12 @@ def error_response(exc: KGError) -> Response:
         body, ctype = f"{exc.status} {exc.title}: {exc.message}{extra}\n", "text/plain; charset=utf-8"
         if "report" in exc.detail:
             body += "\n" + str(exc.detail["report"]) + "\n"
-    resp = Response(body, status=exc.status, content_type=ctype)
-    resp.headers["Vary"] = "Accept"
-    resp.headers.update(CORS_HEADERS)
-    resp.headers.update(exc.headers)
-    return resp
+    return body.encode("utf-8"), {"Content-Type": ctype, "Vary": "Accept", **CORS_HEADERS, **exc.headers}
+
+
+def error_response(exc: KGError) -> Response:
+    body, headers = error_parts(exc, request.headers.get("Accept"))
+    return Response(body, status=exc.status, headers=headers)
 
 
 def _from_http_exception(exc: HTTPException) -> KGError:

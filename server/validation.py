@@ -1,20 +1,29 @@
 """SHACL validation: one entry point for `kg validate`, `kg build` and the HTTP service.
 
-pySHACL reads triple by triple; through oxrdflib every read crosses into Oxigraph (8–16×
-slower), so callers hand it an in-memory rdflib graph.
+The data is an Oxigraph store (`Source`: the embedded store opened read-only, or an in-memory
+store), or an in-memory rdflib graph that is first copied into one. Core constraints run as
+SPARQL on that store (`shacl_core`), SHACL-SPARQL constraints too (`shacl_sparql`); a node
+shape that uses something `shacl_core` does not compile is checked by pySHACL, on an rdflib
+copy of the data (slow at scale: pySHACL reads triple by triple, 8–16x slower still through
+oxrdflib). The project's shapes need no pySHACL at all (tests/test_shacl_core.py).
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import rdflib
+import pyoxigraph as ox
 from pyshacl import validate as pyshacl_validate
+from pyshacl.rdfutil.inoculate import inoculate
 from rdflib.namespace import RDF, RDFS, SH
 
-from .shacl_sparql import evaluate, split_shapes
+from . import shacl_core, shacl_sparql
+from .shacl_core import Source
+from .terms import to_ox_term, to_rdflib_term
 
 SEVERITIES = ("Violation", "Warning", "Info")
 
@@ -99,45 +108,65 @@ def _path_text(graph: rdflib.Graph, path: rdflib.term.Node | None) -> str | None
     return str(path)
 
 
-def parse_report(graph: rdflib.Graph, shapes: rdflib.Graph | None, max_results: int | None) -> Report:
-    """Turn pySHACL's sh:ValidationReport graph into rows a curator can read.
+def parse_report(graph: rdflib.Graph, shapes: rdflib.Graph | None, max_results: int | None,
+                 found: Iterable[shacl_core.Found] = ()) -> Report:
+    """Turn the sh:ValidationReport graph (and the compiled core's results) into rows a curator can read.
 
     Each result carries the shape's own `sh:message` (added to the graph as a second
     `sh:resultMessage` when the engine's text differs) and the engine's detail. A report cut
-    at `max_results` is cut in its graph too, which then says so in an `rdfs:comment`.
+    at `max_results` is cut in its graph too, which then says so in an `rdfs:comment`. The
+    core's results become triples only when kept (a million rdflib triples cost seconds).
     """
-    rows: list[tuple[Result, rdflib.term.Node]] = []
+    rows: list[tuple[Result, rdflib.term.Node | shacl_core.Found]] = []
     counts = {s: 0 for s in SEVERITIES}
     for node in list(graph.subjects(RDF.type, SH.ValidationResult)):
         if (None, SH.detail, node) in graph:  # a nested result explaining an sh:node failure, not one of its own
             continue
-        severity = str(graph.value(node, SH.resultSeverity) or SH.Violation).rsplit("#", 1)[-1]
-        counts[severity] = counts.get(severity, 0) + 1
         shape = graph.value(node, SH.sourceShape)
         messages = [str(m) for m in graph.objects(node, SH.resultMessage)]
         declared = [m for m in shapes.objects(shape, SH.message)] if shapes is not None and shape else []
         for m in declared:
             graph.add((node, SH.resultMessage, m))
-        declared_text = [str(m) for m in declared]
-        message = declared_text[0] if declared_text else (messages[0] if messages else "constraint not met")
-        detail = next((m for m in messages if m not in declared_text and m != message), None)
-        rows.append((Result(severity, _short(graph.value(node, SH.focusNode)) or "",
-                            _path_text(graph, graph.value(node, SH.resultPath)),
-                            _short(graph.value(node, SH.value)), message, detail, _short(shape),
-                            _short(graph.value(node, SH.sourceConstraintComponent))), node))
+        rows.append((_row(graph.value(node, SH.resultSeverity), graph.value(node, SH.focusNode),
+                          _path_text(graph, graph.value(node, SH.resultPath)), graph.value(node, SH.value),
+                          messages, declared, shape, graph.value(node, SH.sourceConstraintComponent)), node))
+    declared_of: dict[rdflib.term.Node, list[rdflib.Literal]] = {}
+    for f in found:
+        if f.check.shape not in declared_of:
+            declared_of[f.check.shape] = list(shapes.objects(f.check.shape, SH.message)) if shapes is not None else []
+        path = f"^{f.check.predicate}" if f.check.inverse else str(f.check.predicate)
+        rows.append((_row(f.check.severity, f.focus, path, f.value, [f.message], declared_of[f.check.shape],
+                          f.check.shape, f.component), f))
+    for r, _n in rows:
+        counts[r.severity] = counts.get(r.severity, 0) + 1
     order = {s: i for i, s in enumerate(SEVERITIES)}
     rows.sort(key=lambda rn: (order.get(rn[0].severity, 9), rn[0].shape or "", rn[0].focus, rn[0].path or ""))
     total = len(rows)
     truncated = max_results is not None and total > max_results
+    report_nodes = list(graph.subjects(RDF.type, SH.ValidationReport))
     if truncated:
-        for _row, node in rows[max_results:]:
-            graph.remove((None, SH.result, node))
-            graph.remove((node, None, None))
-        for report_node in graph.subjects(RDF.type, SH.ValidationReport):
+        for _row_, node in rows[max_results:]:
+            if not isinstance(node, shacl_core.Found):
+                graph.remove((None, SH.result, node))
+                graph.remove((node, None, None))
+        for report_node in report_nodes:
             graph.add((report_node, RDFS.comment, rdflib.Literal(
                 f"Truncated: the first {max_results} of {total} results (setting max_report_results).")))
         rows = rows[:max_results]
+    for _row_, node in rows:
+        if isinstance(node, shacl_core.Found) and report_nodes:
+            shacl_core.add_result(graph, report_nodes[0], node, declared_of[node.check.shape])
     return Report([r for r, _n in rows], graph, truncated, total, counts)
+
+
+def _row(severity: rdflib.term.Node | None, focus: rdflib.term.Node | None, path: str | None,
+         value: rdflib.term.Node | None, messages: list[str], declared: list[rdflib.Literal],
+         shape: rdflib.term.Node | None, component: rdflib.term.Node | None) -> Result:
+    declared_text = [str(m) for m in declared]
+    message = declared_text[0] if declared_text else (messages[0] if messages else "constraint not met")
+    detail = next((m for m in messages if m not in declared_text and m != message), None)
+    return Result(str(severity or SH.Violation).rsplit("#", 1)[-1], _short(focus) or "", path, _short(value),
+                  message, detail, _short(shape), _short(component))
 
 
 def engine_shapes(shapes: rdflib.Graph) -> rdflib.Graph:
@@ -152,17 +181,70 @@ def engine_shapes(shapes: rdflib.Graph) -> rdflib.Graph:
     return out
 
 
-def validate(data: rdflib.Graph, *, shapes: rdflib.Graph, ontology: rdflib.Graph | None = None,
-             max_results: int | None = None) -> Report:
-    """Validate `data` (in memory) against `shapes`; SHACL-SPARQL constraints included.
+DATA_GRAPH = ox.NamedNode("urn:x-kg:validation:data")
 
-    Inference is not asked of pySHACL: the build materialises it once, into its own graph.
-    SHACL-SPARQL constraints run on Oxigraph (see `shacl_sparql`); pySHACL checks the rest.
+
+def in_memory(data: rdflib.Graph, ontology: rdflib.Graph | None) -> Source:
+    """An in-memory store of the data, with the ontology mixed in as pySHACL mixes an ont_graph
+    (its classes, property axioms and named individuals)."""
+    store = ox.Store()
+    extra = inoculate(rdflib.Graph(), ontology) if ontology is not None else rdflib.Graph()
+    store.extend([ox.Quad(to_ox_term(s), to_ox_term(p), to_ox_term(o), DATA_GRAPH)  # type: ignore[arg-type]
+                  for g in (data, extra) for s, p, o in g])
+    return Source(store)
+
+
+def rdflib_copy(source: Source) -> rdflib.Graph:
+    """The data graph in rdflib, for pySHACL (memory grows with the store: only for uncompiled shapes)."""
+    g = rdflib.Graph()
+    for q in source.store.quads_for_pattern(None, None, None, None):
+        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value not in source.exclude:
+            g.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object)))
+    return g
+
+
+def without_targets(shapes: rdflib.Graph, compiled: shacl_core.Compiled) -> rdflib.Graph:
+    """The shapes with the targets of every compiled shape removed: what is left for pySHACL."""
+    out = engine_shapes(shapes)
+    for shape in compiled.targets:
+        if shape not in compiled.fallback:
+            for p in shacl_core.TARGETS:
+                out.remove((shape, p, None))
+            out.remove((shape, RDF.type, RDFS.Class))
+    return out
+
+
+def _pyshacl(data: rdflib.Graph | Source, shapes: rdflib.Graph, ontology: rdflib.Graph | None,
+             compiled: shacl_core.Compiled) -> rdflib.Graph:
+    """pySHACL's report for the node shapes `shacl_core` does not compile (an empty report when none)."""
+    if not compiled.fallback:
+        report = rdflib.Graph()
+        report.add((rdflib.BNode(), RDF.type, SH.ValidationReport))
+        return report
+    graph = data if isinstance(data, rdflib.Graph) else rdflib_copy(data)
+    _conforms, report, _text = pyshacl_validate(
+        data_graph=graph, shacl_graph=without_targets(shapes, compiled), ont_graph=ontology, inference="none",
+        advanced=True, allow_warnings=True, allow_infos=True, abort_on_first=False, meta_shacl=False,
+        iterate_rules=False, do_owl_imports=False)  # never fetch what posted data's owl:imports names (SSRF)
+    return report
+
+
+def validate(data: rdflib.Graph | Source, *, shapes: rdflib.Graph, ontology: rdflib.Graph | None = None,
+             max_results: int | None = None) -> Report:
+    """Validate `data` against `shapes`: core and SHACL-SPARQL constraints, on Oxigraph.
+
+    `data` is a store (`Source`: its named graphs less the excluded ones; its own ontology
+    graph is part of it) or an rdflib graph, with `ontology` mixed in as pySHACL's ont_graph.
+    Inference is not asked for: the build materialises it once, into its own graph.
     """
-    core, sparql_constraints = split_shapes(shapes)
-    _conforms, report_graph, _text = pyshacl_validate(
-        data_graph=data, shacl_graph=engine_shapes(core), ont_graph=ontology, inference="none", advanced=True,
-        allow_warnings=True, allow_infos=True, abort_on_first=False, meta_shacl=False, iterate_rules=False,
-        do_owl_imports=False)  # never fetch what posted data's owl:imports names (SSRF)
-    evaluate(shapes, sparql_constraints, data + ontology if ontology is not None else data, report_graph)
-    return parse_report(report_graph, shapes, max_results)
+    core, sparql_constraints = shacl_sparql.split_shapes(shapes)
+    compiled = shacl_core.compile_shapes(core)
+    source = data if isinstance(data, Source) else in_memory(data, ontology)
+    report = _pyshacl(data, core, ontology, compiled)
+    report_node = report.value(predicate=RDF.type, object=SH.ValidationReport)
+    found = list(shacl_core.evaluate(compiled, core, source))
+    focus = lambda shape: shacl_core.focus_nodes(compiled, shape, source)  # noqa: E731
+    shacl_sparql.evaluate(sparql_constraints, source.store, focus, report, report_node)
+    parsed = parse_report(report, shapes, max_results, found)
+    report.set((report_node, SH.conforms, rdflib.Literal(parsed.conforms)))
+    return parsed

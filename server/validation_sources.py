@@ -12,36 +12,47 @@ from .errors import InputSyntaxError, NotFound
 from .store import KGStore, format_for_path, open_input, parse_rdf
 from .settings import Settings
 from .terms import to_rdflib_term
-from .validation import Report, validate
+from .validation import Report, Source, validate
 
 
 def validate_store(store_path: Path, max_results: int | None = None) -> Report:
-    """The built graph: every data graph (inferred included) against the stored shapes."""
+    """The built graph: every data graph (inferred included) against the stored shapes, validated on
+    the store itself (opened read-only; nothing is copied, memory grows with the results)."""
     if not store_path.exists():
         raise NotFound(f"no store at {store_path}; run `kg build` first or name files to validate")
     store = KGStore(store_path, read_only=True)
-    return validate_quads(list(store.ox.quads_for_pattern(None, None, None, None)), max_results)
+    return validate_on(store.ox, max_results)
 
 
 def validate_remote(settings: Settings, max_results: int | None = None) -> Report:
-    """The remote store's graph: every quad read with one SELECT into memory, then as `validate_store`."""
+    """The remote store's graph: every quad read with one SELECT into an in-memory Oxigraph store,
+    then as `validate_store`."""
     from .remote import RemoteStore
 
     remote = RemoteStore(settings)
     try:
-        return validate_quads(remote.quads(), max_results)
+        mem = ox.Store()
+        mem.extend(remote.quads())
     finally:
         remote.close()
+    return validate_on(mem, max_results)
 
 
-def validate_quads(quads: list[ox.Quad], max_results: int | None = None) -> Report:
-    """Data graphs (inferred included; not the shapes or the change log) against the stored shapes."""
-    graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
+def validate_on(store: ox.Store, max_results: int | None = None) -> Report:
+    """Data graphs (inferred and ontology included; not the shapes or the change log) against the stored shapes."""
+    graphs = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
     shapes_graph = next((g for g in graphs if g.endswith("/graph/shapes")), ns.G_SHAPES)
-    ontology_graph = next((g for g in graphs if g.endswith("/graph/ontology")), ns.G_ONTOLOGY)
-    data = to_rdflib(quads, graphs - {shapes_graph} - {g for g in graphs if g.endswith("/graph/changelog")})
-    return validate(data, shapes=to_rdflib(quads, {shapes_graph}), ontology=to_rdflib(quads, {ontology_graph}),
-                    max_results=max_results)
+    shapes = graph_of(store, shapes_graph)
+    exclude = frozenset({shapes_graph} | {g for g in graphs if g.endswith("/graph/changelog")})
+    return validate(Source(store, exclude), shapes=shapes, max_results=max_results)
+
+
+def graph_of(store: ox.Store, graph: str) -> rdflib.Graph:
+    """One named graph of the store in rdflib (the shapes: small)."""
+    g = rdflib.Graph()
+    for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
+        g.add(tuple(to_rdflib_term(t) for t in (q.subject, q.predicate, q.object)))  # type: ignore[arg-type]
+    return g
 
 
 def validate_files(files: list[Path], max_results: int | None = None) -> Report:

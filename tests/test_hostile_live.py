@@ -29,7 +29,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(store: Path) -> Iterator[LiveServer]:
     # The depth guard lifted on purpose: the crash test needs pyoxigraph's parser to see 3,000 groups.
     srv = LiveServer(store, env={"KG_MAX_BODY_MB": "0.25", "KG_MAX_QUERY_DEPTH": "100000", "KG_WORKERS": "1",
-                                 "KG_THREADS": "4", "KG_QUERY_WORKERS": "2"})
+                                 "KG_THREADS": "4", "KG_QUERY_WORKERS": "2", "KG_QUERY_ISOLATION": "process"})
     yield srv
     srv.stop()
 

@@ -8,7 +8,7 @@ from ..engine import QueryAnswer, QueryRequest
 from ..auth import refuse_token_in_url
 from ..errors import Forbidden
 from ..renderers import render_triples
-from ..responses import CORS_HEADERS, negotiated
+from ..responses import CORS_HEADERS, answer_headers, negotiated
 from ..observability import note_query
 from ..service_description import describe_service
 from .assets import vendor_version
@@ -40,13 +40,8 @@ def sparql() -> Response:
 
 
 def answer_response(answer: QueryAnswer) -> Response:
-    fmt = formats.BY_NAME[answer.format]
-    headers = {"Server-Timing": f'engine;dur={answer.engine_ms:.2f}, total;dur={answer.total_ms:.2f}',
-               "KG-Result-Count": str(answer.count)}
-    if answer.truncated:
-        headers["KG-Result-Truncated"] = f"true; limit={answer.count}"
     body = b"" if request.method == "HEAD" else answer.body
-    resp = negotiated(body, fmt, headers=headers)
+    resp = Response(body, headers=answer_headers(answer))
     if request.method == "HEAD":
         resp.headers["Content-Length"] = str(len(answer.body))
     return resp
