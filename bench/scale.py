@@ -12,9 +12,9 @@ For each size (data from bench/generate.py, cached in bench/data):
    data, then `kg validate --store DIR` (SHACL core compiled to SPARQL and SHACL-SPARQL, both on
    the store itself), timed with its peak RSS, its time as a multiple of `kg load`'s, and its
    summary line; `--before-kg PATH` also times another checkout's `kg` on the same store (before
-   and after a change); `--build-style` adds the `kg build` path (OWL RL inferences + validation
-   on an in-memory store). Each under a time cap; one that passes it is stopped and reported as
-   not finished, with its peak RSS so far.
+   and after a change); `--build-style` adds the `kg build` path (OWL RL inferences, then
+   validation of an in-memory copy). Each under a time cap; one that passes it is stopped and
+   reported as not finished, with its peak RSS so far.
 4. Build (with --build-sizes): `kg build --extra-sources FILE` -- the project's sources plus the
    generated graph, parsed, inferred, validated -- with each step's time (from its output) and
    peak RSS, under a time cap. The generated data does not conform to our shapes, so the build
@@ -164,20 +164,18 @@ def bench_queries(ours: Path, theirs: Path, manifest: dict[str, Any], seconds: f
 
 _BUILD_STYLE = """
 import sys, time
-from pathlib import Path
 import pyoxigraph as ox
-from server.build import to_rdflib
+from server.build import to_rdflib, validation_source
 from server.inference import materialise
 from server.validation import validate
 store = ox.Store.read_only(sys.argv[1])
 quads = list(store.quads_for_pattern(None, None, None, None))
 graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
-shapes, ontology, inferred = sys.argv[2], sys.argv[3], sys.argv[4]
+shapes, inferred = sys.argv[2], sys.argv[4]
 t = time.monotonic()
 inference = materialise(quads, graphs - {shapes}, inferred)
 print(f"OWL RL inferences +{len(inference.quads)} in {time.monotonic() - t:.1f}s", file=sys.stderr, flush=True)
-data = to_rdflib(quads + inference.quads, graphs - {shapes} | {inferred})
-report = validate(data, shapes=to_rdflib(quads, {shapes}), ontology=to_rdflib(quads, {ontology}))
+report = validate(validation_source(quads + inference.quads, shapes), shapes=to_rdflib(quads, {shapes}))
 print(report.summary(), file=sys.stderr)
 """
 

@@ -29,6 +29,7 @@ from . import namespaces as ns
 from .errors import BuildError
 from .inference import materialise
 from .store import KGStore, SourceFile, format_for_path, open_input, parse_rdf, rebase_quads
+from .shacl_core import Source
 from .validation import Report, validate
 
 if TYPE_CHECKING:
@@ -87,6 +88,14 @@ def to_rdflib(quads: list[ox.Quad], graphs: set[str] | None = None) -> rdflib.Gr
     return g
 
 
+def validation_source(quads: list[ox.Quad], shapes_graph: str) -> Source:
+    """The quads about to be published, in an in-memory store, less the shapes: validation reads
+    what `kg validate` reads on the published store, on Oxigraph, without an rdflib copy."""
+    store = ox.Store()
+    store.bulk_extend(quads)
+    return Source(store, frozenset({shapes_graph}))
+
+
 @dataclass
 class BuildResult:
     store_path: Path | str     # the new store directory, or the remote's Graph Store URL
@@ -109,7 +118,7 @@ def build(store_link: Path, *, base_iri: str = ns.DEFAULT_BASE, sources: list[So
     timings["parse"] = time.perf_counter() - t0
     log(f"parse: {len(quads):,} quads in {timings['parse']:.1f} s")
 
-    g_ontology, g_shapes = _rebase(ns.G_ONTOLOGY, base_iri), _rebase(ns.G_SHAPES, base_iri)
+    g_shapes = _rebase(ns.G_SHAPES, base_iri)
     data_graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)} - {g_shapes}
     g_inferred = _rebase(ns.G_INFERRED, base_iri)
     t = time.perf_counter()
@@ -122,8 +131,7 @@ def build(store_link: Path, *, base_iri: str = ns.DEFAULT_BASE, sources: list[So
         f"in {timings['infer']:.1f} s")
 
     t = time.perf_counter()
-    data = to_rdflib(quads + inferred_quads, data_graphs | {g_inferred})
-    report = validate(data, shapes=to_rdflib(quads, {g_shapes}), ontology=to_rdflib(quads, {g_ontology}))
+    report = validate(validation_source(quads + inferred_quads, g_shapes), shapes=to_rdflib(quads, {g_shapes}))
     timings["validate"] = time.perf_counter() - t
     log(f"validate: {report.summary()} in {timings['validate']:.1f} s")
     if not report.conforms:

@@ -150,3 +150,13 @@ def test_a_failed_publish_keeps_the_store_and_leaves_no_half_written_build(tmp_p
         publish(link, ["not a quad"])  # type: ignore[list-item]
     assert link.resolve() == before
     assert sorted((tmp_path / "store.builds").iterdir()) == builds
+
+
+def test_the_build_reports_what_kg_validate_finds_in_the_published_store(tmp_path: Path) -> None:
+    from server.validation_sources import validate_store
+
+    result = build(tmp_path / "store")
+    published = validate_store(tmp_path / "store")
+    assert result.report.counts == published.counts
+    assert sorted(map(str, result.report.results)) == sorted(map(str, published.results))
+    assert result.report.counts.get("Warning") == 1  # the article's own date slip (see README)
