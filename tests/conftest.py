@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+import rdflib
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -34,6 +35,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
 @pytest.fixture(scope="session")
 def store_link(built: BuildResult) -> Path:
     return built.store_path.parent.parent / "store"
+
+
+@pytest.fixture(scope="module")
+def shapes() -> rdflib.Graph:
+    """The project's shapes, as the validator reads them."""
+    return rdflib.Graph().parse(ROOT / "shapes" / "shapes.ttl")
+
+
+@pytest.fixture(scope="module")
+def ontology() -> rdflib.Graph:
+    return rdflib.Graph().parse(ROOT / "ontology" / "kg.ttl")
 
 
 @pytest.fixture(scope="session")

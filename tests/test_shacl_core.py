@@ -33,16 +33,6 @@ SPARQL = str(SH.SPARQLConstraintComponent)
 Row = tuple[str, str, str | None, str | None, str | None, str | None, str]
 
 
-@pytest.fixture(scope="module")
-def shapes() -> rdflib.Graph:
-    return rdflib.Graph().parse(ROOT / "shapes" / "shapes.ttl")
-
-
-@pytest.fixture(scope="module")
-def ontology() -> rdflib.Graph:
-    return rdflib.Graph().parse(ROOT / "ontology" / "kg.ttl")
-
-
 def rows(report: Report, component: str | None = None) -> Counter[Row]:
     """What a user reads of each result (the engine's own wording aside)."""
     return Counter((r.severity, r.focus, r.path, r.value, r.shape, r.component, r.message) for r in report.results

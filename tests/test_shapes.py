@@ -15,16 +15,6 @@ from .conftest import ROOT, parse_expectations
 CASES = sorted((ROOT / "tests" / "shape_cases").glob("*.ttl"))
 
 
-@pytest.fixture(scope="module")
-def shapes() -> rdflib.Graph:
-    return rdflib.Graph().parse(ROOT / "shapes" / "shapes.ttl")
-
-
-@pytest.fixture(scope="module")
-def ontology() -> rdflib.Graph:
-    return rdflib.Graph().parse(ROOT / "ontology" / "kg.ttl")
-
-
 def test_there_is_a_case_for_each_kind_of_constraint() -> None:
     assert len(CASES) >= 15
 
