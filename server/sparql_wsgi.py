@@ -13,6 +13,7 @@ import io
 import socket
 import threading
 import time
+from http import HTTPStatus
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -26,7 +27,7 @@ from .inline_engine import InlineEngine
 from .observability import record_request
 from .responses import answer_headers, error_parts
 from .security import ALWAYS
-from .sparql_protocol import read_operation
+from .sparql_protocol import FORM, read_operation
 
 StartResponse = Callable[..., Any]
 ERROR_KEY = "kg.sparql_error"   # a query's error, rendered by the Flask app's error handlers
@@ -36,7 +37,6 @@ class SparqlFastPath:
     """Answers successful `/sparql` queries itself and hands every other request to `app`."""
 
     def __init__(self, app: Flask) -> None:
-        self.app = app
         self.flask_wsgi = app.wsgi_app
         self.kg = app.extensions["kg"]
         self.metrics = app.extensions["kg_metrics"]
@@ -74,7 +74,7 @@ class SparqlFastPath:
             return self._to_flask(environ, req, start_response)
         if op.kind != "query":
             return self._to_flask(environ, req, start_response)
-        fmt_param = req.args.get("format") or (req.form.get("format") if req.mimetype == "application/x-www-form-urlencoded" else None)
+        fmt_param = req.args.get("format") or (req.form.get("format") if req.mimetype == FORM else None)
         request = QueryRequest(op.text, accept=environ.get("HTTP_ACCEPT"), format=fmt_param,
                                default_graph_uris=op.default_graph_uris, named_graph_uris=op.named_graph_uris)
         try:
@@ -117,7 +117,8 @@ class SparqlFastPath:
             body, headers = error_parts(exc, environ.get("HTTP_ACCEPT"))
             headers.update(ALWAYS)
             headers.update({"Content-Length": str(len(body)), "Connection": "close"})
-            head = f"HTTP/1.1 {exc.status} {exc.title}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+            lines = [f"HTTP/1.1 {exc.status} {HTTPStatus(exc.status).phrase}"] + [f"{k}: {v}" for k, v in headers.items()]
+            head = "\r\n".join(lines) + "\r\n"
             sock = environ["gunicorn.socket"]
             try:
                 sock.sendall(head.encode("latin-1") + b"\r\n" + (b"" if environ["REQUEST_METHOD"] == "HEAD" else body))
