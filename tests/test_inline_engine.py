@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,12 +18,15 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from server.build import project_sources, publish, read_sources
 from server.errors import SettingsError
 from server.gunicorn_app import resolve_isolation
 from server.inline_engine import InlineEngine
 from server.settings import load_settings
+from server.store import SourceFile
 
-from .conftest import LiveServer
+from .conftest import ROOT, LiveServer
+from .hostile_support import build_private_store
 from .test_observability import samples, value
 
 SELECT = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
@@ -30,6 +34,7 @@ ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?
 # About 25 million pairs over the project's graphs: seconds, not forever (a thread under the
 # test client cannot be stopped, so this one must end by itself).
 FINITE_SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
+NEW_GRAPH = "https://kars-gyumri.example.org/graph/rebuilt-while-serving"
 EXPECTED_HEADERS = {"content-type", "vary", "access-control-allow-origin", "access-control-expose-headers",
                     "server-timing", "kg-result-count", "x-content-type-options", "referrer-policy",
                     "content-length"}
@@ -179,3 +184,27 @@ def test_a_runaway_query_gets_503_and_its_worker_is_replaced(server: LiveServer)
     with urllib.request.urlopen(server.url + "/metrics", timeout=30) as resp:
         metrics = samples(resp.read().decode())
     assert value(metrics, "kg_query_timeouts_total") >= 2
+
+
+def test_a_store_rebuilt_while_serving_is_answered_without_a_restart(tmp_path: Path) -> None:
+    """`kg build` swaps the store link under a running server: each worker reopens the new store
+    (it looks at the link at most once a second), and no request fails meanwhile."""
+    link = build_private_store(tmp_path)
+    srv = LiveServer(link, env={"KG_WORKERS": "2", "KG_THREADS": "2"})
+    try:
+        status, body, _h = _get(srv, SELECT)
+        assert status == 200 and NEW_GRAPH not in body.decode()
+        publish(link, read_sources(project_sources() + [SourceFile(ROOT / "tests" / "fixtures" / "markup.ttl",
+                                                                   NEW_GRAPH)]))
+        seen, statuses = 0, []
+        for _ in range(300):  # bounded: about 15 s at most
+            status, body, _h = _get(srv, SELECT)
+            statuses.append(status)
+            seen = seen + 1 if NEW_GRAPH in body.decode() else 0
+            if seen == 8:   # eight answers in a row, from whichever worker, have the new graph
+                break
+            time.sleep(0.05)
+        assert seen == 8
+        assert set(statuses) == {200}
+    finally:
+        srv.stop()
