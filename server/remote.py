@@ -144,8 +144,9 @@ class RemoteStore:
 
     def graph_names(self) -> list[str]:
         """Every named graph: the empty ones (`GRAPH ?g {}`) and those with triples -- Virtuoso 7.2
-        answers `GRAPH ?g {}` with no rows at all, so the graphs with triples are asked for apart."""
-        empty_pattern = {r["g"].value for r in self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")}  # type: ignore[index]
+        answers `GRAPH ?g {}` with one row where ?g is unbound, so the graphs with triples are asked for apart."""
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+        empty_pattern = {r["g"].value for r in rows if r["g"] is not None}  # type: ignore[index]
         return sorted(empty_pattern | set(self.graph_sizes()))
 
     def graph_sizes(self) -> dict[str, int]:

@@ -246,7 +246,7 @@ def test_kg_load_posts_batches_and_a_bad_file_sends_nothing(tmp_path: Path, monk
 
 
 class _VirtuosoLike(http.server.BaseHTTPRequestHandler):
-    """Answers as Virtuoso 7.2 does: no rows for `GRAPH ?g {}`, and an answer cut at its
+    """Answers as Virtuoso 7.2 does: one row with ?g unbound for `GRAPH ?g {}`, and an answer cut at its
     ResultSetMaxRows (here 2) carries `X-SPARQL-MaxRows`."""
 
     GRAPHS = {"http://e.example/g1": 3, "http://e.example/g2": 1}
@@ -259,7 +259,7 @@ class _VirtuosoLike(http.server.BaseHTTPRequestHandler):
             bindings = [{"g": {"type": "uri", "value": g}, "n": {"type": "literal", "value": str(n)}}
                         for g, n in self.GRAPHS.items()]
         elif "GRAPH ?g { }" in query:
-            bindings = []
+            bindings = [{}]
         else:
             term = {"type": "uri", "value": "http://e.example/x"}
             bindings = [{"s": term, "p": term, "o": term, "g": {"type": "uri", "value": g}} for g in list(self.GRAPHS)[:2]]
