@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Virtuoso 7 (Debian's virtuoso-opensource) as the remote store: install, start on loopback,
 # bulk-load the generated data, run the query mix against `kg serve` in remote mode and against
-# Virtuoso directly, then stop Virtuoso by its PID. Run as root from the project root:
+# Virtuoso directly, then try the write paths (writes.py: `kg build` through the Graph Store
+# Protocol, `kg load --graph`, a guarded write through `kg serve`), then stop Virtuoso by its PID.
+# Run as root from the project root:
 #
 #     bench/virtuoso/run.sh [SIZE]        # SIZE: 10k (default), 100k, 1M
 #
@@ -54,7 +56,9 @@ for _ in range(3):
     s = socket.socket(); s.bind(("127.0.0.1", 0)); ps.append(s)
 print(*[s.getsockname()[1] for s in ps])')
 INI_SRC="/etc/virtuoso-opensource-7/virtuoso.ini"
-# A private ini: database files, ports and the loader's allowed directory in $WORK.
+# A private ini: database files, ports and the loader's allowed directory in $WORK. ResultSetMaxRows
+# (10,000 in the packaged ini) is raised: validation and guarded writes read the whole store with one
+# SELECT, and our client refuses an answer Virtuoso cut at that limit (502) rather than check a part.
 sed -e "s|^DatabaseFile.*|DatabaseFile = $WORK/virtuoso.db|" \
     -e "s|^ErrorLogFile.*|ErrorLogFile = $WORK/virtuoso.log|" \
     -e "s|^LockFile.*|LockFile = $WORK/virtuoso.lck|" \
@@ -64,6 +68,7 @@ sed -e "s|^DatabaseFile.*|DatabaseFile = $WORK/virtuoso.db|" \
     -e "s|^ServerPort.*1111|ServerPort = 127.0.0.1:$SQL_PORT|" \
     -e "s|^ServerPort.*8890|ServerPort = 127.0.0.1:$HTTP_PORT|" \
     -e "s|^DirsAllowed.*|DirsAllowed = ., $WORK/load, /usr/share/virtuoso-opensource-7/vad|" \
+    -e "s|^ResultSetMaxRows.*|ResultSetMaxRows = 10000000|" \
     "$INI_SRC" > "$WORK/virtuoso.ini"
 sed -i -e "/^\[TempDatabase\]/,/^\[/ s|^DatabaseFile.*|DatabaseFile = $WORK/virtuoso-temp.db|" \
        -e "/^\[TempDatabase\]/,/^\[/ s|^TransactionFile.*|TransactionFile = $WORK/virtuoso-temp.trx|" "$WORK/virtuoso.ini"
@@ -85,8 +90,19 @@ END=$(date +%s.%N)
 echo "loaded in $(echo "$END - $START" | bc) s"
 "$ISQL" "$SQL_PORT" dba dba exec="SELECT ll_state, ll_error FROM DB.DBA.load_list;" | tail -5
 
+# Writes: this private, throwaway instance on loopback lets its anonymous SPARQL user update
+# (/sparql) and write through the Graph Store Protocol (/sparql-graph-crud). Never do this on a
+# Virtuoso anyone else can reach: there, use an authenticated endpoint instead.
+"$ISQL" "$SQL_PORT" dba dba exec='GRANT SPARQL_UPDATE TO "SPARQL";' >>"$WORK/isql.log" 2>&1 \
+  || { cat "$WORK/isql.log"; exit 1; }
+
 if [ "${2:-}" = "--hold" ]; then echo "holding: http://127.0.0.1:$HTTP_PORT/sparql"; sleep "${3:-120}"; exit 0; fi
 echo "== query mix: kg serve (remote -> Virtuoso) and Virtuoso directly"
 KG_REMOTE_QUERY_URL="http://127.0.0.1:$HTTP_PORT/sparql" KG_REMOTE_UNION_PARAM="" \
   "$PY" "$ROOT/bench/virtuoso/mix.py" --virtuoso-port "$HTTP_PORT" --kg-port "$KG_PORT" --size "$SIZE" \
   | tee "$ROOT/bench/results/virtuoso-$SIZE.txt"
+
+echo "== writes: kg build (GSP), kg load --graph, a guarded write through kg serve"
+mkdir -p "$WORK/writes"
+"$PY" "$ROOT/bench/virtuoso/writes.py" --virtuoso-port "$HTTP_PORT" --kg-port "$KG_PORT" --size "$SIZE" \
+  --work "$WORK/writes" | tee "$ROOT/bench/results/virtuoso-writes-$SIZE.txt"
