@@ -335,7 +335,7 @@ class Curation:
         mem.extend(quads)
         created = False
         if change.update is not None:
-            before = set(quads)
+            before = set(mem)   # as Oxigraph holds them: the diff must not see its canonical forms as changes
             try:
                 mem.update(change.update)
             except SyntaxError as exc:
@@ -371,6 +371,7 @@ class Curation:
             for q in removed:
                 mem.remove(q)
             mem.extend(added)
+        removed = as_stored(removed, quads)
         graphs = sorted({graph_of(q) or "" for q in added + removed})
         for g in graphs:
             if not g:
@@ -475,6 +476,34 @@ def restrict(report_graph: rdflib.Graph, focus: set[str], shapes: rdflib.Graph, 
     for report_node in g.subjects(RDF.type, SH.ValidationReport):
         g.set((report_node, SH.conforms, rdflib.Literal(not violation)))
     return parse_report(g, shapes, max_results)
+
+
+def stored_form(q: ox.Quad) -> ox.Quad:
+    """The quad as an Oxigraph store holds it: literals in canonical form ("01"^^xsd:integer is
+    "1", xsd:nonNegativeInteger becomes xsd:integer, "1"^^xsd:boolean is "true")."""
+    one = ox.Store()
+    one.add(q)
+    return next(iter(one))
+
+
+def as_stored(removed: list[ox.Quad], snapshot: list[ox.Quad]) -> list[ox.Quad]:
+    """The quads to delete, in the forms the store holds them.
+
+    Changes are planned on an in-memory Oxigraph copy, which keeps literals in canonical form. A
+    remote store that keeps them as written (Virtuoso, for one) would not match a DELETE of the
+    canonical form, and the old triple would stay: each removed quad is mapped back to the
+    snapshot's own quads of the same subject, predicate and graph with the same canonical form.
+    """
+    present = set(snapshot)
+    missing = [q for q in removed if q not in present]
+    if not missing:
+        return removed
+    wanted = {(q.subject, q.predicate, q.graph_name) for q in missing}
+    originals: dict[ox.Quad, list[ox.Quad]] = {}
+    for q in snapshot:
+        if (q.subject, q.predicate, q.graph_name) in wanted:
+            originals.setdefault(stored_form(q), []).append(q)
+    return [q for q in removed if q in present] + [o for q in missing for o in originals.get(q, [q])]
 
 
 def graph_of(q: ox.Quad) -> str | None:

@@ -6,11 +6,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import pyoxigraph as ox
 import rdflib
 from click.testing import CliRunner
 
 from server import namespaces as ns
 from server.cli import main as kg_main
+from server.curation import Change, as_stored, stored_form
 
 from .conftest import ROOT, copy_store, dump_lines
 
@@ -233,3 +235,40 @@ def test_kg_add_source_on_the_command_line(built, tmp_path: Path) -> None:  # ty
                                      "--store", str(store)])
     assert result.exit_code == 1
     assert not any(ns.GRAPH + "article/cli-bad" in ln for ln in dump_lines(store))
+
+
+NON_CANONICAL = [  # as a store that keeps literals as written holds them (Virtuoso does)
+    ('"5"^^<http://www.w3.org/2001/XMLSchema#nonNegativeInteger>', '"5"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+    ('"1"^^<http://www.w3.org/2001/XMLSchema#boolean>', '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>'),
+    ('"2025-11-28T10:00:00.500Z"^^<http://www.w3.org/2001/XMLSchema#dateTime>',
+     '"2025-11-28T10:00:00.5Z"^^<http://www.w3.org/2001/XMLSchema#dateTime>'),
+]
+
+
+def _quad(obj: str) -> ox.Quad:
+    return next(iter(ox.parse(f"<{KG}forms-town> <{ns.KGO}x> {obj} <{G}> .", format=ox.RdfFormat.N_QUADS)))
+
+
+@pytest.mark.parametrize("written, canonical", NON_CANONICAL)
+def test_deletions_name_a_literal_as_the_store_holds_it(written: str, canonical: str) -> None:
+    """Changes are planned on an Oxigraph copy, which holds literals in canonical form; a DELETE
+    sent to a store that keeps them as written must name the written form, or nothing is deleted."""
+    held, planned = _quad(written), _quad(canonical)
+    assert stored_form(held) == planned != held
+    other = _quad('"kept"')
+    assert as_stored([planned], [held, other]) == [held]
+    assert as_stored([other], [held, other]) == [other]
+
+
+def test_a_store_keeping_literals_as_written_sees_only_the_real_change(wapp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The store's literals in non-canonical forms (as Virtuoso returns them): an unrelated insert plans
+    no deletion, and deleting such a triple plans the deletion of its written form."""
+    curation = wapp.extensions["curation"]
+    target, quads = curation.snapshot()
+    written = [_quad(w) for w, _c in NON_CANONICAL]
+    monkeypatch.setattr(curation, "snapshot", lambda: (target, quads + written))
+    town = f'INSERT DATA {{ GRAPH <{G}> {{ kg:other-town a kgo:City ; rdfs:label "Other Town"@en }} }}'
+    plan = curation.plan(Change("update", update=PFX + town))
+    assert plan.removed == [] and {q.subject.value for q in plan.added} == {f"{KG}other-town"}
+    plan = curation.plan(Change("update", update=PFX + f"DELETE WHERE {{ GRAPH <{G}> {{ kg:forms-town kgo:x ?v }} }}"))
+    assert sorted(map(str, plan.removed)) == sorted(map(str, written))
