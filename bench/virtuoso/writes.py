@@ -169,7 +169,7 @@ def _update(base: str, auth: dict[str, str], virtuoso: Virtuoso) -> Outcome:
     change = r.headers.get("KG-Change", "")
     stored = virtuoso.select(PFX + f"SELECT ?l WHERE {{ GRAPH <{CURATED}> {{ kg:bench-village a kgo:Village ; rdfs:label ?l }} }}")
     logged = _logged(virtuoso, change)
-    history = httpx.get(base + "/history", headers={"Accept": "text/turtle"}, timeout=60).text
+    history = httpx.get(base + "/history", headers={"Accept": "application/n-triples"}, timeout=60).text
     if not stored or not logged or change not in history:
         return Outcome(name, False, f"200 but stored={stored}, change log={logged}, in /history={change in history}")
     return Outcome(name, True, f"200 in {seconds:.2f} s, KG-Triples-Added {r.headers.get('KG-Triples-Added')}; "
