@@ -314,7 +314,7 @@ class RemoteEngine:
 
     def run(self, request: QueryRequest) -> QueryAnswer:
         from . import formats
-        from .remote import BodyReader
+        from .remote import CUT_HEADER, BodyReader
 
         started = time.monotonic()
         shape = check_query(request.query, max_depth=self.settings.max_query_depth,
@@ -340,7 +340,8 @@ class RemoteEngine:
                                             "which this service cannot read")
                 reader = BodyReader(resp, deadline, self.remote.timeout())
                 buffered = io.BufferedReader(reader, buffer_size=1 << 16)
-                answer = self._count(buffered, reader, got, fmt, limit, request.prefixes)
+                answer = self._count(buffered, reader, got, fmt, limit, request.prefixes,
+                                     cut_by_remote=CUT_HEADER in resp.headers)
         except errors.QueryTimeout:
             self.timeouts += 1
             if self.on_timeout is not None:
@@ -354,10 +355,12 @@ class RemoteEngine:
 
     @staticmethod
     def _count(buffered: Any, reader: Any, got: Any, fmt: Any, limit: int,
-               prefixes: dict[str, str] | None) -> tuple[bytes, str, int, bool]:
+               prefixes: dict[str, str] | None, cut_by_remote: bool = False) -> tuple[bytes, str, int, bool]:
+        """Count (and if needed re-serialize) the remote's answer. An answer the remote itself cut
+        (Virtuoso's ResultSetMaxRows) is announced as truncated, like one cut at our own cap."""
         from .renderers import render_bindings, render_boolean, render_triples
 
-        same = got.name == fmt.name
+        same = got.name == fmt.name and not cut_by_remote
         if got.results is not None:
             result = ox.parse_query_results(buffered, got.results)
             if isinstance(result, ox.QueryBoolean):
@@ -365,14 +368,14 @@ class RemoteEngine:
                 return body, "boolean", 1, False
             variables = [v.value for v in result.variables]
             rows = [tuple(sol[i] for i in range(len(variables))) for sol in itertools.islice(result, limit + 1)]
-            truncated = len(rows) > limit
+            truncated = len(rows) > limit or cut_by_remote
             rows = rows[:limit]
             if same and not truncated:
                 return reader.drain(), "bindings", len(rows), False
             return render_bindings(fmt, variables, rows, truncated), "bindings", len(rows), truncated
         triples = [ox.Triple(q.subject, q.predicate, q.object)
                    for q in itertools.islice(ox.parse(buffered, format=got.rdf), limit + 1)]
-        truncated = len(triples) > limit
+        truncated = len(triples) > limit or cut_by_remote
         triples = triples[:limit]
         if same and not truncated and not (prefixes and fmt.name in ("turtle", "trig")):
             return reader.drain(), "graph", len(triples), False

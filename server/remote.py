@@ -33,7 +33,7 @@ _ALL_QUADS = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
 _GRAPH_SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 _JSON = "application/sparql-results+json"
 _NT = "application/n-triples"
-_MAX_ROWS_HEADER = "X-SPARQL-MaxRows"
+CUT_HEADER = "X-SPARQL-MaxRows"   # Virtuoso: the answer was cut at its ResultSetMaxRows
 _VIRTUOSO_BNODE = "nodeID://"
 
 
@@ -119,10 +119,10 @@ class RemoteStore:
         correctly -- Virtuoso 7.2's TSV quotes IRIs as strings)."""
         with self.stream_query(self.form(query, accept=_JSON), _JSON, timeout_s or self.timeout_s) as resp:
             body = resp.read()
-        if _MAX_ROWS_HEADER in resp.headers:
+        if CUT_HEADER in resp.headers:
             # Virtuoso cuts answers at its ResultSetMaxRows and says so only in this header (sent
             # whenever the cap is reached); a cut read of the store must not be validated as the whole.
-            raise BadGateway(f"the SPARQL store cut its answer at {resp.headers[_MAX_ROWS_HEADER]} rows "
+            raise BadGateway(f"the SPARQL store cut its answer at {resp.headers[CUT_HEADER]} rows "
                              "(Virtuoso: raise ResultSetMaxRows in the [SPARQL] section of virtuoso.ini)")
         if not resp.headers.get("content-type", "").startswith(_JSON):
             raise BadGateway(f"the SPARQL store answered a SELECT with {resp.headers.get('content-type')!r}, "

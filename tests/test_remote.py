@@ -312,3 +312,21 @@ def test_virtuosos_blank_node_labels_are_read_as_one_blank_node(virtuoso_like: R
     literal, loop = quads
     assert isinstance(literal.subject, ox.BlankNode) and literal.subject == loop.subject == loop.object
     assert literal.object == ox.Literal("nodeID://b10001")
+
+
+def test_a_query_answer_the_remote_cut_is_announced_as_truncated(make_app) -> None:  # type: ignore[no-untyped-def]
+    """Through /sparql, an answer Virtuoso cut at its ResultSetMaxRows says so, as one cut at our own cap."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _VirtuosoLike)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        app = make_app(remote_query_url=f"http://127.0.0.1:{server.server_address[1]}/sparql")
+        resp = app.test_client().get("/sparql", query_string={"query": "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }"},
+                                     headers={"Accept": "application/sparql-results+json"})
+        assert resp.status_code == 200
+        assert resp.headers["KG-Result-Truncated"] == "true; limit=2"
+        data = json.loads(resp.data)
+        assert len(data["results"]["bindings"]) == 2 and data["truncated"] is True
+    finally:
+        server.shutdown()
+        server.server_close()
