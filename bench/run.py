@@ -92,14 +92,18 @@ class Server:
     form_post: bool = False   # send queries as an HTML form (Virtuoso 7.2 hangs on application/sparql-query)
 
     def stop(self) -> None:
-        """End the process group this benchmark started (its own session), politely then firmly."""
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_group(self.proc)
+
+
+def stop_group(proc: subprocess.Popen[bytes], wait_s: float = 15) -> None:
+    """End the process group this benchmark started (its own session), politely then firmly."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def start(name: str, argv: list[str], port: int, path: str, lifetime_s: int, log: Path) -> Server:

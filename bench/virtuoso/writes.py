@@ -8,7 +8,6 @@ import argparse
 import os
 import re
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.generate import ensure, parse_size  # noqa: E402
+from bench.run import stop_group  # noqa: E402
 from server import namespaces as ns  # noqa: E402
 
 KG = str(ROOT / ".venv" / "bin" / "kg")
@@ -130,13 +130,7 @@ def start_serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[b
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    stop_group(proc, wait_s=20)
 
 
 def check_guarded_writes(env: dict[str, str], port: int, work: Path, virtuoso: Virtuoso) -> list[Outcome]:
