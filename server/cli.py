@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
 
@@ -37,10 +38,17 @@ def remote_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+@contextmanager
 def remote_store(settings: Settings):  # type: ignore[no-untyped-def]
+    """The remote store's client when one is set (closed at the end), else None: the embedded store."""
     from .remote import RemoteStore
 
-    return RemoteStore(settings) if settings.remote else None
+    remote = RemoteStore(settings) if settings.remote else None
+    try:
+        yield remote
+    finally:
+        if remote is not None:
+            remote.close()
 
 
 def settings_from(**values: Any) -> Settings:
@@ -89,16 +97,13 @@ def build(**values: Any) -> None:
     from .build import build as run_build
 
     settings = settings_from(**values)
-    remote = remote_store(settings)
     try:
-        result = run_build(Path(settings.store), base_iri=settings.base_iri, extra=settings.extra_source_paths,
-                           remote=remote, log=click.echo)
+        with remote_store(settings) as remote:
+            result = run_build(Path(settings.store), base_iri=settings.base_iri, extra=settings.extra_source_paths,
+                               remote=remote, log=click.echo)
     except KGError as exc:
         fail(exc)
         return
-    finally:
-        if remote is not None:
-            remote.close()
     click.echo(f"built {result.store_path}")
     for graph, size in sorted(result.graph_sizes.items()):
         click.echo(f"  {size:7d}  {graph}")
@@ -288,18 +293,15 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
     from .loader import Progress, load_files, load_remote
 
     settings = settings_from(**values)
-    remote = remote_store(settings)
     try:
-        if remote is not None:
-            stats = load_remote(remote, [Path(f) for f in files], graph=graph, progress=Progress())
-        else:
-            stats = load_files(Path(settings.store), [Path(f) for f in files], graph=graph, progress=Progress())
+        with remote_store(settings) as remote:
+            if remote is not None:
+                stats = load_remote(remote, [Path(f) for f in files], graph=graph, progress=Progress())
+            else:
+                stats = load_files(Path(settings.store), [Path(f) for f in files], graph=graph, progress=Progress())
     except KGError as exc:
         fail(exc)
         return
-    finally:
-        if remote is not None:
-            remote.close()
     approx = "" if stats.exact else "~"
     click.echo(f"loaded {approx}{stats.triples:,} triples from {stats.files} file(s), {stats.bytes:,} bytes, "
                f"in {stats.seconds:.1f}s ({stats.rate:,.0f} triples/s) into {settings.remote_gsp_url if remote else settings.store}")

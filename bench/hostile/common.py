@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,15 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.run import free_port, stop_group
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 RESULTS = ROOT / "bench" / "results"
 KG = str(Path(sys.executable).with_name("kg"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -36,13 +30,7 @@ class Served:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_group(self.proc, wait_s=20)
 
 
 def start(store: Path, env: dict[str, str], lifetime_s: int, log: Path, port: int | None = None) -> Served:
