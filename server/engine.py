@@ -367,18 +367,21 @@ class RemoteEngine:
                 body = reader.drain() if same else render_boolean(fmt, bool(result))
                 return body, "boolean", 1, False
             variables = [v.value for v in result.variables]
-            rows = [tuple(sol[i] for i in range(len(variables))) for sol in itertools.islice(result, limit + 1)]
-            truncated = len(rows) > limit or cut_by_remote
-            rows = rows[:limit]
+            # Rows are only counted, unless they have to be written again here (a tuple per row
+            # costs more than the parse).
+            solutions = list(itertools.islice(result, limit + 1))
+            truncated = len(solutions) > limit or cut_by_remote
+            solutions = solutions[:limit]
             if same and not truncated:
-                return reader.drain(), "bindings", len(rows), False
+                return reader.drain(), "bindings", len(solutions), False
+            rows = [tuple(sol[i] for i in range(len(variables))) for sol in solutions]
             return render_bindings(fmt, variables, rows, truncated), "bindings", len(rows), truncated
-        triples = [ox.Triple(q.subject, q.predicate, q.object)
-                   for q in itertools.islice(ox.parse(buffered, format=got.rdf), limit + 1)]
-        truncated = len(triples) > limit or cut_by_remote
-        triples = triples[:limit]
+        quads = list(itertools.islice(ox.parse(buffered, format=got.rdf), limit + 1))
+        truncated = len(quads) > limit or cut_by_remote
+        quads = quads[:limit]
         if same and not truncated and not (prefixes and fmt.name in ("turtle", "trig")):
-            return reader.drain(), "graph", len(triples), False
+            return reader.drain(), "graph", len(quads), False
+        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
         return render_triples(fmt, triples, prefixes), "graph", len(triples), truncated
 
 

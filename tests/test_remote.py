@@ -330,3 +330,40 @@ def test_a_query_answer_the_remote_cut_is_announced_as_truncated(make_app) -> No
     finally:
         server.shutdown()
         server.server_close()
+
+
+class _DropsIdleConnections(http.server.BaseHTTPRequestHandler):
+    """HTTP/1.1 that keeps a connection for one request and then closes it without saying so, as a
+    remote does when its idle timeout runs out between two of our queries; counts connections."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.requests += 1  # type: ignore[attr-defined]
+        body = b'{"head":{"vars":[]},"boolean":true}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_connection_the_remote_dropped_meanwhile_is_replaced(make_app) -> None:  # type: ignore[no-untyped-def]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _DropsIdleConnections)
+    server.requests = 0  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = make_app(remote_query_url=f"http://127.0.0.1:{server.server_address[1]}/sparql").test_client()
+        answers = [client.post("/sparql", data={"query": "ASK {}"}, headers={"Accept": "application/json"})
+                   for _ in range(5)]
+        assert [r.status_code for r in answers] == [200] * 5 and all(r.json["boolean"] for r in answers)
+        assert server.requests == 5  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()
