@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from . import formats
 from .errors import KGError, QuerySyntaxError
 from .ipc import read_frame, write_frame
-from .renderers import render_bindings, render_boolean, render_triples
+from .renderers import native_bindings, render_bindings, render_boolean, render_triples
 from .store import KGStore
 
 _MAX_MESSAGE = 240
@@ -73,6 +73,12 @@ def run_query(store: KGStore, req: dict[str, Any]) -> dict[str, Any]:
         body, count, truncated, kind = render_boolean(fmt, bool(result)), 1, False, "boolean"
     elif isinstance(result, ox.QuerySolutions):
         fmt = formats.negotiate(req.get("accept"), [formats.BINDINGS], req.get("format"))
+        native = native_bindings(result, fmt, limit)
+        if native is not None:
+            body, count = native
+            return {"ok": True, "body": body, "format": fmt.name, "kind": "bindings", "count": count,
+                    "truncated": False, "ms": (time.perf_counter() - started) * 1000}
+        result = store.query(req["query"], **options)   # more rows than the cap: again, capped here
         variables = [v.value for v in result.variables]
         rows = [tuple(sol[i] for i in range(len(variables))) for sol in itertools.islice(result, limit + 1)]
         truncated = len(rows) > limit

@@ -1,11 +1,14 @@
 """Serializers for query answers, for every format in `formats`.
 
-Graph answers use Oxigraph's own serializers. SELECT answers are capped at a row limit, and
-Oxigraph's result serializers cannot be handed a truncated iterator, so the four W3C
-result formats are written here (SPARQL 1.1 Query Results JSON, XML, CSV/TSV).
+Graph answers use Oxigraph's own serializers. SELECT answers use Oxigraph's result serializers
+when the answer fits the row limit (`native_bindings`). They cannot be handed a truncated
+iterator, so a capped answer is written here (SPARQL 1.1 Query Results JSON, XML, CSV/TSV),
+with the truncation said in the body where the format allows.
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Iterable, Sequence
 from xml.sax.saxutils import escape, quoteattr
@@ -115,6 +118,50 @@ def _tsv(variables: Sequence[str], rows: Iterable[Sequence[object | None]], trun
 
 
 _BINDINGS_WRITERS = {"json": _json, "xml": _xml, "csv": _csv, "tsv": _tsv}
+BYTES_PER_ROW = 2048   # a native answer's byte budget per row allowed; past it, the answer is capped here
+
+
+class _OverBudget(Exception):
+    pass
+
+
+class _BoundedBuffer:
+    """Where Oxigraph's serializer writes; stops it once the answer is bigger than any fitting one."""
+
+    def __init__(self, budget: int) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.budget = budget
+
+    def write(self, chunk: bytes) -> int:
+        self.size += len(chunk)
+        if self.size > self.budget:
+            raise _OverBudget()
+        self.parts.append(bytes(chunk))
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+
+def native_bindings(result: ox.QuerySolutions, fmt: Format, limit: int) -> tuple[bytes, int] | None:
+    """(body, rows) from Oxigraph's own serializer, or None when the answer has more than `limit` rows.
+
+    Written in Rust and counted by parsing it back, which costs a fraction of writing the rows
+    here (1 ms of 7 for 200 rows of JSON). None consumes `result`: the caller evaluates again and
+    caps the rows."""
+    assert fmt.results is not None
+    out = _BoundedBuffer(max(1 << 20, limit * BYTES_PER_ROW))
+    try:
+        result.serialize(out, format=fmt.results)  # type: ignore[arg-type]
+    except _OverBudget:
+        return None
+    body = b"".join(out.parts)
+    if fmt.name == "csv":   # pyoxigraph does not read CSV (it is lossy); rows are records after the header
+        rows = sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8"), newline=""))) - 1
+    else:
+        rows = sum(1 for _ in ox.parse_query_results(body, fmt.results))  # type: ignore[arg-type, union-attr]
+    return (body, rows) if rows <= limit else None
 
 
 def render_bindings(fmt: Format, variables: Sequence[str], rows: Sequence[Sequence[object | None]],

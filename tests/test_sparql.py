@@ -194,6 +194,41 @@ def test_result_cap_is_announced(make_app: Callable[..., Flask]) -> None:
     assert len(data["results"]["bindings"]) == 3 and data["truncated"] is True
 
 
+NAMES = f"SELECT ?s ?name WHERE {{ GRAPH <{ns.G_ARTICLE}> {{ ?s <http://www.w3.org/2000/01/rdf-schema#label> ?name }} }} ORDER BY ?s ?name"
+FULL_TEXT = f"SELECT ?text WHERE {{ ?a <{ns.KGO}fullText> ?text }}"
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_an_answer_that_fits_is_oxigraphs_own_serialization(app: Flask, built, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    import pyoxigraph as ox
+
+    resp = app.test_client().get("/sparql", query_string={"query": NAMES, "format": fmt})
+    assert resp.status_code == 200
+    store = ox.Store.read_only(str(built.store_path))
+    expected = store.query(NAMES, use_default_graph_as_union=True).serialize(
+        format=getattr(ox.QueryResultsFormat, fmt.upper()))
+    assert resp.data == expected
+    rows = len(list(store.query(NAMES, use_default_graph_as_union=True)))
+    assert rows > 10 and resp.headers["KG-Result-Count"] == str(rows)
+    assert "KG-Result-Truncated" not in resp.headers
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_a_row_exactly_at_the_cap_is_not_truncated_and_one_past_it_is(
+        make_app: Callable[..., Flask], fmt: str) -> None:
+    """The article's full text has line breaks: a CSV record with quoted newlines is still one row."""
+    at_cap = make_app(max_result_rows=1).test_client().get("/sparql",
+                                                          query_string={"query": FULL_TEXT, "format": fmt})
+    assert at_cap.status_code == 200 and at_cap.headers["KG-Result-Count"] == "1"
+    assert "KG-Result-Truncated" not in at_cap.headers
+    if fmt == "csv":
+        records = list(csv.reader(io.StringIO(at_cap.get_data(as_text=True), newline="")))
+        assert len(records) == 2 and "\n" in records[1][0]
+    past = make_app(max_result_rows=3).test_client().get("/sparql", query_string={"query": NAMES, "format": fmt})
+    assert past.status_code == 200 and past.headers["KG-Result-Count"] == "3"
+    assert past.headers["KG-Result-Truncated"].startswith("true")
+
+
 def test_timeout_stops_the_query_and_others_are_served(make_app: Callable[..., Flask]) -> None:
     app = make_app(query_timeout_s=2.0, query_workers=2)
     slow_client, fast_client = app.test_client(), app.test_client()
