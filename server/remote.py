@@ -372,7 +372,9 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 class BodyReader(io.RawIOBase):
     """The remote's response body as a file for pyoxigraph's parsers, kept as it is read.
 
-    Reads stop with QueryTimeout past the deadline (a remote that trickles bytes is cut off too).
+    `prefetch` reads ahead (an answer that fits is then counted from its bytes); the parsers
+    are served those bytes first. Reads stop with QueryTimeout past the deadline (a remote that
+    trickles bytes is cut off too).
     """
 
     def __init__(self, resp: http.client.HTTPResponse, deadline: float, on_timeout: KGError) -> None:
@@ -383,26 +385,41 @@ class BodyReader(io.RawIOBase):
         self.deadline = deadline
         self.on_timeout = on_timeout
         self.kept = bytearray()
+        self.served = 0
         self.finished = False
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
+    def _more(self, size: int) -> bytes:
+        if self.finished:
+            return b""
         if time.monotonic() > self.deadline:
             raise self.on_timeout
         try:
-            n = self.resp.readinto(buffer)
+            chunk = self.resp.read1(size)
         except TimeoutError:
             raise self.on_timeout from None
-        if not n:
-            self.finished = True
+        self.finished = not chunk
+        self.kept += chunk
+        return chunk
+
+    def prefetch(self, budget: int) -> bool:
+        """Read ahead up to `budget` bytes; True when that is the whole body."""
+        while len(self.kept) <= budget and self._more(1 << 16):
+            pass
+        return self.finished
+
+    def readinto(self, buffer: Any) -> int:
+        if self.served == len(self.kept) and not self._more(len(buffer)):
             return 0
-        self.kept += memoryview(buffer)[:n]
+        n = min(len(buffer), len(self.kept) - self.served)
+        buffer[:n] = self.kept[self.served:self.served + n]
+        self.served += n
         return n
 
     def drain(self) -> bytes:
         """Read what the parser left (trailing bytes) and return the whole body."""
-        while self.readinto(bytearray(1 << 16)):
+        while self._more(1 << 16):
             pass
         return bytes(self.kept)

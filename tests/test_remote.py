@@ -332,6 +332,26 @@ def test_a_query_answer_the_remote_cut_is_announced_as_truncated(make_app) -> No
         server.server_close()
 
 
+def test_virtuosos_blank_nodes_pass_through_in_sparql_json(make_app) -> None:  # type: ignore[no-untyped-def]
+    """A SPARQL JSON answer is counted, not read term by term: Virtuoso's `nodeID://` labels (which
+    pyoxigraph's parser refuses) reach the client unchanged, with the right row count."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _VirtuosoLike)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        app = make_app(remote_query_url=f"http://127.0.0.1:{server.server_address[1]}/sparql")
+        query = "SELECT * WHERE { GRAPH <http://e.example/g1> { ?s ?p ?o } }"
+        resp = app.test_client().post("/sparql", data={"query": query},
+                                      headers={"Accept": "application/sparql-results+json"})
+        assert resp.status_code == 200, resp.text
+        assert resp.headers["KG-Result-Count"] == "2" and "KG-Result-Truncated" not in resp.headers
+        subjects = {b["s"]["value"] for b in json.loads(resp.data)["results"]["bindings"]}
+        assert subjects == {"nodeID://b10001"}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 class _DropsIdleConnections(http.server.BaseHTTPRequestHandler):
     """HTTP/1.1 that keeps a connection for one request and then closes it without saying so, as a
     remote does when its idle timeout runs out between two of our queries; counts connections."""
