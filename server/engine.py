@@ -281,9 +281,10 @@ class RemoteEngine:
     - Guarded the same way (`check_query`), and the query form is read by the same lexical
       scan, so OUR `formats.negotiate` picks the format before the remote is asked.
     - The remote is asked for that format (or JSON / N-Triples when pyoxigraph cannot read the
-      format back, e.g. CSV, JSON-LD), with a lower-q fallback. Its body is read as a stream and
-      counted with pyoxigraph's parsers, at most max_result_rows + 1 items; when the answer
-      fits and came in the negotiated format, the remote's bytes are passed through unchanged.
+      format back, e.g. CSV, JSON-LD), with a lower-q fallback. Its body is read ahead and
+      counted (`_count_bytes`; else with pyoxigraph's parsers, at most max_result_rows + 1
+      items); when the answer fits and came in the negotiated format, the remote's bytes are
+      passed through unchanged.
       Only a capped answer (or one in another format, or Turtle with our prefixes) is
       re-serialized. The query text is never rewritten (no LIMIT is added: a LIMIT around an
       ORDER BY subquery would not keep the order in every engine); a capped answer stops
