@@ -189,6 +189,15 @@ def check_same_answers(servers: list[Server], mix: list[QueryTemplate], manifest
     return problems
 
 
+def reference_server(kind: str, store: Path, lifetime_s: int, log: Path) -> Server:
+    """bench/reference_app.py under gunicorn with `kg serve`'s defaults (2 workers x 4 threads, gthread)."""
+    port = free_port()
+    argv = ["env", f"KG_BENCH_STORE={store}", f"PYTHONPATH={ROOT}", str(BIN / "gunicorn"), "--workers", "2",
+            "--threads", "4", "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--error-logfile", "-",
+            "--no-control-socket", f"bench.reference_app:{kind}"]
+    return start(f"wsgi-{kind}", argv, port, "/sparql", lifetime_s, log)
+
+
 # -- load driver ------------------------------------------------------------------------------
 def _client(args: tuple[int, str, str, int, float, float, int, dict[str, Any], bool]) -> list[tuple[str, float, int]]:
     """One keep-alive connection sending requests back to back until the deadline or its quota."""
@@ -209,6 +218,37 @@ def _client(args: tuple[int, str, str, int, float, float, int, dict[str, Any], b
     return out
 
 
+def paired(servers: list[Server], manifest: dict[str, Any], requests: int, seconds: float,
+           seed: int = 7) -> dict[str, dict[str, float]]:
+    """One client sends each drawn query to every server in turn (order reversed every other
+    query), so each server answers the same queries at the same moment: a latency difference
+    between servers is then not drift on a shared machine. Mean and p50 per server, in ms."""
+    mix = load_mix()
+    rng = random.Random(seed)
+    conns = [http.client.HTTPConnection("127.0.0.1", s.port, timeout=120) for s in servers]
+    latency: list[list[float]] = [[] for _ in servers]
+    deadline = time.monotonic() + seconds
+    try:
+        for i in range(requests):
+            if time.monotonic() > deadline:
+                break
+            q = mix[rng.randrange(len(mix))]
+            text = q.render(rng, manifest)
+            order = list(range(len(servers)))[:: -1 if i % 2 else 1]
+            for j in order:
+                body, ctype = encode_query(text, servers[j].form_post)
+                ms, status = timed_request(conns[j], "POST", servers[j].path, body,
+                                           {"Content-Type": ctype, "Accept": q.accept})
+                if status != 200:
+                    raise RuntimeError(f"{servers[j].name} answered {q.name} with {status or 'no answer'}")
+                latency[j].append(ms)
+    finally:
+        for c in conns:
+            c.close()
+    return {s.name: {"n": len(lat), "mean_ms": statistics.fmean(lat), "p50_ms": percentile(lat, 50)}
+            for s, lat in zip(servers, latency) if lat}
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -217,19 +257,44 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[rank]
 
 
+def cpu_seconds(proc: subprocess.Popen[bytes] | None) -> float:
+    """CPU time (user + system) used so far by every live process of a server's session."""
+    if proc is None:
+        return 0.0
+    try:
+        session = os.getsid(proc.pid)
+    except OSError:
+        return 0.0
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:   # fields after the name: state, ppid, pgrp, session, ...
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def drive(server: Server, concurrency: int, seconds: float, requests: int, seed: str,
-          manifest: dict[str, Any], pool: Any) -> tuple[list[tuple[str, float, int]], float]:
-    """One slice: `concurrency` clients for at most `seconds` or `requests`; the samples and the wall time."""
+          manifest: dict[str, Any], pool: Any) -> tuple[list[tuple[str, float, int]], float, float]:
+    """One slice: `concurrency` clients for at most `seconds` or `requests`; the samples, the wall
+    time and the CPU seconds the server's processes used meanwhile."""
     start_at = time.time() + 0.2
     deadline = start_at + seconds
     quota = max(1, requests // concurrency)
     jobs = [(server.port, server.path, seed, w, start_at, deadline, quota, manifest, server.form_post)
             for w in range(concurrency)]
+    cpu0 = cpu_seconds(server.proc)
     samples = [s for part in pool.map(_client, jobs) for s in part]
-    return samples, max(1e-9, min(time.time(), deadline) - start_at)
+    return samples, max(1e-9, min(time.time(), deadline) - start_at), cpu_seconds(server.proc) - cpu0
 
 
-def summarize(name: str, concurrency: int, samples: list[tuple[str, float, int]], wall: float) -> dict[str, Any]:
+def summarize(name: str, concurrency: int, samples: list[tuple[str, float, int]], wall: float,
+              cpu_s: float = float("nan")) -> dict[str, Any]:
     ok = [s for s in samples if s[2] == 200]
     per_query: dict[str, dict[str, float]] = {}
     for q in sorted({s[0] for s in samples}):
@@ -239,7 +304,7 @@ def summarize(name: str, concurrency: int, samples: list[tuple[str, float, int]]
     lat = [s[1] for s in ok]
     return {"server": name, "concurrency": concurrency, "requests": len(samples), "errors": len(samples) - len(ok),
             "seconds": wall, "qps": len(ok) / wall, "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
-            "per_query": per_query}
+            "cpu_ms_per_request": cpu_s * 1000 / max(1, len(samples)), "per_query": per_query}
 
 
 def compare(servers: list[Server], concurrency: int, seconds: float, requests: int, rounds: int, warmup: float,
@@ -250,13 +315,15 @@ def compare(servers: list[Server], concurrency: int, seconds: float, requests: i
         drive(s, 1, warmup, 10_000, f"warmup-{seed}", manifest, pool)
     samples: dict[str, list[tuple[str, float, int]]] = {s.name: [] for s in servers}
     wall = {s.name: 0.0 for s in servers}
+    cpu = {s.name: 0.0 for s in servers}
     for r in range(rounds):
         for s in (servers if r % 2 == 0 else servers[::-1]):
-            got, took = drive(s, concurrency, seconds / rounds, max(1, requests // rounds), f"{seed}-{r}",
-                              manifest, pool)
+            got, took, used = drive(s, concurrency, seconds / rounds, max(1, requests // rounds), f"{seed}-{r}",
+                                    manifest, pool)
             samples[s.name] += got
             wall[s.name] += took
-    return {s.name: summarize(s.name, concurrency, samples[s.name], wall[s.name]) for s in servers}
+            cpu[s.name] += used
+    return {s.name: summarize(s.name, concurrency, samples[s.name], wall[s.name], cpu[s.name]) for s in servers}
 
 
 # -- report -----------------------------------------------------------------------------------
@@ -272,6 +339,14 @@ def markdown(results: dict[str, Any]) -> str:
             out.append(f"| {size['size']} | {size['triples']:,} | {c} | {o['qps']:,.0f} | {x['qps']:,.0f} | "
                        f"{o['qps'] / x['qps']:.2f} | {o['p50_ms']:.2f} / {o['p99_ms']:.2f} | "
                        f"{x['p50_ms']:.2f} / {x['p99_ms']:.2f} | {o['errors']}/{x['errors']} |")
+    out += ["", "Every server in the run, with the CPU time its processes used per request (2 cores are shared "
+            "with the load driver):", "", "| size | conc. | server | q/s | / oxigraph | p50 / p99 ms | CPU ms per request |",
+            "|---|---|---|---|---|---|---|"]
+    for size in results["sizes"]:
+        for c, pair in size["runs"].items():
+            for name, r in pair.items():
+                out.append(f"| {size['size']} | {c} | {name} | {r['qps']:,.0f} | {r['qps'] / pair['oxigraph']['qps']:.2f} | "
+                           f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f} | {r.get('cpu_ms_per_request', float('nan')):.2f} |")
     for size in results["sizes"]:
         for c, pair in size["runs"].items():
             o, x = pair["ours"], pair["oxigraph"]
@@ -299,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured requests before each server")
     ap.add_argument("--seed", type=int, default=1, help="seed of the data and of the parameter draws")
     ap.add_argument("--kg-args", default="", help="extra arguments for `kg serve`, e.g. '--workers 1 --threads 4'")
+    ap.add_argument("--references", action="store_true",
+                    help="also run bench/reference_app.py's `hello` and `bare` apps under the same gunicorn settings")
     args = ap.parse_args(argv)
 
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
@@ -333,10 +410,12 @@ def main(argv: list[str] | None = None) -> int:
                 start("oxigraph", [str(BIN / "oxigraph"), "serve-read-only", "--location", str(ox_dir),
                                    "--bind", f"127.0.0.1:{p2}", "--union-default-graph"], p2, "/query", lifetime, log),
             ]
+            if args.references:
+                servers += [reference_server(kind, ours_dir, lifetime, log) for kind in ("hello", "bare")]
             try:
                 for s in servers:
                     wait_ready(s)
-                mismatches = check_same_answers(servers, mix, m)
+                mismatches = check_same_answers([s for s in servers if s.name != "wsgi-hello"], mix, m)
                 print("same row counts on every checked query" if not mismatches else
                       "ROW-COUNT MISMATCHES: " + "; ".join(mismatches), flush=True)
                 runs: dict[str, dict[str, Any]] = {}
