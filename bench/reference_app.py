@@ -1,15 +1,22 @@
-"""Two WSGI apps that set how fast any gunicorn-served Python endpoint can be (bench/run.py --references).
+"""WSGI apps that set how fast any gunicorn-served Python endpoint can be (bench/run.py and
+bench/scale.py, --references).
 
 - `hello`: reads the request and answers a fixed SPARQL JSON boolean, without a query: what
   gunicorn and the HTTP exchange alone cost.
 - `bare`: runs the query on pyoxigraph and answers with pyoxigraph's own serializer, with no
   protocol checks, limits, negotiation, metrics or log: the floor for an endpoint on this store.
 
-Not a server anyone should run: no error handling at all. The store is named by KG_BENCH_STORE.
+- `proxy`: forwards the request body to a remote SPARQL endpoint on one kept-alive
+  `http.client` connection per thread and returns its answer: the floor for a remote store.
+
+Not a server anyone should run: no error handling at all. The store is named by KG_BENCH_STORE,
+the remote (`host:port/path?query`) by KG_BENCH_REMOTE.
 """
 from __future__ import annotations
 
+import http.client
 import os
+import threading
 from typing import Any, Callable, Iterable
 
 import pyoxigraph as ox
@@ -34,3 +41,29 @@ def bare(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterabl
         body, ctype = result.serialize(format=ox.QueryResultsFormat.JSON), "application/sparql-results+json"
     start_response("200 OK", [("Content-Type", ctype), ("Content-Length", str(len(body)))])
     return [body]
+
+
+_REMOTE = os.environ.get("KG_BENCH_REMOTE", "")
+_local = threading.local()
+
+
+def proxy(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    host, _, target = _REMOTE.partition("/")
+    headers = {"Content-Type": environ["CONTENT_TYPE"], "Accept": environ.get("HTTP_ACCEPT", "*/*")}
+    for attempt in (0, 1):   # the remote may have closed a connection that sat idle
+        conn = getattr(_local, "conn", None) or http.client.HTTPConnection(host, timeout=120)
+        _local.conn = conn
+        try:
+            conn.request("POST", "/" + target, body=body, headers=headers)
+            resp = conn.getresponse()
+            break
+        except (http.client.RemoteDisconnected, ConnectionError):
+            conn.close()
+            _local.conn = None
+            if attempt:
+                raise
+    answer = resp.read()
+    start_response(f"{resp.status} {resp.reason}", [("Content-Type", resp.getheader("Content-Type", "")),
+                                                    ("Content-Length", str(len(answer)))])
+    return [answer]

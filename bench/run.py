@@ -189,10 +189,11 @@ def check_same_answers(servers: list[Server], mix: list[QueryTemplate], manifest
     return problems
 
 
-def reference_server(kind: str, store: Path, lifetime_s: int, log: Path) -> Server:
+def reference_server(kind: str, store: Path, lifetime_s: int, log: Path, remote: str = "") -> Server:
     """bench/reference_app.py under gunicorn with `kg serve`'s defaults (2 workers x 4 threads, gthread)."""
     port = free_port()
-    argv = ["env", f"KG_BENCH_STORE={store}", f"PYTHONPATH={ROOT}", str(BIN / "gunicorn"), "--workers", "2",
+    argv = ["env", f"KG_BENCH_STORE={store}", f"KG_BENCH_REMOTE={remote}", f"PYTHONPATH={ROOT}",
+            str(BIN / "gunicorn"), "--workers", "2",
             "--threads", "4", "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--error-logfile", "-",
             "--no-control-socket", f"bench.reference_app:{kind}"]
     return start(f"wsgi-{kind}", argv, port, "/sparql", lifetime_s, log)

@@ -10,7 +10,9 @@ For each size (data from bench/generate.py, cached in bench/data):
    Throughput and p50 come from alternating slices of one client each. The remote store's
    added latency comes from a paired run (`bench.run.paired`): one client sends each query to
    Oxigraph directly and to `kg serve` in remote mode, one right after the other, and the
-   added latency is mean(remote) / mean(direct) - 1 over the same queries.
+   added latency is mean(remote) / mean(direct) - 1 over the same queries. A bare proxy
+   (bench/reference_app.py `proxy`, same gunicorn settings) takes part in the paired run: what
+   any gunicorn-served Python hop adds.
 3. Validation (with --validate-sizes): the project's shapes and ontology loaded beside the
    data, then `kg validate --store DIR` (SHACL core compiled to SPARQL and SHACL-SPARQL, both on
    the store itself), timed with its peak RSS, its time as a multiple of `kg load`'s, and its
@@ -52,7 +54,8 @@ if str(ROOT) not in sys.path:
 
 from bench.generate import ensure, parse_size, size_name  # noqa: E402
 from bench.queries import load_mix  # noqa: E402
-from bench.run import DATA, RESULTS, check_same_answers, compare, free_port, paired, start, wait_ready  # noqa: E402
+from bench.run import (DATA, RESULTS, check_same_answers, compare, free_port, paired, reference_server,  # noqa: E402
+                       start, wait_ready)
 
 BIN = Path(sys.executable).parent
 OUT = RESULTS / "scale.json"
@@ -142,16 +145,18 @@ def bench_queries(ours: Path, theirs: Path, manifest: dict[str, Any], seconds: f
     finally:
         os.environ.clear()
         os.environ.update(old_env)
+    # The floor for any remote store served by gunicorn: a bare proxy to the same Oxigraph.
+    proxy = reference_server("proxy", ours, lifetime, log, remote=f"127.0.0.1:{p2}/query?union-default-graph")
     try:
-        for s in servers:
+        for s in [*servers, proxy]:
             wait_ready(s)
         mix = load_mix()
         mismatches = check_same_answers(servers, mix, manifest)
         with mp.get_context("fork").Pool(1) as pool:
             runs = compare(servers, 1, seconds, 1_000_000, rounds, 2.0, 1, manifest, pool)
-        pairs = paired(servers, manifest, requests=3000, seconds=seconds)
+        pairs = paired([*servers, proxy], manifest, requests=3000, seconds=seconds)
     finally:
-        for s in servers:
+        for s in [*servers, proxy]:
             s.stop()
     o, r = runs["oxigraph"], runs["ours-remote"]
     direct = pairs["oxigraph"]["mean_ms"]
@@ -167,7 +172,8 @@ def bench_queries(ours: Path, theirs: Path, manifest: dict[str, Any], seconds: f
             "remote_added_latency_p50_per_query": per_query,
             "paired": pairs,
             "remote_added_latency_paired": pairs["ours-remote"]["mean_ms"] / direct - 1,
-            "embedded_latency_ratio_paired": pairs["ours"]["mean_ms"] / direct - 1}
+            "embedded_latency_ratio_paired": pairs["ours"]["mean_ms"] / direct - 1,
+            "bare_proxy_added_latency_paired": pairs["wsgi-proxy"]["mean_ms"] / direct - 1}
 
 
 _BUILD_STYLE = """
@@ -268,8 +274,8 @@ def table(results: dict[str, Any]) -> str:
     """The figures as Markdown (the README, Scale, carries the latest)."""
     rows = ["| size | quads | N-Quads MB | kg load s / disk MB / peak RSS MB | oxigraph load s / disk MB / peak RSS MB | "
             "q/s kg (embedded) | q/s oxigraph | q/s kg → oxigraph (remote) | p50 ms emb. / ox / remote | "
-            "paired mean ms: ox / emb. / remote | remote added latency (paired) |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
+            "paired mean ms: ox / emb. / remote | remote added latency (paired) | bare proxy's (paired) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     loaded = sorted(((n, s) for n, s in results["sizes"].items() if "load" in s), key=lambda kv: kv[1]["triples"])
     if not loaded:
         return "\n".join(build_table(results))
@@ -299,10 +305,11 @@ def table(results: dict[str, Any]) -> str:
 def _paired_cells(q: dict[str, Any]) -> list[str]:
     """Runs before the paired measurement have only the slices' figures."""
     if "paired" not in q:
-        return ["–", f"{q['remote_added_latency_mean']:+.0%} (slices)"]
+        return ["–", f"{q['remote_added_latency_mean']:+.0%} (slices)", "–"]
     p = q["paired"]
+    proxy = q.get("bare_proxy_added_latency_paired")
     return [f"{p['oxigraph']['mean_ms']:.2f} / {p['ours']['mean_ms']:.2f} / {p['ours-remote']['mean_ms']:.2f}",
-            f"{q['remote_added_latency_paired']:+.0%}"]
+            f"{q['remote_added_latency_paired']:+.0%}", "–" if proxy is None else f"{proxy:+.0%}"]
 
 
 def build_table(results: dict[str, Any]) -> list[str]:
