@@ -75,10 +75,10 @@ def run_query(store: KGStore, req: dict[str, Any]) -> dict[str, Any]:
         fmt = formats.negotiate(req.get("accept"), [formats.BINDINGS], req.get("format"))
         native = native_bindings(result, fmt, limit)
         if native is not None:
-            body, count = native
+            body, count, truncated = native
             return {"ok": True, "body": body, "format": fmt.name, "kind": "bindings", "count": count,
-                    "truncated": False, "ms": (time.perf_counter() - started) * 1000}
-        result = store.query(req["query"], **options)   # more rows than the cap: again, capped here
+                    "truncated": truncated, "ms": (time.perf_counter() - started) * 1000}
+        result = store.query(req["query"], **options)   # rows that cannot be read back: again, capped here
         variables = [v.value for v in result.variables]
         rows = [tuple(sol[i] for i in range(len(variables))) for sol in itertools.islice(result, limit + 1)]
         truncated = len(rows) > limit

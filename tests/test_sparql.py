@@ -229,6 +229,46 @@ def test_a_row_exactly_at_the_cap_is_not_truncated_and_one_past_it_is(
     assert past.headers["KG-Result-Truncated"].startswith("true")
 
 
+ORDERED = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "tsv", "csv"])
+@pytest.mark.parametrize("budget", ["roomy", "cut"])
+def test_a_capped_answer_is_the_first_rows_and_costs_one_evaluation(
+        make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, fmt: str, budget: str) -> None:
+    """Over the cap, the first rows come from what Oxigraph already wrote -- whole, or cut at the
+    byte budget -- so the query runs once; CSV, which cannot be read back, runs it again.
+    (Queries run in this process: query_isolation=worker.)"""
+    from server import renderers
+    from server.store import KGStore
+
+    if budget == "cut":
+        monkeypatch.setattr(renderers, "MIN_BUDGET_BYTES", 0)
+        monkeypatch.setattr(renderers, "BYTES_PER_ROW", 800)   # 32 KB: well short of the whole answer
+    evaluations: list[str] = []
+    real_query = KGStore.query
+
+    def counting(self: KGStore, sparql: str, **options: object) -> object:
+        evaluations.append(sparql)
+        return real_query(self, sparql, **options)
+
+    monkeypatch.setattr(KGStore, "query", counting)
+    server_app = make_app(query_isolation="worker")
+    full = server_app.test_client().get("/sparql", query_string={"query": ORDERED, "format": fmt})
+    evaluations.clear()
+    capped = make_app(max_result_rows=40, query_isolation="worker").test_client().get(
+        "/sparql", query_string={"query": ORDERED, "format": fmt})
+    assert capped.status_code == 200
+    assert capped.headers["KG-Result-Truncated"] == "true; limit=40" and capped.headers["KG-Result-Count"] == "40"
+    assert len(evaluations) == (2 if fmt == "csv" else 1)
+    if fmt in ("tsv", "csv"):
+        assert capped.get_data(as_text=True).splitlines()[:41] == full.get_data(as_text=True).splitlines()[:41]
+    if fmt == "json":
+        data, whole = json.loads(capped.data), json.loads(full.data)
+        assert data["truncated"] is True
+        assert data["results"]["bindings"] == whole["results"]["bindings"][:40]
+
+
 def test_timeout_stops_the_query_and_others_are_served(make_app: Callable[..., Flask]) -> None:
     app = make_app(query_timeout_s=2.0, query_workers=2)
     slow_client, fast_client = app.test_client(), app.test_client()
