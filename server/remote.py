@@ -122,7 +122,9 @@ def _dropped(conn: http.client.HTTPConnection) -> bool:
     if conn.sock is None:
         return False
     try:
-        return bool(select.select([conn.sock], [], [], 0)[0])
+        poller = select.poll()   # not select.select: it refuses descriptors past 1023
+        poller.register(conn.sock, select.POLLIN)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
 

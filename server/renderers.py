@@ -146,11 +146,31 @@ class _BoundedBuffer:
         pass
 
 
+def count_answer(body: bytes, fmt_name: str) -> tuple[str, int] | None:
+    """(kind, rows) of a whole answer, counted without building a term per value: SPARQL JSON with
+    Python's C JSON reader (0.4 ms for 200 rows, pyoxigraph's parser 0.7 ms), CSV records after
+    the header, N-Triples and N-Quads by their lines. None for other formats, or what does not
+    read: pyoxigraph's parser decides then (and names the error)."""
+    if fmt_name == "json":
+        try:
+            doc = json.loads(body)
+            if isinstance(doc.get("boolean"), bool):
+                return "boolean", 1
+            return "bindings", len(doc["results"]["bindings"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+    if fmt_name == "csv":   # pyoxigraph does not read CSV (it is lossy)
+        return "bindings", sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8", "replace"), newline=""))) - 1
+    if fmt_name in ("ntriples", "nquads"):
+        return "graph", sum(1 for line in body.split(b"\n") if line.strip() and not line.lstrip().startswith(b"#"))
+    return None
+
+
 def native_bindings(result: ox.QuerySolutions, fmt: Format, limit: int) -> tuple[bytes, int, bool] | None:
     """(body, rows, truncated) of a SELECT answer, written by Oxigraph's own serializer.
 
-    Written in Rust and counted by parsing it back, which costs a fraction of writing the rows
-    here (1 ms of 7 for 200 rows of JSON). An answer with more than `limit` rows is capped from
+    Written in Rust and counted (`count_answer`, else by parsing it back), which costs a fraction
+    of writing the rows here (1 ms of 7 for 200 rows of JSON). An answer with more than `limit` rows is capped from
     what was written (its first rows read back, then written here with the truncation marked),
     so the query is not evaluated twice. None (`result` consumed; evaluate again and cap) only
     when the rows cannot be read back: CSV, or rows longer than the byte budget allows for."""
@@ -163,10 +183,9 @@ def native_bindings(result: ox.QuerySolutions, fmt: Format, limit: int) -> tuple
         whole = False
     body = b"".join(out.parts)
     if whole:
-        if fmt.name == "csv":   # pyoxigraph does not read CSV (it is lossy); rows are records after the header
-            rows = sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8"), newline=""))) - 1
-        else:
-            rows = sum(1 for _ in ox.parse_query_results(body, fmt.results))  # type: ignore[arg-type, union-attr]
+        counted = count_answer(body, fmt.name)
+        rows = counted[1] if counted is not None else \
+            sum(1 for _ in ox.parse_query_results(body, fmt.results))  # type: ignore[arg-type, union-attr]
         if rows <= limit:
             return body, rows, False
     if fmt.name == "csv":
