@@ -55,7 +55,7 @@ def test_update_case_with_writes_enabled(make_app, private_store, c: dict[str, A
 
 
 def test_refused_updates_leave_the_store_unchanged(client: FlaskClient) -> None:
-    ask = f"ASK {{ <http://example.org/s> <http://example.org/p> 1 }}"
+    ask = "ASK { <http://example.org/s> <http://example.org/p> 1 }"
     client.post("/sparql", data={"update": UPDATE})
     client.post("/sparql", data=UPDATE.encode(), content_type="application/sparql-update")
     assert json.loads(client.get("/sparql", query_string={"query": ask}).data)["boolean"] is False

@@ -14,7 +14,7 @@ from .conftest import LiveServer
 
 pytestmark = pytest.mark.slow
 
-Q = f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g"
+Q = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
 
 def test_curl_style_get(live_server: LiveServer) -> None:

@@ -15,7 +15,7 @@ from rdflib.namespace import SH
 from server import namespaces as ns
 from server.cli import main as kg_main
 
-from .conftest import ROOT, dump_lines
+from .conftest import dump_lines
 
 BAD = f"""@prefix kgo: <{ns.KGO}> . @prefix kg: <{ns.ID}> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 kg:nameless-town a kgo:City .
