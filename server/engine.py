@@ -362,9 +362,10 @@ class RemoteEngine:
 
         same = got.name == fmt.name and not cut_by_remote
         if same and reader.prefetch(limit * BYTES_PER_ROW):
-            counted = count_answer(bytes(reader.kept), got.name)
+            whole = bytes(reader.kept)
+            counted = count_answer(whole, got.name)
             if counted is not None and counted[1] <= limit:
-                return bytes(reader.kept), counted[0], counted[1], False
+                return whole, counted[0], counted[1], False
         if got.results is not None:
             result = ox.parse_query_results(buffered, got.results)
             if isinstance(result, ox.QueryBoolean):
