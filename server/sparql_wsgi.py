@@ -9,6 +9,7 @@ description, any error -- goes to the Flask app, which renders it exactly as bef
 """
 from __future__ import annotations
 
+import functools
 import io
 import socket
 import threading
@@ -31,6 +32,7 @@ from .sparql_protocol import FORM, read_operation
 
 StartResponse = Callable[..., Any]
 ERROR_KEY = "kg.sparql_error"   # a query's error, rendered by the Flask app's error handlers
+RECORD_KEY = "kg.sparql_answered"   # (query, start): recorded once the answer is sent
 
 
 class SparqlFastPath:
@@ -55,13 +57,20 @@ class SparqlFastPath:
         try:
             body = self._answer(environ, start_response)
         except BaseException:
-            self._finished()
+            self._finished(environ)
             raise
-        return ClosingIterator(body, self._finished)
+        return ClosingIterator(body, functools.partial(self._finished, environ))
 
-    def _finished(self) -> None:
+    def _finished(self, environ: dict[str, Any]) -> None:
+        """After the answer is written (gunicorn closes the body once it has sent it): a query's
+        metrics and access-log line are recorded here, so the client does not wait for them."""
         with self._lock:
             self._in_flight -= 1
+        answered = environ.pop(RECORD_KEY, None)
+        if answered is not None:
+            text, started = answered
+            record_request(self.metrics, "/sparql", environ["REQUEST_METHOD"], 200, environ.get("PATH_INFO", ""),
+                           time.perf_counter() - started, text)
 
     def _answer(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != "/sparql" or not self._plain(environ):
@@ -136,8 +145,7 @@ class SparqlFastPath:
         headers.update(ALWAYS)
         headers["Content-Length"] = str(len(answer.body))
         start_response("200 OK", list(headers.items()))
-        record_request(self.metrics, "/sparql", environ["REQUEST_METHOD"], 200, environ.get("PATH_INFO", ""),
-                       time.perf_counter() - started, text)
+        environ[RECORD_KEY] = (text, started)
         return [b""] if head else [answer.body]
 
 
