@@ -43,6 +43,12 @@ _VIRTUOSO_BNODE = "nodeID://"
 _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
 _TRANSPORT = (OSError, http.client.HTTPException)
 
+# application/x-www-form-urlencoded exactly as urllib.parse.urlencode writes it (quote_plus: ASCII
+# letters, digits and "_.-~" kept, space as "+", every other UTF-8 byte as %XX), by one C-level
+# str.translate: urlencode quotes byte by byte in Python, 35 us for a 400-character query.
+_FORM_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+_FORM_TABLE = [chr(b) if b in _FORM_SAFE else "+" if b == 0x20 else f"%{b:02X}" for b in range(256)]
+
 
 class Connections:
     """Kept-alive HTTP/1.1 connections to the remote, one per thread and host.
@@ -83,7 +89,7 @@ class Connections:
         A kept-alive connection the remote closed meanwhile is tried once more on a fresh one,
         for requests that may be repeated (queries)."""
         parts = urllib.parse.urlsplit(url)
-        query = "&".join(filter(None, [parts.query, urllib.parse.urlencode(params or {}, doseq=True)]))
+        query = "&".join(filter(None, [parts.query, urllib.parse.urlencode(params, doseq=True) if params else ""]))
         target = (parts.path or "/") + (f"?{query}" if query else "")
         sent = {"Accept-Encoding": "identity", **(headers or {})}
         if self.auth:
@@ -188,7 +194,7 @@ class RemoteStore:
     @contextmanager
     def stream_query(self, data: dict[str, Any], accept: str, timeout_s: float) -> Iterator[http.client.HTTPResponse]:
         """POST a query and yield the streaming response (already checked for errors)."""
-        body = urllib.parse.urlencode(data, doseq=True).encode("ascii")
+        body = form_encode(data)
         headers = {"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"}
         try:
             with self.http.open("POST", self.query_url, body=body, headers=headers, timeout_s=max(timeout_s, 0.001),
@@ -358,6 +364,15 @@ def _blank_labels(body: bytes) -> bytes:
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadGateway(f"the SPARQL store's results do not parse: {exc}") from None
     return json.dumps(doc).encode()
+
+
+def form_encode(fields: dict[str, str | list[str]]) -> bytes:
+    """A form body: `fields` values are one string or a list of them (repeated keys)."""
+    def quote(text: str) -> str:
+        return text.encode("utf-8").decode("latin-1").translate(_FORM_TABLE)
+
+    pairs = ((k, v) for k, vs in fields.items() for v in ([vs] if isinstance(vs, str) else vs))
+    return "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs).encode("ascii")
 
 
 def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -9,6 +9,7 @@ import http.server
 import json
 import socket
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
+from hypothesis import given, settings, strategies as st
 from click.testing import CliRunner
 from flask import Flask
 
@@ -24,7 +26,7 @@ from server import namespaces as ns
 from server.build import BuildResult
 from server.cli import main as kg_main
 from server.engine import RemoteEngine
-from server.remote import RemoteStore
+from server.remote import RemoteStore, form_encode
 from server.settings import load_settings
 
 from .conftest import OxigraphServer, start_remote
@@ -387,3 +389,14 @@ def test_a_connection_the_remote_dropped_meanwhile_is_replaced(make_app) -> None
     finally:
         server.shutdown()
         server.server_close()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(st.sampled_from(["query", "default-graph-uri", "union-default-graph", "named-graph-uri"]),
+                       st.one_of(st.text(), st.lists(st.text(), max_size=3)), max_size=4))
+def test_the_form_sent_to_the_remote_is_what_urlencode_writes(fields: dict[str, Any]) -> None:
+    """Any text a query may hold (spaces, `+`, `%`, `&`, non-ASCII, emoji) is sent as the standard
+    library would send it, so every engine reads the same query back."""
+    assert form_encode(fields) == urllib.parse.urlencode(fields, doseq=True).encode("ascii")
+    for key, value in urllib.parse.parse_qsl(form_encode(fields).decode("ascii"), keep_blank_values=True):
+        assert value in ([fields[key]] if isinstance(fields[key], str) else fields[key])
