@@ -16,8 +16,20 @@ _STRING = re.compile(r"'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^\"\\]|\\.|\"(?!\
 _IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*(?::[^\s{}()\[\];,]*)?")
 _VAR = re.compile(r"[?$][A-Za-z0-9_\u00B7-\uFFFF]+")
-_OPEN, _CLOSE = "{([", "})]"
 _FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
+# One token at a time, found by the regex engine: the scan's Python loop runs once per token that
+# matters, never per character (a 400-character query: about 80 tokens). Every kind of token
+# starts with characters no other kind starts with, so the first that matches is the token; a
+# character where none matches (a space, an operator, a lone quote) is stepped over.
+_TOKEN = re.compile("|".join([
+    r"(?P<comment>#[^\n]*)",
+    f"(?P<string>{_STRING.pattern})",
+    f"(?P<iri>{_IRI.pattern})",
+    f"(?P<var>{_VAR.pattern})",
+    f"(?P<word>{_WORD.pattern})",
+    r"(?P<open>[{(\[])",
+    r"(?P<close>[})\]])",
+]), re.S)
 
 
 @dataclass
@@ -34,42 +46,22 @@ class QueryShape:
 def scan(text: str) -> QueryShape:
     """One pass over the text; never recursive."""
     shape = QueryShape()
-    depth, i, n = 0, 0, len(text)
+    depth = 0
     expect_service = False
-    while i < n:
-        c = text[i]
-        if c == "#":
-            j = text.find("\n", i)
-            i = n if j < 0 else j + 1
-            continue
-        if c in "'\"":
-            m = _STRING.match(text, i)
-            i = m.end() if m else i + 1
-            continue
-        if c == "<":
-            m = _IRI.match(text, i)
-            if m:
-                if expect_service:
-                    shape.services.append(m.group()[1:-1])
-                    expect_service = False
-                i = m.end()
-                continue
-        if c in "?$":
-            m = _VAR.match(text, i)
-            if m:
-                if expect_service:
-                    shape.services.append(None)
-                    expect_service = False
-                i = m.end()
-                continue
-        if c.isalpha() or c == "_":
-            m = _WORD.match(text, i)
-            if m is None:  # a non-ASCII letter ("À"): no keyword starts with one
-                i += 1
-                continue
-            word = m.group()
-            upper = word.upper()
-            shape.selects += upper == "SELECT"
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "open":
+            if shape.first_brace is None and m.group() == "{":
+                shape.first_brace = m.start()
+            depth += 1
+            if depth > shape.depth:
+                shape.depth = depth
+        elif kind == "close":
+            depth -= 1
+        elif kind == "word":
+            upper = m.group().upper()
+            if upper == "SELECT":
+                shape.selects += 1
             if upper == "SERVICE":
                 expect_service = True
             elif upper == "LOAD":
@@ -78,19 +70,12 @@ def scan(text: str) -> QueryShape:
                 shape.form = upper   # the prologue holds only BASE/PREFIX, so the first form word is the query's
             elif upper == "FROM":  # only dataset clauses use this keyword (Query §13.2)
                 shape.has_dataset_clause = True
-            elif ":" in word and expect_service:
-                shape.services.append(word)  # a prefixed name: refused unless its expansion is listed
+            elif expect_service and ":" in upper:
+                shape.services.append(m.group())  # a prefixed name: refused unless its expansion is listed
                 expect_service = False
-            i = m.end()
-            continue
-        if c in _OPEN:
-            if c == "{" and shape.first_brace is None:
-                shape.first_brace = i
-            depth += 1
-            shape.depth = max(shape.depth, depth)
-        elif c in _CLOSE:
-            depth -= 1
-        i += 1
+        elif expect_service and kind in ("iri", "var"):
+            shape.services.append(m.group()[1:-1] if kind == "iri" else None)
+            expect_service = False
     return shape
 
 
