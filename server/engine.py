@@ -339,8 +339,7 @@ class RemoteEngine:
                     raise errors.BadGateway(f"the SPARQL store answered with {resp.headers.get('content-type')!r}, "
                                             "which this service cannot read")
                 reader = BodyReader(resp, deadline, self.remote.timeout())
-                buffered = io.BufferedReader(reader, buffer_size=1 << 16)
-                answer = self._count(buffered, reader, got, fmt, limit, request.prefixes,
+                answer = self._count(reader, got, fmt, limit, request.prefixes,
                                      cut_by_remote=CUT_HEADER in resp.headers)
         except errors.QueryTimeout:
             self.timeouts += 1
@@ -354,7 +353,7 @@ class RemoteEngine:
         return QueryAnswer(body, fmt.name, kind_out, count, truncated, ms, ms)
 
     @staticmethod
-    def _count(buffered: Any, reader: Any, got: Any, fmt: Any, limit: int,
+    def _count(reader: Any, got: Any, fmt: Any, limit: int,
                prefixes: dict[str, str] | None, cut_by_remote: bool = False) -> tuple[bytes, str, int, bool]:
         """Count (and if needed re-serialize) the remote's answer. An answer the remote itself cut
         (Virtuoso's ResultSetMaxRows) is announced as truncated, like one cut at our own cap."""
@@ -366,6 +365,7 @@ class RemoteEngine:
             counted = count_answer(whole, got.name)
             if counted is not None and counted[1] <= limit:
                 return whole, counted[0], counted[1], False
+        buffered = io.BufferedReader(reader, buffer_size=1 << 16)   # for pyoxigraph's parsers
         if got.results is not None:
             result = ox.parse_query_results(buffered, got.results)
             if isinstance(result, ox.QueryBoolean):
