@@ -86,3 +86,48 @@ def test_guard_sees_dataset_clauses_only(text: str, has_from: bool) -> None:
     from server.query_guard import scan
 
     assert scan(text).has_dataset_clause is has_from
+
+
+def _wsgi_post(app: Any, body: bytes, announced: int, query_string: str = "",
+               flask_only: bool = False) -> tuple[str, bytes]:
+    """A POST straight to the WSGI callable, as gunicorn hands it over (Content-Length as sent);
+    `flask_only` skips the lean /sparql path and asks the Flask view."""
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(path="/sparql", method="POST", data=body, query_string=query_string,
+                             content_type="application/sparql-query",
+                             headers={"Accept": "application/sparql-results+json"}).get_environ()
+    environ["CONTENT_LENGTH"] = str(announced)
+    got: list[str] = []
+    wsgi = app.wsgi_app.flask_wsgi if flask_only else app.wsgi_app
+    out = wsgi(environ, lambda status, headers, exc_info=None: got.append(status))
+    try:
+        return got[0], b"".join(out)
+    finally:
+        getattr(out, "close", lambda: None)()
+
+
+def test_a_body_shorter_than_announced_is_400_not_a_shorter_query(app) -> None:  # type: ignore[no-untyped-def]
+    """`ASK {}` is a valid query, but the client announced more bytes than it sent: the request is
+    incomplete and is refused, never answered as if the body were whole."""
+    status, body = _wsgi_post(app, b"ASK {}", announced=40)
+    assert status.startswith("400"), (status, body)
+    status, body = _wsgi_post(app, b"ASK {}", announced=6)
+    assert status.startswith("200") and json.loads(body)["boolean"] is True
+
+
+@pytest.mark.parametrize("query_string,graph", [
+    ("named-graph-uri=urn:x:%FF", "urn:x:%FF"),             # not UTF-8: stays percent-encoded
+    ("named-graph-uri=urn:x:%C3%A9", "urn:x:\u00e9"),
+    ("named-graph-uri=urn:x:%C3%A9&format=json&x=%E9t%E9", "urn:x:\u00e9"),
+    ("named-graph-uri=urn:x:\u00e9", "urn:x:\u00e9"),       # a raw non-ASCII byte in the URL
+])
+def test_parameters_are_read_alike_on_every_path(app, query_string: str, graph: str) -> None:  # type: ignore[no-untyped-def]
+    """The lean /sparql path and the Flask view read URL parameters alike: the graph the query
+    sees is the one named, on both."""
+    query = b"SELECT ?g WHERE { GRAPH ?g { } }"
+    for flask_only in (False, True):
+        status, body = _wsgi_post(app, query, len(query), query_string, flask_only=flask_only)
+        assert status.startswith("200"), (flask_only, status, body)
+        rows = json.loads(body)["results"]["bindings"]
+        assert [r["g"]["value"] for r in rows] == [graph], flask_only
