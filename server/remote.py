@@ -65,10 +65,13 @@ class Connections:
         self._opened: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
 
-    def _connection(self, scheme: str, netloc: str, timeout_s: float, fresh: bool) -> http.client.HTTPConnection:
+    def _connection(self, scheme: str, netloc: str, timeout_s: float, fresh: bool,
+                    check: bool) -> http.client.HTTPConnection:
+        """This thread's connection to `netloc`; `check`: first make sure the remote has not closed it
+        (a request that may be repeated skips that: a stale connection is retried anyway)."""
         pool: dict[tuple[str, str], http.client.HTTPConnection] = self._local.__dict__.setdefault("pool", {})
         conn = pool.get((scheme, netloc))
-        if conn is not None and (fresh or _dropped(conn)):
+        if conn is not None and (fresh or (check and _dropped(conn))):
             conn.close()
         if conn is None:
             kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
@@ -76,7 +79,9 @@ class Connections:
             with self._lock:
                 self._opened.append(conn)
         conn.timeout = timeout_s
-        if conn.sock is not None:
+        # A socket's timeout is set by a system call; a query's remaining time differs from the
+        # last one's by microseconds, so only a real change is applied.
+        if conn.sock is not None and abs((conn.sock.gettimeout() or 0.0) - timeout_s) > 0.01:
             conn.sock.settimeout(timeout_s)
         return conn
 
@@ -95,7 +100,7 @@ class Connections:
         if self.auth:
             sent["Authorization"] = self.auth
         for attempt in (0, 1):
-            conn = self._connection(parts.scheme, parts.netloc, timeout_s, fresh=attempt > 0)
+            conn = self._connection(parts.scheme, parts.netloc, timeout_s, fresh=attempt > 0, check=not idempotent)
             reused = conn.sock is not None
             try:
                 conn.request(method, target, body=body, headers=sent)
