@@ -17,7 +17,6 @@ import multiprocessing as mp
 import random
 import sys
 import time
-import urllib.parse
 from pathlib import Path
 from typing import Any
 

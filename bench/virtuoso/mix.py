@@ -12,8 +12,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.generate import ensure, parse_size  # noqa: E402
 from bench.queries import load_mix  # noqa: E402
-from bench.run import BIN, DATA, RESULTS, check_same_answers, compare, start, wait_ready  # noqa: E402
-from bench.run import Server  # noqa: E402,F401
+from bench.run import BIN, DATA, RESULTS, Server, check_same_answers, compare, start, wait_ready  # noqa: E402
 
 
 def main() -> int:
@@ -28,9 +27,8 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     ours = start("kg-remote", [str(BIN / "kg"), "serve", "--store", "/nonexistent-kg-store", "--host", "127.0.0.1",
                                "--port", str(args.kg_port)], args.kg_port, "/sparql", 900, log)
-    from bench.run import Server as S
     # Started by run.sh, which stops it; `stop()` is never called on this one.
-    virtuoso = S("virtuoso", args.virtuoso_port, "/sparql", ours.proc, form_post=True)
+    virtuoso = Server("virtuoso", args.virtuoso_port, "/sparql", ours.proc, form_post=True)
     try:
         wait_ready(ours)
         m = vars(manifest)
