@@ -94,7 +94,7 @@ class Connections:
         A kept-alive connection the remote closed meanwhile is tried once more on a fresh one,
         for requests that may be repeated (queries)."""
         parts = urllib.parse.urlsplit(url)
-        query = "&".join(filter(None, [parts.query, urllib.parse.urlencode(params, doseq=True) if params else ""]))
+        query = "&".join(filter(None, [parts.query, form_encode(params).decode("ascii") if params else ""]))
         target = (parts.path or "/") + (f"?{query}" if query else "")
         sent = {"Accept-Encoding": "identity", **(headers or {})}
         if self.auth:
