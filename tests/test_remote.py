@@ -9,6 +9,7 @@ import http.server
 import json
 import socket
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -386,6 +387,40 @@ def test_a_connection_the_remote_dropped_meanwhile_is_replaced(make_app) -> None
                    for _ in range(5)]
         assert [r.status_code for r in answers] == [200] * 5 and all(r.json["boolean"] for r in answers)
         assert server.requests == 5  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _DropsIdleWrites(_DropsIdleConnections):
+    """The same remote for Graph Store writes: answers 204, then closes the connection unannounced."""
+
+    def _no_content(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.requests += 1  # type: ignore[attr-defined]
+        self.send_response(204)
+        self.end_headers()
+        self.close_connection = True
+
+    do_PUT = do_POST = _no_content  # noqa: N815
+
+
+def test_a_write_checks_its_connection_first_and_is_never_sent_twice() -> None:
+    """A write is not repeated after a failure (the remote may have applied it), so before sending
+    one the connection is checked: the remote closed it while idle, a fresh one carries the write."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _DropsIdleWrites)
+    server.requests = 0  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        remote = RemoteStore(load_settings({"remote_query_url": url + "/sparql", "remote_gsp_url": url + "/store"},
+                                           environ={}))
+        triple = ox.Triple(ox.NamedNode("urn:x:s"), ox.NamedNode("urn:x:p"), ox.Literal("o"))
+        for _ in range(3):
+            assert remote.put_graph("urn:x:g", [triple]) == 1
+            time.sleep(0.2)   # idle: the remote has closed the connection by now
+        assert server.requests == 3  # type: ignore[attr-defined]
+        remote.close()
     finally:
         server.shutdown()
         server.server_close()
