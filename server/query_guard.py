@@ -31,6 +31,19 @@ _TOKEN = re.compile("|".join([
     r"(?P<close>[})\]])",
 ]), re.S)
 
+_KEYWORDS = ("SELECT", "SERVICE", "LOAD", "ASK", "CONSTRUCT", "DESCRIBE", "FROM")
+# A keyword is a whole word (what `_WORD` would match, upper-cased, is the keyword); spelt with
+# ASCII classes, as `str.upper` on an ASCII word compares.
+_KEYWORD = "(?:" + "|".join("".join(f"[{c}{c.lower()}]" for c in k) for k in _KEYWORDS) + r")(?![A-Za-z0-9_\-:])"
+# Whatever the guard does not count, in one atomic run: characters that start no token, comments,
+# strings, IRIs, variables, words that are not keywords, and a character whose token does not
+# complete (a lone quote). The same alternatives in the same order as `_TOKEN`, so the text is cut
+# into the same tokens.
+_SKIP = "|".join([r"[^{}()\[\]A-Za-z_'\"<#?$]+", r"#[^\n]*", _STRING.pattern, _IRI.pattern, _VAR.pattern, f"(?!{_KEYWORD}){_WORD.pattern}",
+                  r"[^{}()\[\]A-Za-z_]"])
+_FAST = re.compile(f"(?:{_SKIP})*+(?:" + "|".join([r"(?P<open>[{(\[])", r"(?P<close>[})\]])",
+                                                    f"(?P<keyword>{_KEYWORD})", r"\Z"]) + ")", re.S)
+
 
 @dataclass
 class QueryShape:
@@ -44,7 +57,42 @@ class QueryShape:
 
 
 def scan(text: str) -> QueryShape:
-    """One pass over the text; never recursive."""
+    """One pass over the text; never recursive.
+
+    Most tokens of a query (variables, names, strings, IRIs) change nothing the guard measures, so
+    the regex engine steps over them itself (`_FAST`) and the Python loop runs only on brackets
+    and keywords: about a quarter of the tokens. A query that names a SERVICE takes the full
+    token loop, which also reads the endpoint after the keyword."""
+    shape = QueryShape()
+    depth = 0
+    for m in _FAST.finditer(text):
+        kind = m.lastgroup
+        if kind == "open":
+            if shape.first_brace is None and m.group(kind) == "{":
+                shape.first_brace = m.start(kind)
+            depth += 1
+            if depth > shape.depth:
+                shape.depth = depth
+        elif kind == "close":
+            depth -= 1
+        elif kind == "keyword":
+            upper = m.group(kind).upper()
+            if upper == "SELECT":
+                shape.selects += 1
+            if upper == "SERVICE":
+                return _scan_tokens(text)
+            if upper == "LOAD":
+                shape.loads += 1
+            elif upper in _FORMS and shape.form is None:
+                shape.form = upper   # the prologue holds only BASE/PREFIX, so the first form word is the query's
+            elif upper == "FROM":  # only dataset clauses use this keyword (Query §13.2)
+                shape.has_dataset_clause = True
+    return shape
+
+
+def _scan_tokens(text: str) -> QueryShape:
+    """Every token in turn: for queries with SERVICE, whose endpoint is the next IRI, variable or
+    prefixed name."""
     shape = QueryShape()
     depth = 0
     expect_service = False
@@ -67,8 +115,8 @@ def scan(text: str) -> QueryShape:
             elif upper == "LOAD":
                 shape.loads += 1
             elif upper in _FORMS and shape.form is None:
-                shape.form = upper   # the prologue holds only BASE/PREFIX, so the first form word is the query's
-            elif upper == "FROM":  # only dataset clauses use this keyword (Query §13.2)
+                shape.form = upper
+            elif upper == "FROM":
                 shape.has_dataset_clause = True
             elif expect_service and ":" in upper:
                 shape.services.append(m.group())  # a prefixed name: refused unless its expansion is listed

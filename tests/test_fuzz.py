@@ -199,3 +199,23 @@ def test_odd_parameters(fuzz_app: Flask, path: str, pairs: list[tuple[str, str]]
     if path == "/sparql" and sum(1 for k, _ in pairs if k == "query") > 1:
         assert resp.status_code == 400
     still_answers(client)
+
+
+# -- the query guard's two scanners ----------------------------------------------------------------
+
+GUARD_PIECES = ["SELECT", "select", "SERVICE", "LOAD", "FROM", "ASK", "CONSTRUCT", "DESCRIBE", "SELECT:", "from_x",
+                "Selected", "x1SELECT", "ex:a", "?v", "$w", "<http://x/>", "<a b>", "'", '"', "'''", '"""', "#",
+                "\n", " ", "{", "}", "(", ")", "[", "]", "\\", ":", "-", "1", "\u212a", "\u017f", "é", "中", "<"]
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True, database=None)
+@given(pieces=st.lists(st.one_of(st.sampled_from(GUARD_PIECES), ODD_TEXT), max_size=30))
+def test_guard_fast_scan_agrees_with_the_token_loop(pieces: list[str]) -> None:
+    """The guard's fast scan (the regex engine steps over tokens that change nothing) reads every
+    text as the loop over all tokens does: the same depth, keywords, form and first brace."""
+    from dataclasses import asdict
+
+    from server.query_guard import _scan_tokens, scan
+
+    text = "".join(pieces)
+    assert asdict(scan(text)) == asdict(_scan_tokens(text)), repr(text)
