@@ -116,7 +116,11 @@ class Connections:
             try:
                 yield resp
             finally:
-                if not resp.isclosed():   # unread: the connection cannot carry another request
+                if resp.length == 0:
+                    # A Content-Length body read to its end with read1 stays "open" in http.client
+                    # (only read() marks it done); the connection is free for the next request.
+                    resp.close()
+                elif not resp.isclosed():   # unread: the connection cannot carry another request
                     resp.close()
                     conn.close()
             return
