@@ -24,6 +24,7 @@ class Operation:
     named_graph_uris: list[str] = field(default_factory=list)
     using_graph_uris: list[str] = field(default_factory=list)
     using_named_graph_uris: list[str] = field(default_factory=list)
+    format: str | None = None      # a `format` parameter (URL first, then the form): it overrides Accept
 
 
 def _one(params: MultiDict[str, str], name: str) -> str | None:
@@ -53,7 +54,9 @@ def read_operation(req: Request) -> Operation:
         if "update" in args:
             raise MethodNotAllowed("SPARQL Update must be sent with POST, never GET", ["POST"])
         query = _one(args, "query")
-        return _with_graphs(Operation("query", query) if query is not None else Operation("none"), args)
+        op = Operation("query", query) if query is not None else Operation("none")
+        op.format = args.get("format")
+        return _with_graphs(op, args)
     if req.method != "POST":
         raise MethodNotAllowed(f"{req.method} is not part of the SPARQL protocol here",
                                ["GET", "HEAD", "POST", "OPTIONS"])
@@ -77,13 +80,16 @@ def read_operation(req: Request) -> Operation:
             raise BadRequest("the query is given both in the URL and in the body; send it once")
         merged = MultiDict(list(form.items(multi=True)) + list(req.args.items(multi=True)))
         op = Operation("query", query) if query is not None else Operation("update", update or "")
+        op.format = req.args.get("format") or form.get("format")
         return _with_graphs(op, merged)
     if mimetype in (QUERY_BODY, UPDATE_BODY):
         kind = "query" if mimetype == QUERY_BODY else "update"
         if "query" in req.args or "update" in req.args:
             raise BadRequest(f"with Content-Type {mimetype} the operation is the body; "
                              "do not also send it as a URL parameter")
-        return _with_graphs(Operation(kind, _utf8(req.get_data(cache=True), f"{kind} body")), req.args)
+        op = Operation(kind, _utf8(req.get_data(cache=True), f"{kind} body"))
+        op.format = req.args.get("format")
+        return _with_graphs(op, req.args)
     raise UnsupportedMediaType(f"Content-Type {mimetype} is not a SPARQL protocol request; "
                                f"send {FORM}, {QUERY_BODY} or {UPDATE_BODY}")
 

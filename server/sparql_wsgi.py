@@ -30,7 +30,7 @@ from .inline_engine import InlineEngine
 from .observability import record_request
 from .responses import answer_headers, error_parts
 from .security import ALWAYS
-from .sparql_protocol import FORM, read_operation
+from .sparql_protocol import read_operation
 
 StartResponse = Callable[..., Any]
 ERROR_KEY = "kg.sparql_error"   # a query's error, rendered by the Flask app's error handlers
@@ -85,8 +85,7 @@ class SparqlFastPath:
             return self._to_flask(environ, req, start_response)
         if op.kind != "query":
             return self._to_flask(environ, req, start_response)
-        fmt_param = req.args.get("format") or (req.form().get("format") if req.mimetype == FORM else None)
-        request = QueryRequest(op.text, accept=environ.get("HTTP_ACCEPT"), format=fmt_param,
+        request = QueryRequest(op.text, accept=environ.get("HTTP_ACCEPT"), format=op.format,
                                default_graph_uris=op.default_graph_uris, named_graph_uris=op.named_graph_uris)
         try:
             if self.inline and "gunicorn.socket" in environ:
@@ -180,10 +179,6 @@ class _EnvironRequest:
             if len(self.body) != length:
                 raise BadRequest(f"the request body ended after {len(self.body)} of the {length} bytes announced")
         return self.body
-
-    def form(self) -> MultiDict[str, str]:
-        return MultiDict(parse_qsl(self.get_data().decode("utf-8", "replace"), keep_blank_values=True,
-                                   errors="werkzeug.url_quote"))
 
 
 def _raise_query_error() -> None:

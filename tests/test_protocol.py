@@ -89,18 +89,24 @@ def test_guard_sees_dataset_clauses_only(text: str, has_from: bool) -> None:
 
 
 def _wsgi_post(app: Any, body: bytes, announced: int, query_string: str = "",
-               flask_only: bool = False) -> tuple[str, bytes]:
+               flask_only: bool = False, content_type: str = "application/sparql-query",
+               seen_headers: dict[str, str] | None = None) -> tuple[str, bytes]:
     """A POST straight to the WSGI callable, as gunicorn hands it over (Content-Length as sent);
     `flask_only` skips the lean /sparql path and asks the Flask view."""
     from werkzeug.test import EnvironBuilder
 
     environ = EnvironBuilder(path="/sparql", method="POST", data=body, query_string=query_string,
-                             content_type="application/sparql-query",
+                             content_type=content_type,
                              headers={"Accept": "application/sparql-results+json"}).get_environ()
     environ["CONTENT_LENGTH"] = str(announced)
     got: list[str] = []
     wsgi = app.wsgi_app.flask_wsgi if flask_only else app.wsgi_app
-    out = wsgi(environ, lambda status, headers, exc_info=None: got.append(status))
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        got.append(status)
+        if seen_headers is not None:
+            seen_headers.update(headers)
+
+    out = wsgi(environ, start_response)
     try:
         return got[0], b"".join(out)
     finally:
@@ -131,3 +137,20 @@ def test_parameters_are_read_alike_on_every_path(app, query_string: str, graph: 
         assert status.startswith("200"), (flask_only, status, body)
         rows = json.loads(body)["results"]["bindings"]
         assert [r["g"]["value"] for r in rows] == [graph], flask_only
+
+
+@pytest.mark.parametrize("body,query_string,media_type", [
+    (b"query=ASK%7B%7D&format=xml", "", "application/sparql-results+xml"),     # the form's format beats Accept
+    (b"query=ASK%7B%7D&format=xml", "format=csv", "text/csv"),                 # the URL's beats the form's
+    (b"query=ASK%7B%7D", "format=tsv", "text/tab-separated-values"),
+    (b"query=ASK%7B%7D", "", "application/sparql-results+json"),               # none: Accept decides
+])
+def test_a_format_parameter_is_read_alike_on_every_path(app, body: bytes, query_string: str,  # type: ignore[no-untyped-def]
+                                                         media_type: str) -> None:
+    """The lean /sparql path and the Flask view pick the same format (Accept asks for JSON)."""
+    for flask_only in (False, True):
+        headers: dict[str, str] = {}
+        status, answer = _wsgi_post(app, body, len(body), query_string, flask_only=flask_only,
+                                    content_type="application/x-www-form-urlencoded", seen_headers=headers)
+        assert status.startswith("200"), (flask_only, status, answer)
+        assert headers["Content-Type"].split(";")[0] == media_type, (flask_only, headers)

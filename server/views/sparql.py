@@ -34,7 +34,7 @@ def sparql() -> Response:
     if op.kind == "none":
         return service_description_or_ui(kg)
     answer = kg.engine.run(QueryRequest(
-        op.text, accept=request.headers.get("Accept"), format=request.args.get("format") or request.form.get("format"),
+        op.text, accept=request.headers.get("Accept"), format=op.format,
         default_graph_uris=op.default_graph_uris, named_graph_uris=op.named_graph_uris))
     return answer_response(answer)
 
