@@ -8,6 +8,7 @@ takes its place. Query processes open the store read-only; they are restarted wh
 """
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import select
@@ -23,9 +24,11 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import errors
+from . import errors, formats
 from .ipc import read_frame, write_frame
 from .query_guard import check_query
+from .remote import CUT_HEADER, BodyReader
+from .renderers import BYTES_PER_ROW, count_answer, render_bindings, render_boolean, render_triples
 from .settings import Settings
 
 _ERRORS = {name: getattr(errors, name) for name in dir(errors) if isinstance(getattr(errors, name), type)}
@@ -273,6 +276,19 @@ class QueryEngine:
 _WIRE_FALLBACK = {"bindings": "json", "graph": "ntriples"}
 
 
+@functools.lru_cache(maxsize=64)
+def _wire_accept(fmt_name: str, kind: str) -> str:
+    """The Accept sent to the remote for an answer in `fmt_name`: that format when pyoxigraph can
+    read it back (to count and cap it), else a lossless one (JSON, N-Triples; CSV and JSON-LD are
+    rendered here), with the lossless one as a lower-q fallback."""
+    fmt = formats.BY_NAME[fmt_name]
+    readable = fmt.results in (ox.QueryResultsFormat.JSON, ox.QueryResultsFormat.XML, ox.QueryResultsFormat.TSV) \
+        or fmt.name in ("turtle", "ntriples", "nquads", "trig", "rdfxml")
+    wire = fmt if readable else formats.BY_NAME[_WIRE_FALLBACK[kind]]
+    fallback = formats.BY_NAME["json" if kind == "bindings" else "ntriples"]
+    return wire.media_type if wire == fallback else f"{wire.media_type}, {fallback.media_type};q=0.5"
+
+
 class RemoteEngine:
     """The same `run(QueryRequest) -> QueryAnswer` as `QueryEngine`, answered by a remote SPARQL 1.1 service.
 
@@ -313,20 +329,13 @@ class RemoteEngine:
         self.remote.close()
 
     def run(self, request: QueryRequest) -> QueryAnswer:
-        from . import formats
-        from .remote import CUT_HEADER, BodyReader
-
         started = time.monotonic()
         shape = check_query(request.query, max_depth=self.settings.max_query_depth,
                             allowed_services=self.settings.allowed_services)
         kind = "graph" if shape.form in ("CONSTRUCT", "DESCRIBE") else "bindings"
         fmt = formats.negotiate(request.accept, [formats.GRAPH if kind == "graph" else formats.BINDINGS],
                                 request.format)
-        readable = fmt.results in (ox.QueryResultsFormat.JSON, ox.QueryResultsFormat.XML, ox.QueryResultsFormat.TSV) \
-            or fmt.name in ("turtle", "ntriples", "nquads", "trig", "rdfxml")
-        wire = fmt if readable else formats.BY_NAME[_WIRE_FALLBACK[kind]]
-        fallback = formats.BY_NAME["json" if kind == "bindings" else "ntriples"]
-        accept = wire.media_type if wire == fallback else f"{wire.media_type}, {fallback.media_type};q=0.5"
+        accept = _wire_accept(fmt.name, kind)
         data = self.remote.form(request.query, accept=accept, default_graph_uris=request.default_graph_uris,
                                 named_graph_uris=request.named_graph_uris,
                                 union=not shape.has_dataset_clause)
@@ -338,7 +347,7 @@ class RemoteEngine:
                 if got is None or (got.results is None and got.rdf is None):
                     raise errors.BadGateway(f"the SPARQL store answered with {resp.headers.get('content-type')!r}, "
                                             "which this service cannot read")
-                reader = BodyReader(resp, deadline, self.remote.timeout())
+                reader = BodyReader(resp, deadline, self.remote.timeout)
                 answer = self._count(reader, got, fmt, limit, request.prefixes,
                                      cut_by_remote=CUT_HEADER in resp.headers)
         except errors.QueryTimeout:
@@ -357,8 +366,6 @@ class RemoteEngine:
                prefixes: dict[str, str] | None, cut_by_remote: bool = False) -> tuple[bytes, str, int, bool]:
         """Count (and if needed re-serialize) the remote's answer. An answer the remote itself cut
         (Virtuoso's ResultSetMaxRows) is announced as truncated, like one cut at our own cap."""
-        from .renderers import BYTES_PER_ROW, count_answer, render_bindings, render_boolean, render_triples
-
         same = got.name == fmt.name and not cut_by_remote
         if same and reader.prefetch(limit * BYTES_PER_ROW):
             whole = bytes(reader.kept)

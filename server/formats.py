@@ -85,8 +85,10 @@ _FORMAT_WORDS = {"ttl": "turtle", "nt": "ntriples", "nq": "nquads", "rdf": "rdfx
                  "n-quads": "nquads"}
 
 
+@lru_cache(maxsize=256)
 def by_media_type(media_type: str) -> Format | None:
-    """The format a Content-Type names (parameters ignored), or None."""
+    """The format a Content-Type names (parameters ignored), or None. (A remote store names the
+    same few types on every answer.)"""
     bare = media_type.split(";", 1)[0].strip().lower()
     for f in FORMATS:
         if bare == f.media_type or bare in f.aliases:

@@ -12,6 +12,7 @@ the client's request was fine. A time-out is `QueryTimeout` (503).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import http.client
 import io
@@ -20,7 +21,7 @@ import select
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -93,14 +94,14 @@ class Connections:
 
         A kept-alive connection the remote closed meanwhile is tried once more on a fresh one,
         for requests that may be repeated (queries)."""
-        parts = urllib.parse.urlsplit(url)
-        query = "&".join(filter(None, [parts.query, form_encode(params).decode("ascii") if params else ""]))
-        target = (parts.path or "/") + (f"?{query}" if query else "")
+        scheme, netloc, target = _split(url)
+        if params:
+            target += ("&" if "?" in target else "?") + form_encode(params).decode("ascii")
         sent = {"Accept-Encoding": "identity", **(headers or {})}
         if self.auth:
             sent["Authorization"] = self.auth
         for attempt in (0, 1):
-            conn = self._connection(parts.scheme, parts.netloc, timeout_s, fresh=attempt > 0, check=not idempotent)
+            conn = self._connection(scheme, netloc, timeout_s, fresh=attempt > 0, check=not idempotent)
             reused = conn.sock is not None
             try:
                 conn.request(method, target, body=body, headers=sent)
@@ -130,6 +131,13 @@ class Connections:
             for conn in self._opened:
                 conn.close()
             self._opened.clear()
+
+
+@functools.lru_cache(maxsize=64)
+def _split(url: str) -> tuple[str, str, str]:
+    """(scheme, host:port, path?query) of a configured URL (a handful per server, split once)."""
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme, parts.netloc, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def _dropped(conn: http.client.HTTPConnection) -> bool:
@@ -403,7 +411,7 @@ class BodyReader(io.RawIOBase):
     trickles bytes is cut off too).
     """
 
-    def __init__(self, resp: http.client.HTTPResponse, deadline: float, on_timeout: KGError) -> None:
+    def __init__(self, resp: http.client.HTTPResponse, deadline: float, on_timeout: Callable[[], KGError]) -> None:
         if resp.headers.get("content-encoding", "identity") != "identity":
             raise BadGateway(f"the SPARQL store sent a {resp.headers['content-encoding']}-encoded answer "
                              "although it was asked for identity")
@@ -421,11 +429,11 @@ class BodyReader(io.RawIOBase):
         if self.finished:
             return b""
         if time.monotonic() > self.deadline:
-            raise self.on_timeout
+            raise self.on_timeout()
         try:
             chunk = self.resp.read1(size)
         except TimeoutError:
-            raise self.on_timeout from None
+            raise self.on_timeout() from None
         self.finished = not chunk
         self.kept += chunk
         return chunk
