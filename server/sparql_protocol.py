@@ -4,7 +4,9 @@ Turns an HTTP request into an Operation or a precise 4xx; it never evaluates any
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from flask import Request
 from werkzeug.datastructures import MultiDict
@@ -65,12 +67,7 @@ def read_operation(req: Request) -> Operation:
         raise UnsupportedMediaType(f"a POST needs a Content-Type: {FORM}, {QUERY_BODY} or {UPDATE_BODY}")
     _charset_ok(req)
     if mimetype == FORM:
-        form = MultiDict()
-        body = _utf8(req.get_data(cache=True), "form body")
-        from urllib.parse import parse_qsl
-
-        for k, v in parse_qsl(body, keep_blank_values=True):
-            form.add(k, v)
+        form = MultiDict(parse_form(_utf8(req.get_data(cache=True), "form body")))
         query, update = _one(form, "query"), _one(form, "update")
         if query is not None and update is not None:
             raise BadRequest("the form has both 'query' and 'update'; send one operation per request")
@@ -92,6 +89,34 @@ def read_operation(req: Request) -> Operation:
         return _with_graphs(op, req.args)
     raise UnsupportedMediaType(f"Content-Type {mimetype} is not a SPARQL protocol request; "
                                f"send {FORM}, {QUERY_BODY} or {UPDATE_BODY}")
+
+
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _unquote_plus(text: str) -> str:
+    """`unquote_plus` for one form field. Its percent-escapes are decoded by the C codec for
+    `\\xHH` escapes (every backslash doubled first, so no other escape can appear); the standard
+    library decodes them one by one in Python, 20 us for a 400-character query. Text that is not
+    ASCII or holds a `%` without two hex digits is the standard library's."""
+    text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    if not text.isascii() or _BAD_ESCAPE.search(text):
+        return unquote(text)
+    octets = text.replace("\\", "\\\\").replace("%", "\\x").encode("ascii").decode("unicode_escape")
+    return octets.encode("latin-1").decode("utf-8", "replace")
+
+
+def parse_form(body: str) -> list[tuple[str, str]]:
+    """An application/x-www-form-urlencoded body as `parse_qsl(body, keep_blank_values=True)`
+    reads it (the same pairs; a property test holds it to that)."""
+    pairs = []
+    for field_ in body.split("&"):
+        if field_:
+            name, _, value = field_.partition("=")
+            pairs.append((_unquote_plus(name), _unquote_plus(value)))
+    return pairs
 
 
 def _with_graphs(op: Operation, params: MultiDict[str, str]) -> Operation:

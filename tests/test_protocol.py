@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server import namespaces as ns
 
@@ -154,3 +157,21 @@ def test_a_format_parameter_is_read_alike_on_every_path(app, body: bytes, query_
                                     content_type="application/x-www-form-urlencoded", seen_headers=headers)
         assert status.startswith("200"), (flask_only, status, answer)
         assert headers["Content-Type"].split(";")[0] == media_type, (flask_only, headers)
+
+
+FORM_PIECES = ["%", "+", "&", "=", "\\", "x", "X", "0", "9", "a", "F", "g", " ", "é", "中", "\n", ";",
+               "%C3%A9", "%E4%B8", "%ZZ", "%2", "%%", "\\x41", "%5C", "%5c%78%34%31", "%FF", "%00", "%2B", "%26"]
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True, database=None)
+@given(st.one_of(st.lists(st.one_of(st.sampled_from(FORM_PIECES), st.text(max_size=5)), max_size=25).map("".join),
+                 st.dictionaries(st.text(max_size=8), st.text(max_size=40), max_size=3).map(urlencode)))
+def test_the_form_body_is_read_as_parse_qsl_reads_it(body: str) -> None:
+    """The protocol's own form reader (C-level percent decoding) gives exactly the pairs the
+    standard library's `parse_qsl(keep_blank_values=True)` gives, escapes that are not escapes and
+    invalid UTF-8 included."""
+    from urllib.parse import parse_qsl
+
+    from server.sparql_protocol import parse_form
+
+    assert parse_form(body) == parse_qsl(body, keep_blank_values=True)
