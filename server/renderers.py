@@ -185,8 +185,21 @@ def count_answer(body: bytes, fmt_name: str) -> tuple[str, int] | None:
     if fmt_name == "csv":   # pyoxigraph does not read CSV (it is lossy)
         return "bindings", sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8", "replace"), newline=""))) - 1
     if fmt_name in ("ntriples", "nquads"):
-        return "graph", sum(1 for line in body.split(b"\n") if line.strip() and not line.lstrip().startswith(b"#"))
+        return "graph", count_statements(body)
     return None
+
+
+def count_statements(body: bytes) -> int:
+    """Statements of an N-Triples or N-Quads document (one a line), not counting blank lines and
+    comments. Such a line starts with whitespace or `#`, bytes that sort before a statement's
+    first (`<` or `_`): when the least line sorts after `#` (one C-level pass), every line is a
+    statement; else each line is looked at (a Python loop: 0.26 ms for 80 KB)."""
+    lines = body.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    if lines and min(lines)[:1] > b"#":
+        return len(lines)
+    return sum(1 for line in lines if line.strip() and not line.lstrip().startswith(b"#"))
 
 
 def native_bindings(result: ox.QuerySolutions, fmt: Format, limit: int) -> tuple[bytes, int, bool] | None:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server import formats
 from server.errors import NotAcceptable
@@ -44,3 +46,17 @@ def test_q_zero_refuses() -> None:
 def test_text_types_declare_utf8() -> None:
     assert formats.BY_NAME["turtle"].content_type == "text/turtle; charset=utf-8"
     assert formats.BY_NAME["json"].content_type == "application/sparql-results+json"
+
+
+STATEMENT_PIECES = [b"<http://e/s> <http://e/p> <http://e/#o> .", b"_:b <http://e/p> \"x\" .", b"\n", b"\r\n", b" ",
+                    b"\t", b"\r", b"\x0b", b"\x0c", b"#", b"# a comment", b"!", b'"', b"$", b"\x00", b"\x1c", b"\xff"]
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.one_of(st.sampled_from(STATEMENT_PIECES), st.binary(max_size=4)), max_size=30).map(b"".join))
+def test_n_triples_statements_are_its_lines_less_blank_lines_and_comments(body: bytes) -> None:
+    """How the endpoint counts a remote store's N-Triples answer (KG-Result-Count, the row cap)."""
+    from server.renderers import count_answer
+
+    expected = sum(1 for line in body.split(b"\n") if line.strip() and not line.lstrip().startswith(b"#"))
+    assert count_answer(body, "ntriples") == ("graph", expected)
