@@ -189,12 +189,15 @@ def check_same_answers(servers: list[Server], mix: list[QueryTemplate], manifest
     return problems
 
 
-def reference_server(kind: str, store: Path, lifetime_s: int, log: Path, remote: str = "") -> Server:
-    """bench/reference_app.py under gunicorn with `kg serve`'s defaults (2 workers x 4 threads, gthread)."""
+def reference_server(kind: str, store: Path, lifetime_s: int, log: Path, remote: str = "",
+                     worker_class: str = "gthread") -> Server:
+    """bench/reference_app.py under gunicorn with `kg serve`'s defaults: 2 workers x 4 threads of
+    gthread, or 2 gevent workers (what `kg serve` runs on a remote store)."""
     port = free_port()
+    threads = ["--threads", "4"] if worker_class == "gthread" else []
     argv = ["env", f"KG_BENCH_STORE={store}", f"KG_BENCH_REMOTE={remote}", f"PYTHONPATH={ROOT}",
-            str(BIN / "gunicorn"), "--workers", "2",
-            "--threads", "4", "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--error-logfile", "-",
+            str(BIN / "gunicorn"), "--workers", "2", *threads, "--worker-class", worker_class,
+            "--bind", f"127.0.0.1:{port}", "--error-logfile", "-",
             "--no-control-socket", f"bench.reference_app:{kind}"]
     return start(f"wsgi-{kind}", argv, port, "/sparql", lifetime_s, log)
 

@@ -11,9 +11,9 @@ For each size (data from bench/generate.py, cached in bench/data):
    added latency comes from a paired run (`bench.run.paired`): one client sends each query to
    Oxigraph directly and to `kg serve` in remote mode, one right after the other (after one
    unmeasured round, so that both meet Oxigraph's caches warm), and the added latency is
-   mean(remote) / mean(direct) - 1 over the same queries. A bare proxy
-   (bench/reference_app.py `proxy`, same gunicorn settings) takes part in the paired run: what
-   any gunicorn-served Python hop adds.
+   mean(remote) / mean(direct) - 1 over the same queries. A bare proxy (bench/reference_app.py
+   `proxy`, on the gevent workers `kg serve` runs for a remote store) takes part in the paired
+   run: what any gunicorn-served Python hop adds.
 3. Validation (with --validate-sizes): the project's shapes and ontology loaded beside the
    data, then `kg validate --store DIR` (SHACL core compiled to SPARQL and SHACL-SPARQL, both on
    the store itself), timed with its peak RSS, its time as a multiple of `kg load`'s, and its
@@ -146,8 +146,10 @@ def bench_queries(ours: Path, theirs: Path, manifest: dict[str, Any], seconds: f
     finally:
         os.environ.clear()
         os.environ.update(old_env)
-    # The floor for any remote store served by gunicorn: a bare proxy to the same Oxigraph.
-    proxy = reference_server("proxy", ours, lifetime, log, remote=f"127.0.0.1:{p2}/query?union-default-graph")
+    # The floor for any remote store served by gunicorn: a bare proxy to the same Oxigraph, on the
+    # worker class `kg serve` picks for a remote store (gevent).
+    proxy = reference_server("proxy", ours, lifetime, log, remote=f"127.0.0.1:{p2}/query?union-default-graph",
+                             worker_class="gevent")
     try:
         for s in [*servers, proxy]:
             wait_ready(s)

@@ -314,6 +314,7 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @setting_option("port")
 @setting_option("workers")
 @setting_option("threads")
+@setting_option("worker_class")
 @setting_option("query_isolation")
 @setting_option("query_workers")
 @setting_option("query_timeout_s")
@@ -331,10 +332,11 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 def serve(**values: Any) -> None:
     """Serve the store with gunicorn (building it first if there is none)."""
     from .build import build as run_build
-    from .gunicorn_app import run
+    from .gunicorn_app import run, worker_class
 
     settings = settings_from(**values)
     try:
+        worker_class(settings)   # a setting that cannot serve is refused before anything is built
         if not settings.remote and not Path(settings.store).exists():
             click.echo(f"no store at {settings.store}: building it first", err=True)
             run_build(Path(settings.store), base_iri=settings.base_iri, extra=settings.extra_source_paths,

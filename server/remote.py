@@ -52,7 +52,9 @@ _FORM_TABLE = [chr(b) if b in _FORM_SAFE else "+" if b == 0x20 else f"%{b:02X}" 
 
 
 class Connections:
-    """Kept-alive HTTP/1.1 connections to the remote, one per thread and host.
+    """Kept-alive HTTP/1.1 connections to the remote, shared by a worker's threads (or greenlets,
+    under the gevent worker): a request takes an idle connection or opens one, and gives it back
+    once its answer was read to the end.
 
     The standard library's client costs about 0.16 ms of CPU a request on these machines, httpx
     0.8 ms: most of what the remote store added to a short query. Nothing is taken from the
@@ -60,31 +62,54 @@ class Connections:
     are contacted.
     """
 
+    MAX_IDLE = 32   # idle connections kept per host; a burst beyond that closes its extra ones
+
     def __init__(self, user: str | None, password: str | None) -> None:
         self.auth = "Basic " + base64.b64encode(f"{user}:{password or ''}".encode()).decode() if user else None
-        self._local = threading.local()
-        self._opened: list[http.client.HTTPConnection] = []
+        self._idle: dict[tuple[str, str], list[http.client.HTTPConnection]] = {}
+        self._opened: set[http.client.HTTPConnection] = set()
         self._lock = threading.Lock()
 
-    def _connection(self, scheme: str, netloc: str, timeout_s: float, fresh: bool,
-                    check: bool) -> http.client.HTTPConnection:
-        """This thread's connection to `netloc`; `check`: first make sure the remote has not closed it
-        (a request that may be repeated skips that: a stale connection is retried anyway)."""
-        pool: dict[tuple[str, str], http.client.HTTPConnection] = self._local.__dict__.setdefault("pool", {})
-        conn = pool.get((scheme, netloc))
-        if conn is not None and (fresh or (check and _dropped(conn))):
-            conn.close()
+    def _take(self, key: tuple[str, str], timeout_s: float, fresh: bool, check: bool) -> http.client.HTTPConnection:
+        """An idle connection to `key`'s host, or a new one when there is none (or `fresh`).
+        `check`: first make sure the remote has not closed it (a request that may be repeated skips
+        that: a stale connection is retried anyway). list.pop and append need no lock."""
+        idle = self._idle.setdefault(key, [])
+        conn = None
+        while not fresh and idle:
+            try:
+                conn = idle.pop()
+            except IndexError:   # another thread took the last one
+                conn = None
+                break
+            if check and _dropped(conn):
+                self._discard(conn)
+                conn = None
+                continue
+            break
         if conn is None:
-            kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-            conn = pool[(scheme, netloc)] = kind(netloc, timeout=timeout_s)
+            kind = http.client.HTTPSConnection if key[0] == "https" else http.client.HTTPConnection
+            conn = kind(key[1], timeout=timeout_s)
             with self._lock:
-                self._opened.append(conn)
+                self._opened.add(conn)
         conn.timeout = timeout_s
         # A socket's timeout is set by a system call; a query's remaining time differs from the
         # last one's by microseconds, so only a real change is applied.
         if conn.sock is not None and abs((conn.sock.gettimeout() or 0.0) - timeout_s) > 0.01:
             conn.sock.settimeout(timeout_s)
         return conn
+
+    def _give_back(self, key: tuple[str, str], conn: http.client.HTTPConnection) -> None:
+        idle = self._idle.setdefault(key, [])
+        if len(idle) < self.MAX_IDLE:
+            idle.append(conn)
+        else:
+            self._discard(conn)
+
+    def _discard(self, conn: http.client.HTTPConnection) -> None:
+        conn.close()
+        with self._lock:
+            self._opened.discard(conn)
 
     @contextmanager
     def open(self, method: str, url: str, *, timeout_s: float, body: bytes | None = None,
@@ -95,42 +120,45 @@ class Connections:
         A kept-alive connection the remote closed meanwhile is tried once more on a fresh one,
         for requests that may be repeated (queries)."""
         scheme, netloc, target = _split(url)
+        key = (scheme, netloc)
         if params:
             target += ("&" if "?" in target else "?") + form_encode(params).decode("ascii")
         sent = {"Accept-Encoding": "identity", **(headers or {})}
         if self.auth:
             sent["Authorization"] = self.auth
         for attempt in (0, 1):
-            conn = self._connection(scheme, netloc, timeout_s, fresh=attempt > 0, check=not idempotent)
+            conn = self._take(key, timeout_s, fresh=attempt > 0, check=not idempotent)
             reused = conn.sock is not None
             try:
                 conn.request(method, target, body=body, headers=sent)
                 resp = conn.getresponse()
             except _STALE:
-                conn.close()
+                self._discard(conn)
                 if attempt or not reused or not idempotent:
                     raise
                 continue
             except BaseException:
-                conn.close()
+                self._discard(conn)
                 raise
             try:
                 yield resp
             finally:
-                if resp.length == 0:
-                    # A Content-Length body read to its end with read1 stays "open" in http.client
-                    # (only read() marks it done); the connection is free for the next request.
+                if resp.length == 0 or resp.isclosed():
+                    # Read to its end (a Content-Length body read with read1 stays "open" in
+                    # http.client: only read() marks it done): free for the next request.
                     resp.close()
-                elif not resp.isclosed():   # unread: the connection cannot carry another request
+                    self._give_back(key, conn)
+                else:   # unread: the connection cannot carry another request
                     resp.close()
-                    conn.close()
+                    self._discard(conn)
             return
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._opened:
-                conn.close()
-            self._opened.clear()
+            opened, self._opened = self._opened, set()
+            self._idle.clear()
+        for conn in opened:
+            conn.close()
 
 
 @functools.lru_cache(maxsize=64)

@@ -36,7 +36,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Interface `kg serve` listens on; loopback by default so nothing is exposed by accident."),
     Setting("port", 8000, "Port `kg serve` listens on; 0 picks a free port."),
     Setting("workers", 2, "gunicorn worker processes; each opens the store read-only (forced to 1 when writes are enabled)."),
-    Setting("threads", 4, "Threads per gunicorn worker."),
+    Setting("threads", 4, "Threads per gunicorn worker (the `gthread` worker class)."),
+    Setting("worker_class", "auto", "gunicorn worker class: `gthread` (threads; queries on the embedded store run in the worker), `gevent` (greenlets: a request waiting on a remote store costs no thread hand-off; remote store only), `auto` is `gevent` with a remote store and `gthread` otherwise.", ("auto", "gthread", "gevent")),
     Setting("query_isolation", "auto", "Where queries run: `worker` in the gunicorn worker itself (fastest; past the time limit the worker retires and a fresh one takes its place), `process` in query processes beside it (needed when the server writes), `auto` is `worker` for a read-only `kg serve` and `process` otherwise.", ("auto", "worker", "process")),
     Setting("query_workers", 2, "Query processes per server process (query_isolation `process`); a query past its time limit is ended with its process."),
     Setting("query_timeout_s", 30.0, "Time limit of one SPARQL query in seconds; past it the answer is 503."),
@@ -69,6 +70,7 @@ class Settings:
     port: int = 8000
     workers: int = 2
     threads: int = 4
+    worker_class: str = "auto"
     query_isolation: str = "auto"
     query_workers: int = 2
     query_timeout_s: float = 30.0

@@ -117,10 +117,14 @@ class LiveServer:
         self.stop()
         raise RuntimeError("kg serve did not start listening in time")
 
-    def stop(self) -> None:
+    def stop(self) -> str:
+        """Stop the server; its log (stderr) as it ended."""
         stop_process_group(self.proc)
-        if self.proc.stderr:
-            self.proc.stderr.close()
+        if not self.proc.stderr or self.proc.stderr.closed:
+            return ""
+        log = self.proc.stderr.read()
+        self.proc.stderr.close()
+        return log
 
 
 @pytest.fixture(scope="session")
