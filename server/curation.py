@@ -52,6 +52,7 @@ from rdflib.namespace import RDF, SH
 from . import namespaces as ns
 from .changelog import Activity, activity_iri, kgc, new_activity_id, now_utc, parse_nquads, rebased
 from .errors import BadRequest, Conflict, Forbidden, NotFound, QuerySyntaxError, ServiceUnavailable, Unprocessable
+from .offload import computation
 from .settings import Settings
 from .store import data_version, touch_version
 from .validation import Report, Source, parse_report, validate
@@ -281,7 +282,7 @@ class Curation:
             if self._report and self._report[0] == version:
                 return self._report[1]
         target, mem = self.snapshot_store()
-        report = validate(self.data_source(mem), shapes=self.store_rules(target, mem).shapes,
+        report = computation(validate, self.data_source(mem), shapes=self.store_rules(target, mem).shapes,
                           max_results=self.max_results)
         with self._cache_lock:
             self._report = (version, report)
@@ -292,10 +293,10 @@ class Curation:
         target, mem = self.snapshot_store()
         rules = self.store_rules(target, mem)
         if standalone:
-            return validate(self.to_rdflib(proposed), shapes=rules.shapes, ontology=rules.ontology,
+            return computation(validate, self.to_rdflib(proposed), shapes=rules.shapes, ontology=rules.ontology,
                             max_results=self.max_results)
         mem.extend(ox.Quad(q.subject, q.predicate, q.object, PROPOSED) for q in proposed)
-        return validate(self.data_source(mem), shapes=rules.shapes, max_results=self.max_results)
+        return computation(validate, self.data_source(mem), shapes=rules.shapes, max_results=self.max_results)
 
     def snapshot_store(self) -> tuple[Path | str, ox.Store]:
         """The store as it is now, copied into an in-memory Oxigraph store (no Python list of quads),
@@ -396,13 +397,13 @@ class Curation:
     def validate_post_state(self, mem: ox.Store, rules: Rules, touched: set[Any]) -> tuple[Report, int, bool]:
         skip = {self.g_shapes, self.g_changelog}
         if not rules.local_ok:
-            return validate(self.data_source(mem), shapes=rules.shapes, max_results=self.max_results), 0, False
+            return computation(validate, self.data_source(mem), shapes=rules.shapes, max_results=self.max_results), 0, False
         affected = _back_closure(mem, touched, BACK_HOPS, skip)
         triples = _forward_closure(mem, affected, FORWARD_HOPS, skip | {self.g_ontology})
         data = self.to_rdflib(triples)
         for t in rules.ontology:  # class hierarchy and concept schemes, whole (pySHACL does not mix ont_graph in)
             data.add(t)
-        full = validate(data, shapes=rules.shapes, ontology=rules.ontology)
+        full = computation(validate, data, shapes=rules.shapes, ontology=rules.ontology)
         keep = {n.value for n in affected if isinstance(n, ox.NamedNode)}
         return restrict(full.graph, keep, rules.shapes, self.max_results), len(affected), True
 
