@@ -204,7 +204,7 @@ def raise_for_status(resp: http.client.HTTPResponse, what: str) -> None:
 
 
 class RemoteStore:
-    """The HTTP client of one remote SPARQL service (thread-safe: a kept-alive connection per thread)."""
+    """The HTTP client of one remote SPARQL service (thread- and greenlet-safe: a pool of kept-alive connections)."""
 
     def __init__(self, settings: Settings) -> None:
         if not settings.remote_query_url:
