@@ -61,10 +61,11 @@ def scan(text: str) -> QueryShape:
 
     Most tokens of a query (variables, names, strings, IRIs) change nothing the guard measures, so
     the regex engine steps over them itself (`_FAST`) and the Python loop runs only on brackets
-    and keywords: about a quarter of the tokens. A query that names a SERVICE takes the full
-    token loop, which also reads the endpoint after the keyword."""
+    and keywords: about a quarter of the tokens. The endpoints of a query that names a SERVICE
+    are read by a second pass over every token (`_services`)."""
     shape = QueryShape()
     depth = 0
+    service = False
     for m in _FAST.finditer(text):
         kind = m.lastgroup
         if kind == "open":
@@ -80,51 +81,35 @@ def scan(text: str) -> QueryShape:
             if upper == "SELECT":
                 shape.selects += 1
             if upper == "SERVICE":
-                return _scan_tokens(text)
-            if upper == "LOAD":
+                service = True
+            elif upper == "LOAD":
                 shape.loads += 1
             elif upper in _FORMS and shape.form is None:
                 shape.form = upper   # the prologue holds only BASE/PREFIX, so the first form word is the query's
             elif upper == "FROM":  # only dataset clauses use this keyword (Query §13.2)
                 shape.has_dataset_clause = True
+    if service:
+        shape.services = _services(text)
     return shape
 
 
-def _scan_tokens(text: str) -> QueryShape:
-    """Every token in turn: for queries with SERVICE, whose endpoint is the next IRI, variable or
-    prefixed name."""
-    shape = QueryShape()
-    depth = 0
+def _services(text: str) -> list[str | None]:
+    """The endpoint after each SERVICE: the next IRI, variable (None) or prefixed name."""
+    services: list[str | None] = []
     expect_service = False
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
-        if kind == "open":
-            if shape.first_brace is None and m.group() == "{":
-                shape.first_brace = m.start()
-            depth += 1
-            if depth > shape.depth:
-                shape.depth = depth
-        elif kind == "close":
-            depth -= 1
-        elif kind == "word":
-            upper = m.group().upper()
-            if upper == "SELECT":
-                shape.selects += 1
-            if upper == "SERVICE":
+        if kind == "word":
+            word = m.group()
+            if word.upper() == "SERVICE":
                 expect_service = True
-            elif upper == "LOAD":
-                shape.loads += 1
-            elif upper in _FORMS and shape.form is None:
-                shape.form = upper
-            elif upper == "FROM":
-                shape.has_dataset_clause = True
-            elif expect_service and ":" in upper:
-                shape.services.append(m.group())  # a prefixed name: refused unless its expansion is listed
+            elif expect_service and ":" in word:
+                services.append(word)  # a prefixed name: refused unless its expansion is listed
                 expect_service = False
         elif expect_service and kind in ("iri", "var"):
-            shape.services.append(m.group()[1:-1] if kind == "iri" else None)
+            services.append(m.group()[1:-1] if kind == "iri" else None)
             expect_service = False
-    return shape
+    return services
 
 
 def check_size(text: str, *, max_kb: int | None) -> None:
