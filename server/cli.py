@@ -315,6 +315,7 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @setting_option("workers")
 @setting_option("threads")
 @setting_option("worker_class")
+@setting_option("keepalive_linger_ms")
 @setting_option("query_isolation")
 @setting_option("query_workers")
 @setting_option("query_timeout_s")

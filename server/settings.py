@@ -37,6 +37,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", 8000, "Port `kg serve` listens on; 0 picks a free port."),
     Setting("workers", 2, "gunicorn worker processes; each opens the store read-only (forced to 1 when writes are enabled)."),
     Setting("threads", 4, "Threads per gunicorn worker (the `gthread` worker class)."),
+    Setting("keepalive_linger_ms", 1.0, "gthread: how long a thread that answered a request on a kept-alive connection waits for that client's next request and answers it itself, rather than handing the connection back to the worker's poller (a client sending queries back to back skips two thread hand-offs, about 0.2 ms); 0 is gunicorn's own behaviour."),
     Setting("worker_class", "auto", "gunicorn worker class: `gthread` (threads; queries on the embedded store run in the worker), `gevent` (greenlets: a request waiting on a remote store costs no thread hand-off; remote store only), `auto` is `gevent` with a remote store and `gthread` otherwise.", ("auto", "gthread", "gevent")),
     Setting("query_isolation", "auto", "Where queries run: `worker` in the gunicorn worker itself (fastest; past the time limit the worker retires and a fresh one takes its place), `process` in query processes beside it (needed when the server writes), `auto` is `worker` for a read-only `kg serve` and `process` otherwise.", ("auto", "worker", "process")),
     Setting("query_workers", 2, "Query processes per server process (query_isolation `process`); a query past its time limit is ended with its process."),
@@ -71,6 +72,7 @@ class Settings:
     workers: int = 2
     threads: int = 4
     worker_class: str = "auto"
+    keepalive_linger_ms: float = 1.0
     query_isolation: str = "auto"
     query_workers: int = 2
     query_timeout_s: float = 30.0

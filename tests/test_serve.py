@@ -3,6 +3,7 @@ store (gthread workers) and on `oxigraph serve` as a remote store (gevent worker
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import urllib.parse
 import urllib.request
@@ -15,7 +16,7 @@ from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from server import namespaces as ns
 from server.errors import SettingsError
-from server.gunicorn_app import worker_class
+from server.gunicorn_app import LingeringThreadWorker, _worker_class_option, worker_class
 from server.settings import load_settings
 
 from .conftest import KG, LiveServer, OxigraphServer
@@ -139,3 +140,75 @@ def test_queries_are_answered_while_a_validation_computes(tmp_path: Path, remote
         assert answered >= 25, answered
     finally:
         server.stop()
+
+
+def _answers(sock: socket.socket, count: int) -> list[tuple[bytes, bytes]]:
+    """`count` HTTP/1.1 answers read off one connection (each with Content-Length): (status line, body)."""
+    data, statuses = b"", []
+    while len(statuses) < count:
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            assert chunk, f"the connection closed after {len(statuses)} answers"
+            data += chunk
+        head, _, data = data.partition(b"\r\n\r\n")
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:")))
+        while len(data) < length:
+            data += sock.recv(65536)
+        body, data = data[:length], data[length:]
+        statuses.append((head.split(b"\r\n")[0], body))
+    return statuses
+
+
+def _ask(n: int) -> bytes:
+    query = urllib.parse.urlencode({"query": f"ASK {{ FILTER({n} = {n}) }}"})
+    return f"GET /sparql?{query} HTTP/1.1\r\nHost: x\r\nAccept: application/sparql-results+json\r\n\r\n".encode()
+
+
+@pytest.fixture(scope="module")
+def one_thread_server(store_link: Path) -> Iterator[LiveServer]:
+    """`kg serve` with one worker of one thread: what a thread keeps waiting shows at once."""
+    server = LiveServer(store_link, env={"KG_WORKERS": "1", "KG_THREADS": "1"})
+    yield server
+    log = server.stop()
+    assert "Using worker: LingeringThreadWorker" in log, log[-2000:]
+
+
+def test_requests_sent_back_to_back_or_pipelined_are_each_answered(one_thread_server: LiveServer) -> None:
+    """The thread that answered a request goes on to the next one on the same connection, whether
+    it comes right after the answer or was sent with the first request (pipelining)."""
+    with socket.create_connection(("127.0.0.1", one_thread_server.port), timeout=30) as sock:
+        for n in range(20):
+            sock.sendall(_ask(n))
+            assert _answers(sock, 1)[0][0] == b"HTTP/1.1 200 OK"
+        sock.sendall(_ask(1) + _ask(2) + _ask(3))
+        answers = _answers(sock, 3)
+    assert [(status, json.loads(body)["boolean"]) for status, body in answers] == [(b"HTTP/1.1 200 OK", True)] * 3
+
+
+def test_an_idle_kept_alive_client_does_not_hold_the_only_thread(one_thread_server: LiveServer) -> None:
+    """After its answer, a thread waits only briefly (keepalive_linger_ms) for that client's next
+    request: a client that keeps its connection open and says nothing leaves the thread to others."""
+    with socket.create_connection(("127.0.0.1", one_thread_server.port), timeout=30) as idle:
+        idle.sendall(_ask(1))
+        assert _answers(idle, 1)[0][0] == b"HTTP/1.1 200 OK"
+        for n in range(3):   # each on a new connection, while `idle` stays open
+            with socket.create_connection(("127.0.0.1", one_thread_server.port), timeout=10) as other:
+                other.sendall(_ask(n))
+                assert _answers(other, 1)[0][0] == b"HTTP/1.1 200 OK"
+        idle.sendall(_ask(2))   # and the idle client is still served on its connection
+        assert _answers(idle, 1)[0][0] == b"HTTP/1.1 200 OK"
+
+
+def test_the_linger_setting_chooses_the_worker_class() -> None:
+    assert issubclass(_worker_class_option(load_settings({}, environ={})), LingeringThreadWorker)
+    assert _worker_class_option(load_settings({}, environ={})).linger_s == pytest.approx(0.001)
+    assert _worker_class_option(load_settings({"keepalive_linger_ms": 0}, environ={})) == "gthread"
+    remote = {"remote_query_url": "http://127.0.0.1:1/query"}
+    assert _worker_class_option(load_settings(remote, environ={})) == "gevent"
+
+
+def test_kg_serve_refuses_a_negative_linger(tmp_path: Path) -> None:
+    done = subprocess.run([KG, "serve", "--store", str(tmp_path / "store"), "--port", "0",
+                           "--keepalive-linger-ms", "-1"], capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "keepalive_linger_ms" in done.stderr and not (tmp_path / "store").exists()
