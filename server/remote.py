@@ -69,10 +69,10 @@ class Connections:
         self._opened: set[Connection] = set()
         self._lock = threading.Lock()
 
-    def _take(self, key: tuple[str, str], timeout_s: float, fresh: bool, check: bool) -> Connection:
+    def _take(self, key: tuple[str, str], timeout_s: float, fresh: bool) -> Connection:
         """An idle connection to `key`'s host, or a new one when there is none (or `fresh`).
-        `check`: first make sure the remote has not closed it (a request that may be repeated skips
-        that: a stale connection is retried anyway). list.pop and append need no lock."""
+        Every idle connection is checked first (`_dropped`): bytes waiting on it before a request
+        is sent are no answer to that request. list.pop and append need no lock."""
         idle = self._idle.setdefault(key, [])
         conn = None
         while not fresh and idle:
@@ -81,7 +81,7 @@ class Connections:
             except IndexError:   # another thread took the last one
                 conn = None
                 break
-            if check and _dropped(conn):
+            if _dropped(conn):
                 self._discard(conn)
                 conn = None
                 continue
@@ -125,7 +125,7 @@ class Connections:
         if self.auth:
             sent["Authorization"] = self.auth
         for attempt in (0, 1):
-            conn = self._take(key, timeout_s, fresh=attempt > 0, check=not idempotent)
+            conn = self._take(key, timeout_s, fresh=attempt > 0)
             reused = conn.sock is not None
             try:
                 conn.request(method, target, body=body, headers=sent)
@@ -163,7 +163,10 @@ def _split(url: str) -> tuple[str, str, str]:
 
 
 def _dropped(conn: Connection) -> bool:
-    """A kept-alive socket that is readable between requests was closed by the remote."""
+    """A kept-alive socket that is readable between requests was closed by the remote, or holds
+    what the remote sent on its own: `oxigraph serve` writes a 500 ("Resource temporarily
+    unavailable") on a connection idle for a minute, which would otherwise be read as the answer
+    to the next query sent on it."""
     if conn.sock is None:
         return False
     try:

@@ -421,6 +421,38 @@ def test_an_answer_with_content_length_leaves_its_connection_for_the_next_query(
         server.server_close()
 
 
+class _SpeaksWhenIdle(_KeepsConnections):
+    """Answers, then writes a 500 on the idle connection on its own, as `oxigraph serve` does when
+    a kept-alive connection has been idle for a minute."""
+
+    def do_POST(self) -> None:  # noqa: N802
+        super().do_POST()
+        self.wfile.flush()
+        time.sleep(0.1)
+        self.wfile.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
+                         b"Content-Length: 46\r\n\r\nResource temporarily unavailable (os error 11)")
+        self.wfile.flush()
+
+
+def test_what_the_remote_wrote_on_an_idle_connection_is_not_taken_for_an_answer(make_app) -> None:  # type: ignore[no-untyped-def]
+    """Bytes waiting on a kept-alive connection before the query is sent answer no query of ours:
+    the connection is dropped and the query goes out on a fresh one."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SpeaksWhenIdle)
+    server.requests = server.connections = 0  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = make_app(remote_query_url=f"http://127.0.0.1:{server.server_address[1]}/sparql").test_client()
+        statuses = []
+        for _ in range(3):
+            statuses.append(client.post("/sparql", data={"query": "ASK {}"}, headers={"Accept": "application/json"}))
+            time.sleep(0.3)   # the remote speaks meanwhile
+        assert [r.status_code for r in statuses] == [200] * 3 and all(r.json["boolean"] for r in statuses)
+        assert server.requests == 3 and server.connections == 3  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 class _DropsIdleWrites(_DropsIdleConnections):
     """The same remote for Graph Store writes: answers 204, then closes the connection unannounced."""
 
