@@ -192,9 +192,12 @@ def check_same_answers(servers: list[Server], mix: list[QueryTemplate], manifest
 def reference_server(kind: str, store: Path, lifetime_s: int, log: Path, remote: str = "",
                      worker_class: str = "gthread") -> Server:
     """bench/reference_app.py under gunicorn with `kg serve`'s defaults: 2 workers x 4 threads of
-    gthread, or 2 gevent workers (what `kg serve` runs on a remote store)."""
+    gthread with its keep-alive linger (server/gunicorn_app.py), or 2 gevent workers (what
+    `kg serve` runs on a remote store)."""
     port = free_port()
     threads = ["--threads", "4"] if worker_class == "gthread" else []
+    if worker_class == "gthread":
+        worker_class = "server.gunicorn_app.LingeringThreadWorker"
     argv = ["env", f"KG_BENCH_STORE={store}", f"KG_BENCH_REMOTE={remote}", f"PYTHONPATH={ROOT}",
             str(BIN / "gunicorn"), "--workers", "2", *threads, "--worker-class", worker_class,
             "--bind", f"127.0.0.1:{port}", "--error-logfile", "-",
