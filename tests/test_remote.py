@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,20 @@ def rapp(make_app, remote_oxigraph: OxigraphServer) -> Flask:  # type: ignore[no
 
 def rows(resp: Any) -> list[dict[str, str]]:
     return [{k: v["value"] for k, v in b.items()} for b in resp.json["results"]["bindings"]]
+
+
+@contextmanager
+def fake_remote(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[http.server.ThreadingHTTPServer]:
+    """A small HTTP server on loopback answering as `handler` says, with counters of the requests
+    and connections it saw (for handlers that count them)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.requests = server.connections = 0  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_the_remote_app_queries_the_remote_and_build_published_every_graph(
@@ -285,14 +300,10 @@ class _VirtuosoLike(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def virtuoso_like() -> Iterator[RemoteStore]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _VirtuosoLike)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    store = RemoteStore(load_settings({"remote_query_url": f"http://127.0.0.1:{server.server_address[1]}/sparql"}))
-    yield store
-    store.close()
-    server.shutdown()
-    server.server_close()
+    with fake_remote(_VirtuosoLike) as server:
+        store = RemoteStore(load_settings({"remote_query_url": f"http://127.0.0.1:{server.server_address[1]}/sparql"}))
+        yield store
+        store.close()
 
 
 def test_graph_names_include_graphs_an_engine_leaves_out_of_graph_g_empty(virtuoso_like: RemoteStore) -> None:
@@ -319,10 +330,7 @@ def test_virtuosos_blank_node_labels_are_read_as_one_blank_node(virtuoso_like: R
 
 def test_a_query_answer_the_remote_cut_is_announced_as_truncated(make_app) -> None:  # type: ignore[no-untyped-def]
     """Through /sparql, an answer Virtuoso cut at its ResultSetMaxRows says so, as one cut at our own cap."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _VirtuosoLike)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with fake_remote(_VirtuosoLike) as server:
         app = make_app(remote_query_url=f"http://127.0.0.1:{server.server_address[1]}/sparql")
         resp = app.test_client().get("/sparql", query_string={"query": "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }"},
                                      headers={"Accept": "application/sparql-results+json"})
@@ -330,18 +338,12 @@ def test_a_query_answer_the_remote_cut_is_announced_as_truncated(make_app) -> No
         assert resp.headers["KG-Result-Truncated"] == "true; limit=2"
         data = json.loads(resp.data)
         assert len(data["results"]["bindings"]) == 2 and data["truncated"] is True
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_virtuosos_blank_nodes_pass_through_in_sparql_json(make_app) -> None:  # type: ignore[no-untyped-def]
     """A SPARQL JSON answer is counted, not read term by term: Virtuoso's `nodeID://` labels (which
     pyoxigraph's parser refuses) reach the client unchanged, with the right row count."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _VirtuosoLike)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with fake_remote(_VirtuosoLike) as server:
         app = make_app(remote_query_url=f"http://127.0.0.1:{server.server_address[1]}/sparql")
         query = "SELECT * WHERE { GRAPH <http://e.example/g1> { ?s ?p ?o } }"
         resp = app.test_client().post("/sparql", data={"query": query},
@@ -350,9 +352,6 @@ def test_virtuosos_blank_nodes_pass_through_in_sparql_json(make_app) -> None:  #
         assert resp.headers["KG-Result-Count"] == "2" and "KG-Result-Truncated" not in resp.headers
         subjects = {b["s"]["value"] for b in json.loads(resp.data)["results"]["bindings"]}
         assert subjects == {"nodeID://b10001"}
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class _DropsIdleConnections(http.server.BaseHTTPRequestHandler):
@@ -377,19 +376,12 @@ class _DropsIdleConnections(http.server.BaseHTTPRequestHandler):
 
 
 def test_a_connection_the_remote_dropped_meanwhile_is_replaced(make_app) -> None:  # type: ignore[no-untyped-def]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _DropsIdleConnections)
-    server.requests = 0  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with fake_remote(_DropsIdleConnections) as server:
         client = make_app(remote_query_url=f"http://127.0.0.1:{server.server_address[1]}/sparql").test_client()
         answers = [client.post("/sparql", data={"query": "ASK {}"}, headers={"Accept": "application/json"})
                    for _ in range(5)]
         assert [r.status_code for r in answers] == [200] * 5 and all(r.json["boolean"] for r in answers)
         assert server.requests == 5  # type: ignore[attr-defined]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class _KeepsConnections(_DropsIdleConnections):
@@ -405,20 +397,14 @@ class _KeepsConnections(_DropsIdleConnections):
 
 
 def test_an_answer_with_content_length_leaves_its_connection_for_the_next_query(make_app) -> None:  # type: ignore[no-untyped-def]
-    """http.client leaves a Content-Length body read with read1 unfinished; it used to be taken for
-    an unread answer, and every such answer cost a new connection to the remote."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeepsConnections)
-    server.requests = server.connections = 0  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    """A Content-Length answer read to its end frees its connection (each such answer once cost a
+    new connection to the remote)."""
+    with fake_remote(_KeepsConnections) as server:
         client = make_app(remote_query_url=f"http://127.0.0.1:{server.server_address[1]}/sparql").test_client()
         answers = [client.post("/sparql", data={"query": "ASK {}"}, headers={"Accept": "application/json"})
                    for _ in range(5)]
         assert [r.status_code for r in answers] == [200] * 5 and all(r.json["boolean"] for r in answers)
         assert server.requests == 5 and server.connections == 1  # type: ignore[attr-defined]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class _SpeaksWhenIdle(_KeepsConnections):
@@ -437,10 +423,7 @@ class _SpeaksWhenIdle(_KeepsConnections):
 def test_what_the_remote_wrote_on_an_idle_connection_is_not_taken_for_an_answer(make_app) -> None:  # type: ignore[no-untyped-def]
     """Bytes waiting on a kept-alive connection before the query is sent answer no query of ours:
     the connection is dropped and the query goes out on a fresh one."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SpeaksWhenIdle)
-    server.requests = server.connections = 0  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with fake_remote(_SpeaksWhenIdle) as server:
         client = make_app(remote_query_url=f"http://127.0.0.1:{server.server_address[1]}/sparql").test_client()
         statuses = []
         for _ in range(3):
@@ -448,9 +431,6 @@ def test_what_the_remote_wrote_on_an_idle_connection_is_not_taken_for_an_answer(
             time.sleep(0.3)   # the remote speaks meanwhile
         assert [r.status_code for r in statuses] == [200] * 3 and all(r.json["boolean"] for r in statuses)
         assert server.requests == 3 and server.connections == 3  # type: ignore[attr-defined]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class _DropsIdleWrites(_DropsIdleConnections):
@@ -469,10 +449,7 @@ class _DropsIdleWrites(_DropsIdleConnections):
 def test_a_write_checks_its_connection_first_and_is_never_sent_twice() -> None:
     """A write is not repeated after a failure (the remote may have applied it), so before sending
     one the connection is checked: the remote closed it while idle, a fresh one carries the write."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _DropsIdleWrites)
-    server.requests = 0  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with fake_remote(_DropsIdleWrites) as server:
         url = f"http://127.0.0.1:{server.server_address[1]}"
         remote = RemoteStore(load_settings({"remote_query_url": url + "/sparql", "remote_gsp_url": url + "/store"},
                                            environ={}))
@@ -482,9 +459,6 @@ def test_a_write_checks_its_connection_first_and_is_never_sent_twice() -> None:
             time.sleep(0.2)   # idle: the remote has closed the connection by now
         assert server.requests == 3  # type: ignore[attr-defined]
         remote.close()
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @settings(max_examples=500, deadline=None)
