@@ -49,10 +49,10 @@ from bench.generate import ensure, parse_size  # noqa: E402
 from bench.queries import load_mix  # noqa: E402
 from bench.run import DATA, store_for  # noqa: E402
 from server import create_app  # noqa: E402
-from server.engine import QueryRequest  # noqa: E402
-from server.executor import run_query  # noqa: E402
-from server.query_guard import check_query  # noqa: E402
-from server.store import KGStore  # noqa: E402
+from server.sparql.guard import check_query  # noqa: E402
+from server.store.embedded import KGStore  # noqa: E402
+from server.store.engine import QueryRequest  # noqa: E402
+from server.store.query_process import run_query  # noqa: E402
 
 WIRE = {"graph": "ntriples", "bindings": "json", "boolean": "json"}
 

@@ -197,7 +197,7 @@ def reference_server(kind: str, store: Path, lifetime_s: int, log: Path, remote:
     port = free_port()
     threads = ["--threads", "4"] if worker_class == "gthread" else []
     if worker_class == "gthread":
-        worker_class = "server.gunicorn_app.LingeringThreadWorker"
+        worker_class = "server.http.gunicorn_server.LingeringThreadWorker"
     argv = ["env", f"KG_BENCH_STORE={store}", f"KG_BENCH_REMOTE={remote}", f"PYTHONPATH={ROOT}",
             str(BIN / "gunicorn"), "--workers", "2", *threads, "--worker-class", worker_class,
             "--bind", f"127.0.0.1:{port}", "--error-logfile", "-",

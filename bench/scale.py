@@ -55,8 +55,7 @@ if str(ROOT) not in sys.path:
 
 from bench.generate import ensure, parse_size, size_name  # noqa: E402
 from bench.queries import load_mix  # noqa: E402
-from bench.run import (DATA, RESULTS, check_same_answers, compare, free_port, paired, reference_server,  # noqa: E402
-                       start, wait_ready)
+from bench.run import DATA, RESULTS, check_same_answers, compare, free_port, paired, reference_server, start, wait_ready  # noqa: E402
 
 BIN = Path(sys.executable).parent
 OUT = RESULTS / "scale.json"
@@ -184,9 +183,9 @@ def bench_queries(ours: Path, theirs: Path, manifest: dict[str, Any], seconds: f
 _BUILD_STYLE = """
 import sys, time
 import pyoxigraph as ox
-from server.build import to_rdflib, validation_source
-from server.inference import materialise
-from server.validation import validate
+from server.build.pipeline import to_rdflib, validation_source
+from server.build.inference import materialise
+from server.validation.validate import validate
 store = ox.Store.read_only(sys.argv[1])
 quads = list(store.quads_for_pattern(None, None, None, None))
 graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
@@ -233,8 +232,8 @@ import sys, time
 from pathlib import Path
 import pyoxigraph as ox
 from server import namespaces as ns
-from server.build import extra_sources, project_sources, publish, read_sources
-from server.inference import materialise
+from server.build.pipeline import extra_sources, project_sources, publish, read_sources
+from server.build.inference import materialise
 t = time.perf_counter()
 quads = read_sources(project_sources() + extra_sources([Path(sys.argv[2])]))
 print(f"parse: {len(quads):,} quads in {time.perf_counter() - t:.1f} s", flush=True)

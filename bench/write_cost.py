@@ -18,8 +18,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from server import namespaces as ns
-from server.build import build
-from server.curation import Change, Curation, Rules
+from server.build.pipeline import build
+from server.curation.writes import Change, Curation, Rules
 from server.settings import load_settings
 
 KGO, ID = ns.KGO, ns.ID

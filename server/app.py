@@ -8,9 +8,10 @@ from typing import Any, Mapping
 from flask import Flask, request
 
 from . import namespaces as ns
-from .engine import QueryRequest, make_engine
-from .responses import register_error_handlers
+from .http.responses import register_error_handlers
 from .settings import Settings, load_settings
+from .store.engine import QueryRequest, make_engine
+
 
 class KG:
     """What the views share: settings, the query engine, prefixes and examples."""
@@ -63,36 +64,38 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.extensions["kg"] = KG(settings)
     register_error_handlers(app)
 
-    from .views import assets, meta, sparql
+    from .http import assets, meta
+    from .linked_data import home_views, ontology_views, resource_views
+    from .sparql import endpoint
 
-    app.register_blueprint(sparql.bp)
+    app.register_blueprint(endpoint.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(meta.bp)
-
-    from .views import home, ontology, resources
-
-    app.register_blueprint(resources.bp)
-    app.register_blueprint(ontology.bp)
-    app.register_blueprint(home.bp)
+    app.register_blueprint(resource_views.bp)
+    app.register_blueprint(ontology_views.bp)
+    app.register_blueprint(home_views.bp)
     register_curation(app, settings)
 
-    from . import observability
+    from .http import observability
 
     observability.init_app(app)
 
-    from . import security, sparql_wsgi
+    from .http import security
+    from .sparql import fast_path
 
     security.init_app(app)
-    sparql_wsgi.install(app)
+    fast_path.install(app)
     return app
 
 
 def register_curation(app: Flask, settings: Settings) -> None:
     """Validation service, guarded writes, Graph Store, change log (see the README, Curating)."""
-    from .curation import Curation, WriteRejected
-    from .views import graph_store, history, validation, writes
+    from .curation import history_views, write_views
+    from .curation.writes import Curation, WriteRejected
+    from .sparql import graph_store
+    from .validation import views as validation_views
 
     app.extensions["curation"] = Curation(settings, app.extensions["kg"].engine)
-    app.register_error_handler(WriteRejected, validation.write_rejected)
-    for module in (validation, writes, graph_store, history):
+    app.register_error_handler(WriteRejected, validation_views.write_rejected)
+    for module in (validation_views, write_views, graph_store, history_views):
         app.register_blueprint(module.bp)

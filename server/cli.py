@@ -41,7 +41,7 @@ def remote_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @contextmanager
 def remote_store(settings: Settings):  # type: ignore[no-untyped-def]
     """The remote store's client when one is set (closed at the end), else None: the embedded store."""
-    from .remote import RemoteStore
+    from .store.remote import RemoteStore
 
     remote = RemoteStore(settings) if settings.remote else None
     try:
@@ -94,7 +94,7 @@ def build(**values: Any) -> None:
     A build with SHACL Violations or a syntax error exits non-zero and keeps the previous store.
     Each step's time is printed as it ends (stdout: stderr keeps errors to one line).
     """
-    from .build import build as run_build
+    from .build.pipeline import build as run_build
 
     settings = settings_from(**values)
     try:
@@ -120,7 +120,7 @@ def build(**values: Any) -> None:
 @remote_options
 def validate(files: tuple[str, ...], fmt: str, max_results: int | None, **values: Any) -> None:
     """Validate the built graph, or FILES with the project's shapes. Exit 0 conforms, 1 not, 2 unreadable."""
-    from .validation_sources import validate_files, validate_remote, validate_store
+    from .validation.inputs import validate_files, validate_remote, validate_store
 
     settings = settings_from(**values)
     try:
@@ -152,9 +152,9 @@ def validate(files: tuple[str, ...], fmt: str, max_results: int | None, **values
 @remote_options
 def query(sparql: str | None, query_file: str | None, fmt: str, **values: Any) -> None:
     """Run a SPARQL query on the built store and print the answer."""
-    from .executor import run_query
-    from .query_guard import check_query
-    from .store import KGStore
+    from .sparql.guard import check_query
+    from .store.embedded import KGStore
+    from .store.query_process import run_query
 
     settings = settings_from(**values)
     if (sparql is None) == (query_file is None):
@@ -164,7 +164,7 @@ def query(sparql: str | None, query_file: str | None, fmt: str, **values: Any) -
         check_query(text, max_depth=settings.max_query_depth, allowed_services=settings.allowed_services)
         wire = "json" if fmt == "table" else fmt
         if settings.remote:
-            from .engine import QueryRequest, RemoteEngine
+            from .store.engine import QueryRequest, RemoteEngine
 
             engine = RemoteEngine(settings)
             try:
@@ -208,7 +208,7 @@ def _table(data: dict[str, Any]) -> str:
 @setting_option("store")
 def dump(fmt: str, compress: bool, output: str | None, **values: Any) -> None:
     """Dump every named graph of the store (change log included). Exit 0, 2 when there is no store."""
-    from .dump import dump_store
+    from .build.dump_restore import dump_store
 
     settings = settings_from(**values)
     try:
@@ -227,7 +227,7 @@ def dump(fmt: str, compress: bool, output: str | None, **values: Any) -> None:
 @setting_option("store")
 def restore(dump_file: str, **values: Any) -> None:
     """Load DUMP_FILE (.nq/.trig, optionally .gz) into an EMPTY store. Exit 0, 1 store not empty, 2 bad file."""
-    from .dump import restore_store
+    from .build.dump_restore import restore_store
 
     settings = settings_from(**values)
     try:
@@ -254,9 +254,9 @@ def add_source(article: str, facts: str, slug: str | None, **values: Any) -> Non
     Writes the store directly: stop a server that has this store open, or use POST /sources.
     Exit 0 stored, 1 rejected by the shapes (the report is printed), 2 bad input.
     """
-    from .curation import Curation, WriteRejected
-    from .sources import slug_from_name, source_change
-    from .store import format_for_path
+    from .curation.sources import slug_from_name, source_change
+    from .curation.writes import Curation, WriteRejected
+    from .store.embedded import format_for_path
 
     settings = settings_from(**values)
     try:
@@ -290,7 +290,7 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
     Memory stays bounded. A file with a syntax error is not loaded at all (files before it
     stay). Stop a server that has the same store open first: one writer at a time.
     """
-    from .loader import Progress, load_files, load_remote
+    from .store.loader import Progress, load_files, load_remote
 
     settings = settings_from(**values)
     try:
@@ -332,8 +332,8 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @setting_option("extra_sources")
 def serve(**values: Any) -> None:
     """Serve the store with gunicorn (building it first if there is none)."""
-    from .build import build as run_build
-    from .gunicorn_app import run, worker_class
+    from .build.pipeline import build as run_build
+    from .http.gunicorn_server import run, worker_class
 
     settings = settings_from(**values)
     try:

@@ -19,7 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server import create_app
-from server.build import BuildResult, build
+from server.build.pipeline import BuildResult, build
 
 ROOT = Path(__file__).resolve().parent.parent
 KG = str(Path(sys.executable).with_name("kg"))
@@ -183,8 +183,8 @@ def other_base_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path under any base, and that pages escape literals.
     """
     from server import namespaces as ns
-    from server.build import project_sources, publish, read_sources
-    from server.store import SourceFile
+    from server.build.pipeline import project_sources, publish, read_sources
+    from server.store.embedded import SourceFile
 
     link = tmp_path_factory.mktemp("other-store") / "store"
     sources = project_sources() + [SourceFile(ROOT / "tests" / "fixtures" / "markup.ttl", ns.G_OUTSIDE)]
@@ -246,8 +246,8 @@ class OxigraphServer:
 
 def start_remote(folder: Path, base_iri: str | None = None) -> OxigraphServer:
     """An `oxigraph serve` holding the project's graph, published by `kg build`'s remote path."""
-    from server.remote import RemoteStore
     from server.settings import load_settings
+    from server.store.remote import RemoteStore
 
     server = OxigraphServer(folder)
     remote = RemoteStore(load_settings(server.settings))

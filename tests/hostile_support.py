@@ -11,9 +11,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from server import namespaces as ns
-from server.build import project_sources, publish, read_sources
-from server.formats import BY_NAME
-from server.store import KGStore, SourceFile
+from server.build.pipeline import project_sources, publish, read_sources
+from server.http.formats import BY_NAME
+from server.store.embedded import KGStore, SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,9 +8,9 @@ import pytest
 import rdflib
 
 from server import namespaces as ns
-from server.build import BuildResult, build, project_sources, publish
+from server.build.pipeline import BuildResult, build, project_sources, publish
 from server.errors import BuildError, InputSyntaxError
-from server.store import KGStore
+from server.store.embedded import KGStore
 
 from .conftest import ROOT
 
@@ -153,7 +153,7 @@ def test_a_failed_publish_keeps_the_store_and_leaves_no_half_written_build(tmp_p
 
 
 def test_the_build_reports_what_kg_validate_finds_in_the_published_store(tmp_path: Path) -> None:
-    from server.validation_sources import validate_store
+    from server.validation.inputs import validate_store
 
     result = build(tmp_path / "store")
     published = validate_store(tmp_path / "store")

@@ -16,6 +16,7 @@ from flask import Flask
 
 from .conftest import ROOT, parse_expectations
 
+
 @pytest.fixture(scope="session")
 def app(any_store_app: Flask) -> Flask:
     return any_store_app

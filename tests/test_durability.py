@@ -23,10 +23,10 @@ import sys
 import pyoxigraph as ox
 import rdflib
 from pathlib import Path
-from server.curation import Change, Curation, Plan
-from server.changelog import now_utc
+from server.curation.writes import Change, Curation, Plan
+from server.curation.changelog import now_utc
 from server.settings import load_settings
-from server.validation import Report
+from server.validation.validate import Report
 
 store, n, graph = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 cur = Curation(load_settings({"store": store}))

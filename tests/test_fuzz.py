@@ -211,7 +211,7 @@ GUARD_PIECES = ["SELECT", "select", "SERVICE", "LOAD", "FROM", "ASK", "CONSTRUCT
 def _every_token(text: str) -> dict[str, Any]:
     """The guard's scan as it was written first, one token at a time: the reference the fast scan
     is held to."""
-    from server.query_guard import _FORMS, _TOKEN
+    from server.sparql.guard import _FORMS, _TOKEN
 
     shape: dict[str, Any] = {"depth": 0, "services": [], "loads": 0, "has_dataset_clause": False, "form": None,
                              "first_brace": None, "selects": 0}
@@ -245,7 +245,7 @@ def test_guard_fast_scan_agrees_with_the_token_loop(pieces: list[str]) -> None:
     keywords, form, first brace and SERVICE endpoints."""
     from dataclasses import asdict
 
-    from server.query_guard import scan
+    from server.sparql.guard import scan
 
     text = "".join(pieces)
     assert asdict(scan(text)) == _every_token(text), repr(text)

@@ -12,11 +12,11 @@ import rdflib
 from flask import Flask
 
 from server.errors import InputSyntaxError, PayloadTooLarge
-from server.formats import BY_NAME
-from server.rdf_guard import MAX_XML_DEPTH
-from server.security import safe_href
-from server.store import parse_rdf
-from server.validation import validate
+from server.http.formats import BY_NAME
+from server.http.security import safe_href
+from server.store.embedded import parse_rdf
+from server.store.rdf_guard import MAX_XML_DEPTH
+from server.validation.validate import validate
 
 from .hostile_support import assert_clean, connection_arrived, silent_listener, unchanged_store
 

@@ -13,10 +13,10 @@ import pytest
 import rdflib
 
 from server import namespaces as ns
-from server.build import project_sources, read_sources
+from server.build.inference import materialise
+from server.build.pipeline import project_sources, read_sources
 from server.errors import BuildError
-from server.inference import materialise
-from server.terms import to_ox_term, to_rdflib_term
+from server.store.terms import to_ox_term, to_rdflib_term
 
 OWL = "http://www.w3.org/2002/07/owl#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"

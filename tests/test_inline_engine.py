@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from server.build import project_sources, publish, read_sources
+from server.build.pipeline import project_sources, publish, read_sources
 from server.errors import SettingsError
-from server.gunicorn_app import resolve_isolation
-from server.inline_engine import InlineEngine
+from server.http.gunicorn_server import resolve_isolation
 from server.settings import load_settings
-from server.store import SourceFile
+from server.store.embedded import SourceFile
+from server.store.inline_engine import InlineEngine
 
 from .conftest import ROOT, LiveServer
 from .hostile_support import build_private_store

@@ -8,8 +8,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from server.cli import main
-from server.loader import Progress, load_files
-from server.store import KGStore
+from server.store.embedded import KGStore
+from server.store.loader import Progress, load_files
 
 
 def _nt(n: int, start: int = 0) -> str:

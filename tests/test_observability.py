@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
-from server.gunicorn_app import gunicorn_options
+from server.http.gunicorn_server import gunicorn_options
 from server.settings import load_settings
 
 from .conftest import LiveServer

@@ -86,7 +86,7 @@ def test_default_graph_uri_overrides_from_in_every_method(client: FlaskClient) -
     ("PREFIX from: <http://e/> SELECT * WHERE { ?s from:x <http://e/FROM> }", False),
 ])
 def test_guard_sees_dataset_clauses_only(text: str, has_from: bool) -> None:
-    from server.query_guard import scan
+    from server.sparql.guard import scan
 
     assert scan(text).has_dataset_clause is has_from
 
@@ -172,6 +172,6 @@ def test_the_form_body_is_read_as_parse_qsl_reads_it(body: str) -> None:
     invalid UTF-8 included."""
     from urllib.parse import parse_qsl
 
-    from server.sparql_protocol import parse_form
+    from server.sparql.protocol import parse_form
 
     assert parse_form(body) == parse_qsl(body, keep_blank_values=True)

@@ -20,16 +20,17 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
-from hypothesis import given, settings, strategies as st
 from click.testing import CliRunner
 from flask import Flask
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server import namespaces as ns
-from server.build import BuildResult
+from server.build.pipeline import BuildResult
 from server.cli import main as kg_main
-from server.engine import RemoteEngine
-from server.remote import RemoteStore, form_encode
 from server.settings import load_settings
+from server.store.engine import RemoteEngine
+from server.store.remote import RemoteStore, form_encode
 
 from .conftest import OxigraphServer, start_remote
 
@@ -238,9 +239,9 @@ def test_kg_validate_and_query_use_the_remote(remote_oxigraph: OxigraphServer) -
 
 
 def test_kg_load_posts_batches_and_a_bad_file_sends_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import server.remote
+    import server.store.remote as remote
 
-    monkeypatch.setattr(server.remote, "BATCH_TRIPLES", 3)   # several batches from a small file
+    monkeypatch.setattr(remote, "BATCH_TRIPLES", 3)   # several batches from a small file
     server_ = OxigraphServer(tmp_path)
     try:
         env = {f"KG_{k.upper()}": v for k, v in server_.settings.items()}

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import trustme
 
-from server.remote_http import Connection, MalformedResponse, RemoteClosed
+from server.store.remote_http import Connection, MalformedResponse, RemoteClosed
 
 ANSWER = {"head": {"vars": ["x"]},
           "results": {"bindings": [{"x": {"type": "literal", "value": f"row {i}"}} for i in range(300)]}}

@@ -16,7 +16,7 @@ from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from server import namespaces as ns
 from server.errors import SettingsError
-from server.gunicorn_app import LingeringThreadWorker, _worker_class_option, worker_class
+from server.http.gunicorn_server import LingeringThreadWorker, _worker_class_option, worker_class
 from server.settings import load_settings
 
 from .conftest import KG, LiveServer, OxigraphServer

@@ -16,11 +16,11 @@ from pyshacl import validate as pyshacl_validate
 from rdflib.namespace import SH
 
 from bench.generate import generate
-from server import shacl_core
-from server.build import BuildResult
-from server.shacl_sparql import split_shapes
-from server.validation import Report, Source, engine_shapes, in_memory, parse_report, rdflib_copy, validate
-from server.validation_sources import graph_of
+from server.build.pipeline import BuildResult
+from server.validation import shacl_core
+from server.validation.inputs import graph_of
+from server.validation.shacl_sparql import split_shapes
+from server.validation.validate import Report, Source, engine_shapes, in_memory, parse_report, rdflib_copy, validate
 
 from .conftest import ROOT
 

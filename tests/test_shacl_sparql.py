@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import rdflib
 
-from server.validation import validate
+from server.validation.validate import validate
 
 DATA = """
 @prefix ex: <http://example.org/> .

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import rdflib
 
-from server.build import BuildResult
-from server.validation import validate
+from server.build.pipeline import BuildResult
+from server.validation.validate import validate
 
 from .conftest import ROOT, parse_expectations
 

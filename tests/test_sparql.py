@@ -239,8 +239,8 @@ def test_a_capped_answer_is_the_first_rows_and_costs_one_evaluation(
     """Over the cap, the first rows come from what Oxigraph already wrote -- whole, or cut at the
     byte budget -- so the query runs once; CSV, which cannot be read back, runs it again.
     (Queries run in this process: query_isolation=worker.)"""
-    from server import renderers
-    from server.store import KGStore
+    from server.http import renderers
+    from server.store.embedded import KGStore
 
     if budget == "cut":
         monkeypatch.setattr(renderers, "MIN_BUDGET_BYTES", 0)

@@ -5,14 +5,14 @@ import json
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
 import pyoxigraph as ox
+import pytest
 import rdflib
 from click.testing import CliRunner
 
 from server import namespaces as ns
 from server.cli import main as kg_main
-from server.curation import Change, as_stored, stored_form
+from server.curation.writes import Change, as_stored, stored_form
 
 from .conftest import ROOT, copy_store, dump_lines
 

@@ -112,7 +112,7 @@ def process_rss(pid: int) -> dict[str, int]:
     roles = {"gunicorn": 0, "query_processes": 0, "count_query_processes": 0}
     for p in descendants(pid):
         cmd = _cmd(p)
-        if "server.executor" in cmd:
+        if "server.store.query_process" in cmd:
             roles["query_processes"] += _rss(p)
             roles["count_query_processes"] += 1
         elif "kg serve" in cmd or "/kg" in cmd:

@@ -147,7 +147,7 @@ def kill_a_worker(root: int) -> int | None:
     masters = [c for c in descendants(root) if _ppid(c) == root]
     if not masters:
         return None
-    workers = [c for c in descendants(masters[0]) if _ppid(c) == masters[0] and "server.executor" not in _cmd(c)]
+    workers = [c for c in descendants(masters[0]) if _ppid(c) == masters[0] and "server.store.query_process" not in _cmd(c)]
     if not workers:
         return None
     os.kill(workers[0], signal.SIGKILL)

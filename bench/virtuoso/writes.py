@@ -173,8 +173,8 @@ def _update(base: str, auth: dict[str, str], virtuoso: Virtuoso) -> Outcome:
 def not_round_tripping(virtuoso: Virtuoso) -> str:
     """How many of Virtuoso's quads an in-memory Oxigraph store gives back changed (the write planner
     diffs the store read from the remote against such a store, so each one looks like part of the change)."""
-    from server.remote import RemoteStore
     from server.settings import load_settings
+    from server.store.remote import RemoteStore
 
     remote = RemoteStore(load_settings({"remote_query_url": virtuoso.url}))
     try:

@@ -1,0 +1,2 @@
+"""Curated writes: the validated write transaction, the change log, new sources, and who may
+write."""

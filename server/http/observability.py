@@ -1,0 +1,136 @@
+"""Operations: `/metrics` in Prometheus text format and one access-log line per request.
+
+Metrics use `prometheus_client`. Under `kg serve` gunicorn runs several worker processes;
+`gunicorn_app.run` sets PROMETHEUS_MULTIPROC_DIR before the workers start, so every worker
+writes its counters to files there and `/metrics` (answered by any one worker) adds up all
+of them. Without that variable (tests, `flask run`) the figures are this process's own.
+
+The access log never holds the query text or the query string (they can carry personal
+data and are long): it holds the method, the path, the status, the duration and a short
+hash of the query, enough to correlate repeated queries. No header is logged.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# The classic text format every Prometheus version scrapes (generate_latest writes it).
+TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+access_log = logging.getLogger("kg.access")
+if not access_log.handlers:
+    _handler = logging.StreamHandler(sys.stderr)
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    access_log.addHandler(_handler)
+    access_log.setLevel(logging.INFO)
+    access_log.propagate = False
+
+bp = Blueprint("observability", __name__)
+
+
+class Metrics:
+    """The app's metrics, in a registry of its own (several apps may live in one test process)."""
+
+    def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Histogram
+
+        self.registry = CollectorRegistry()
+        self.requests = Counter("kg_http_requests", "HTTP requests answered, by route, method and status",
+                                ["route", "method", "status"], registry=self.registry)
+        self.latency = Histogram("kg_http_request_duration_seconds", "Time to answer a request, by route",
+                                 ["route"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.errors = Counter("kg_http_errors", "Answers with a 4xx or 5xx status, by status",
+                              ["status"], registry=self.registry)
+        self.timeouts = Counter("kg_query_timeouts", "SPARQL queries stopped at the time limit",
+                                registry=self.registry)
+        self._series: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+    def series(self, route: str, method: str, code: str) -> tuple[Any, Any]:
+        """The request counter's and the latency histogram's series for these labels, looked up
+        once (prometheus_client's labels() validates and locks on every call)."""
+        key = (route, method, code)
+        found = self._series.get(key)
+        if found is None:
+            found = self._series[key] = (self.requests.labels(route, method, code), self.latency.labels(route))
+        return found
+
+    def exposition(self) -> tuple[bytes, str]:
+        from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+
+        if os.environ.get(MULTIPROC_ENV):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry), TEXT_FORMAT
+        return generate_latest(self.registry), TEXT_FORMAT
+
+
+def query_hash(text: str | None) -> str:
+    """A short, stable fingerprint of a query: equal queries, equal hashes; the text stays private."""
+    if not text:
+        return "-"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def note_query(text: str) -> None:
+    """Views call this with the operation's text, so that the log line can carry its hash."""
+    g.kg_query = text
+
+
+def init_app(app: Flask) -> None:
+    metrics = Metrics()
+    app.extensions["kg_metrics"] = metrics
+    app.extensions["kg"].engine.on_timeout = metrics.timeouts.inc
+    app.register_blueprint(bp)
+
+    @app.before_request
+    def _start() -> None:
+        g.kg_started = time.perf_counter()
+
+    @app.after_request
+    def _record(resp: Response) -> Response:
+        seconds = time.perf_counter() - g.get("kg_started", time.perf_counter())
+        # The route's rule, never the raw path: unknown paths must not create new series.
+        route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
+        text = g.get("kg_query") or request.args.get("query") or request.args.get("update")
+        record_request(metrics, route, request.method, resp.status_code, request.path, seconds, text)
+        return resp
+
+
+def record_request(metrics: Metrics, route: str, method: str, status: int, path: str, seconds: float,
+                   query: str | None) -> None:
+    """Count one answered request and write its access-log line (Flask views and the lean path alike)."""
+    code = str(status)
+    count, latency = metrics.series(route, method, code)
+    count.inc()
+    latency.observe(seconds)
+    if status >= 400:
+        metrics.errors.labels(code).inc()
+    if access_log.isEnabledFor(logging.INFO):
+        # The record is made here, not by Logger.info, which first walks the stack for the
+        # caller's file and line: a third of the line's cost, and the format never shows them.
+        access_log.handle(logging.LogRecord(access_log.name, logging.INFO, __file__, 0, "%s %s %s %.1fms q=%s",
+                                            (method, path, code, seconds * 1000, query_hash(query)), None))
+
+
+@bp.get("/metrics")
+def metrics_view() -> Response:
+    body, ctype = current_app.extensions["kg_metrics"].exposition()
+    return Response(body, content_type=ctype)
+
+
+def worker_exited(pid: int) -> None:
+    """gunicorn's child_exit hook: a dead worker's live gauges are dropped (counters are kept)."""
+    if os.environ.get(MULTIPROC_ENV):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)
+
+

@@ -1,0 +1,2 @@
+"""SHACL validation: core constraints and SHACL-SPARQL on Oxigraph, reports, coverage, and
+the validation service."""

@@ -1,0 +1,70 @@
+"""Where `kg validate` gets its graphs: the built store, or files with the project's shapes."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+from .. import namespaces as ns
+from ..build.pipeline import project_sources, read_sources, to_rdflib
+from ..errors import InputSyntaxError, NotFound
+from ..settings import Settings
+from ..store.embedded import KGStore, format_for_path, open_input, parse_rdf
+from ..store.terms import to_rdflib_term
+from .validate import Report, Source, validate
+
+
+def validate_store(store_path: Path, max_results: int | None = None) -> Report:
+    """The built graph: every data graph (inferred included) against the stored shapes, validated on
+    the store itself (opened read-only; nothing is copied, memory grows with the results)."""
+    if not store_path.exists():
+        raise NotFound(f"no store at {store_path}; run `kg build` first or name files to validate")
+    store = KGStore(store_path, read_only=True)
+    return validate_on(store.ox, max_results)
+
+
+def validate_remote(settings: Settings, max_results: int | None = None) -> Report:
+    """The remote store's graph: every quad read with one SELECT into an in-memory Oxigraph store,
+    then as `validate_store`."""
+    from ..store.remote import RemoteStore
+
+    remote = RemoteStore(settings)
+    try:
+        mem = ox.Store()
+        mem.extend(remote.quads())
+    finally:
+        remote.close()
+    return validate_on(mem, max_results)
+
+
+def validate_on(store: ox.Store, max_results: int | None = None) -> Report:
+    """Data graphs (inferred and ontology included; not the shapes or the change log) against the stored shapes."""
+    graphs = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
+    shapes_graph = next((g for g in graphs if g.endswith("/graph/shapes")), ns.G_SHAPES)
+    shapes = graph_of(store, shapes_graph)
+    exclude = frozenset({shapes_graph} | {g for g in graphs if g.endswith("/graph/changelog")})
+    return validate(Source(store, exclude), shapes=shapes, max_results=max_results)
+
+
+def graph_of(store: ox.Store, graph: str) -> rdflib.Graph:
+    """One named graph of the store in rdflib (the shapes: small)."""
+    g = rdflib.Graph()
+    for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
+        g.add(tuple(to_rdflib_term(t) for t in (q.subject, q.predicate, q.object)))  # type: ignore[arg-type]
+    return g
+
+
+def validate_files(files: list[Path], max_results: int | None = None) -> Report:
+    """Files alone (ontology as background), against the project's shapes."""
+    data = rdflib.Graph()
+    for path in files:
+        if not path.exists():
+            raise InputSyntaxError(f"{path}: file not found", source=str(path))
+        with open_input(path) as fh:
+            quads = parse_rdf(fh, format_for_path(path), source=str(path))
+        for q in quads:
+            data.add(tuple(to_rdflib_term(t) for t in (q.subject, q.predicate, q.object)))  # type: ignore[arg-type]
+    project = read_sources([s for s in project_sources() if s.graph in (ns.G_SHAPES, ns.G_ONTOLOGY)])
+    return validate(data, shapes=to_rdflib(project, {ns.G_SHAPES}), ontology=to_rdflib(project, {ns.G_ONTOLOGY}),
+                    max_results=max_results)
