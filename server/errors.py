@@ -91,14 +91,24 @@ class Conflict(KGError):
     title = "Conflict"
 
 
+class RequestTimeout(KGError):
+    """The client stopped sending its request (the server's read time limit)."""
+
+    status = 408
+    title = "Request timeout"
+
+
 class PayloadTooLarge(KGError):
+    """Answered before the body is read, and the connection then closes (RFC 9110 §15.5.14): a
+    client that sends its body anyway still reads the answer, and one that waits for
+    `100 Continue` never has to send it."""
+
     status = 413
     title = "Payload too large"
 
-
-class URITooLong(KGError):
-    status = 414
-    title = "URI too long"
+    def __init__(self, message: str, **detail: Any) -> None:
+        super().__init__(message, **detail)
+        self.headers["Connection"] = "close"
 
 
 class UnsupportedMediaType(KGError):

@@ -160,14 +160,15 @@ def private_store(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) 
 
 
 def dump_lines(store: Path) -> list[str]:
-    """The store as sorted N-Quads lines: equal lists mean the store is the same, quad for quad."""
+    """The store as sorted N-Quads lines: equal lists mean the store is the same, quad for quad.
+    (Read through the store this process has open, if an app of the session holds it read-write:
+    a second, read-only open beside a writer is undefined behaviour.)"""
     import pyoxigraph as ox
 
-    st = ox.Store.read_only(str(store.resolve()))
-    try:
-        text = st.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8")
-    finally:
-        del st
+    from server.store.embedded import open_shared
+
+    opened = open_shared(store.resolve(), writable=False)
+    text = opened.ox.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8")
     return sorted(text.splitlines())
 
 
@@ -302,3 +303,69 @@ def browser() -> Iterator[Any]:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+# -- a SPARQL endpoint that holds SERVICE calls: a query that is still running, deterministically --
+
+class HeldService:
+    """A SPARQL endpoint for SERVICE calls that answers only once released (or after a minute).
+
+    A query calling it is, for certain, still inside Oxigraph until then: what the time limit,
+    the fairness rule or a busy worker do with a running query is tested without depending on how
+    fast a slow query happens to be on the machine. Allow it with `service_allowlist=held.url`.
+    """
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.released = threading.Event()
+        self._arrived = threading.Condition()
+        self.arrivals = 0
+        held = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with held._arrived:
+                    held.arrivals += 1
+                    held._arrived.notify_all()
+                held.released.wait(60)
+                body = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/sparql-results+json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sparql"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def query(self) -> str:
+        return f"SELECT ?s WHERE {{ SERVICE <{self.url}> {{ ?s ?p ?o }} }}"
+
+    def wait_for(self, arrivals: int, timeout: float = 60.0) -> None:
+        """Until `arrivals` calls have come in (each one a query now held inside Oxigraph)."""
+        with self._arrived:
+            assert self._arrived.wait_for(lambda: self.arrivals >= arrivals, timeout), \
+                f"{self.arrivals} of {arrivals} SERVICE calls arrived"
+
+    def stop(self) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture()
+def held_service() -> Iterator[HeldService]:
+    held = HeldService()
+    yield held
+    held.stop()

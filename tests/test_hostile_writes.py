@@ -223,12 +223,12 @@ def test_validate_post_fetches_nothing(wapp: Flask, ctype: str) -> None:
 
 
 def test_regression_a_write_beside_readers_does_not_stall_them(make_app: Any, store: Path) -> None:
-    """Found by bench/hostile/soak.py: the write's wait for idle query processes missed its wake-up
-    (notify() woke a waiting query instead), so every write under reads paused queries for the
-    whole 30 s window and each read meanwhile got 503. Readers here allow 8 s; a write takes < 1 s."""
+    """Found by bench/hostile/soak.py when queries ran in separate processes that a write had to
+    pause (a missed wake-up made every write pause reads for 30 s, each read meanwhile a 503).
+    Queries now read their own snapshot beside the write; readers here allow 8 s."""
     import threading
 
-    app = make_app(store=str(store), write_token=TOKEN, query_timeout_s=8.0, query_workers=2)
+    app = make_app(store=str(store), write_token=TOKEN, query_timeout_s=8.0)
     statuses: list[int] = []
     stop = threading.Event()
 

@@ -29,7 +29,7 @@ from server import namespaces as ns
 from server.build.pipeline import BuildResult
 from server.cli import main as kg_main
 from server.settings import load_settings
-from server.store.engine import RemoteEngine
+from server.store.remote_engine import RemoteEngine
 from server.store.remote import RemoteStore, form_encode
 
 from .conftest import OxigraphServer, start_remote

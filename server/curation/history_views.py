@@ -6,9 +6,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from .. import namespaces as ns
 from ..errors import BadRequest
 from ..http import formats
-from ..http.responses import negotiated
-from ..sparql.endpoint import answer_response
-from ..store.engine import QueryRequest
+from ..http.responses import answer_response, negotiated
 from ..validation.views import curation
 from .changelog import activity_iri, history_query, kgc, rebased
 from .write_views import require_token, write_response
@@ -24,12 +22,12 @@ def history() -> Response:
     fmt = formats.negotiate(request.accept_mimetypes, [formats.PAGE, formats.GRAPH], request.args.get("format"),
                             prefer="html")
     if fmt.name == "html":
-        rows = kg.select(history_query(kg.base, HISTORY_LIMIT))
+        rows = kg.rows(history_query(kg.base, HISTORY_LIMIT))
         return negotiated(render_template("history.html", rows=rows, base=kg.base), fmt)
     v, g = kgc(kg.base), rebased(ns.G_CHANGELOG, kg.base)
     query = (f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{g}> {{ ?s ?p ?o "
              f"FILTER (?p NOT IN (<{v}addedQuads>, <{v}removedQuads>)) }} }}")
-    return answer_response(kg.engine.run(QueryRequest(query, format=fmt.name, prefixes={**kg.prefixes, "kgc": v})))
+    return answer_response(kg.engine.run(kg.request(query, fmt.name, prefixes={**kg.prefixes, "kgc": v})))
 
 
 @bp.post("/history/<activity_id>/undo")

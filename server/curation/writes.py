@@ -4,8 +4,8 @@ No Flask here; the HTTP views and the `kg` commands call `Curation.write(change)
 
 How a write runs (one writer at a time, `_write_lock`):
 
-1. *Plan*: copy the store into an in-memory `pyoxigraph.Store` (a read-only open of the store
-   directory, side by side with the query processes), apply the change there, and take the
+1. *Plan*: copy the store into an in-memory `pyoxigraph.Store` (read from the served store, or a
+   read-only open of the store directory without a server), apply the change there, and take the
    difference (quads added, quads removed). Blank nodes the change brings are skolemised
    (RDF 1.1 §3.5, `{base}.well-known/genid/…`) so that every stored triple can be named
    exactly again by a later DELETE DATA or an undo.
@@ -13,10 +13,11 @@ How a write runs (one writer at a time, `_write_lock`):
    shapes, inferred, changelog); then validate the post-write state with the stored shapes.
    A Violation rejects the write (`WriteRejected`, 422, with the report); Warnings are kept
    in the outcome.
-3. *Commit*: inside `engine.exclusive()` (no query process has the store open), open the
-   store read-write and send ONE update request — `DELETE DATA {…} ; INSERT DATA {…}`
-   including the change-log activity — which Oxigraph applies as one transaction; flush;
-   `touch_version()`. A crash leaves all of it or none of it.
+3. *Commit*: send ONE update request — `DELETE DATA {…} ; INSERT DATA {…}` including the
+   change-log activity — to the store the server has open read-write (`EmbeddedEngine.update`;
+   the queries running meanwhile each read their own snapshot), which Oxigraph applies as one
+   transaction; flush; `touch_version()`. A crash leaves all of it or none of it. Without a
+   server (the `kg` commands) the store is opened read-write for the commit.
 
 On a remote store (setting remote_query_url) the same steps run against the remote: the
 snapshot is read with one SELECT over every named graph, and the commit sends the same single
@@ -39,7 +40,7 @@ import re
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -50,10 +51,10 @@ import rdflib
 from rdflib.namespace import RDF, SH
 
 from .. import namespaces as ns
-from ..errors import BadRequest, Conflict, Forbidden, NotFound, QuerySyntaxError, ServiceUnavailable, Unprocessable
+from ..errors import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable
 from ..http.offload import computation
 from ..settings import Settings
-from ..store.embedded import data_version, touch_version
+from ..store.embedded import data_version, query_syntax_error, touch_version
 from ..store.terms import to_rdflib_term
 from ..validation.validate import Report, Source, parse_report, validate
 from .changelog import Activity, activity_iri, kgc, new_activity_id, now_utc, parse_nquads, rebased
@@ -169,17 +170,6 @@ def data_update(removed: list[ox.Quad], added: list[ox.Quad]) -> str:
     return " ;\n".join(parts)
 
 
-def syntax_error(exc: SyntaxError, what: str) -> QuerySyntaxError:
-    """pyoxigraph says 'error at L:C: …'; keep line and column as fields."""
-    text = str(exc)
-    m = re.match(r"error at (\d+):(\d+): (.*)", text, re.S)
-    if m:
-        line, col = int(m.group(1)), int(m.group(2))
-        return QuerySyntaxError(f"syntax error in the {what} at line {line}, column {col}: {m.group(3)}",
-                                line=line, column=col)
-    return QuerySyntaxError(f"syntax error in the {what}: {text}")
-
-
 class Curation:
     """Validation of the served graph and guarded writes to it, for one store link."""
 
@@ -198,7 +188,11 @@ class Curation:
                          self.g_shapes: "the shapes come from shapes/shapes.ttl through `kg build`",
                          self.g_ontology: "the ontology comes from ontology/kg.ttl through `kg build`",
                          self.g_inferred: "the inferences are recomputed by `kg build`"}
-        self.remote = engine.remote if engine is not None and hasattr(engine, "remote") else None
+        from ..store.embedded_engine import EmbeddedEngine
+        from ..store.remote_engine import RemoteEngine
+
+        self.embedded = engine if isinstance(engine, EmbeddedEngine) else None
+        self.remote = engine.remote if isinstance(engine, RemoteEngine) else None
         if self.remote is None and settings.remote:
             from ..store.remote import RemoteStore
 
@@ -211,13 +205,19 @@ class Curation:
 
     # -- reading the store -----------------------------------------------------
     @contextmanager
-    def reading(self) -> Iterator[ox.Store]:
+    def reading(self) -> Iterator[tuple[Path, ox.Store]]:
+        """The store directory read and its store: the one the server has open, else a read-only open."""
+        if self.embedded is not None:
+            with self.embedded.reading() as found:
+                yield found
+            return
         if not self.link.exists():
             raise ServiceUnavailable(f"no store at {self.link}; run `kg build`")
         with self._open_lock:
-            store = ox.Store.read_only(str(self.link.resolve()))
+            target = self.link.resolve()
+            store = ox.Store.read_only(str(target))
             try:
-                yield store
+                yield target, store
             finally:
                 del store
 
@@ -231,26 +231,8 @@ class Curation:
         if self.remote is not None:
             version = self.version(fresh=True)
             return version, self.remote.quads()
-        with self.reading() as store:
-            target = self.link.resolve()
+        with self.reading() as (target, store):
             return target, list(store.quads_for_pattern(None, None, None, None))
-
-    def graph_quads(self, graph: str) -> list[ox.Quad] | None:
-        """One named graph's quads, or None when the store has no such graph."""
-        if self.remote is not None:
-            return self.remote.graph_quads(graph)
-        with self.reading() as store:
-            node = ox.NamedNode(graph)
-            quads = list(store.quads_for_pattern(None, None, None, node))
-            if not quads and not store.contains_named_graph(node):
-                return None
-            return quads
-
-    def union_quads(self) -> list[ox.Quad]:
-        if self.remote is not None:
-            return self.remote.quads()
-        with self.reading() as store:
-            return list(store.quads_for_pattern(None, None, None, None))
 
     def rules(self, target: Path | str, quads: list[ox.Quad]) -> Rules:
         with self._cache_lock:
@@ -269,10 +251,6 @@ class Curation:
         for q in quads:
             g.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object)))  # type: ignore[arg-type]
         return g
-
-    def data_graph_names(self, quads: Iterable[ox.Quad]) -> set[str]:
-        """Graphs validated as data: all but the shapes and the change log."""
-        return {g for g in (graph_of(q) for q in quads) if g} - {self.g_shapes, self.g_changelog}
 
     # -- validation of the served graph and of proposed data ----------------------
     def current_report(self) -> Report:
@@ -306,8 +284,7 @@ class Curation:
             version = self.version(fresh=True)
             mem.extend(self.remote.quads())
             return version, mem
-        with self.reading() as store:
-            target = self.link.resolve()
+        with self.reading() as (target, store):
             mem.extend(store.quads_for_pattern(None, None, None, None))
         return target, mem
 
@@ -340,7 +317,7 @@ class Curation:
             try:
                 mem.update(change.update)
             except SyntaxError as exc:
-                raise syntax_error(exc, "update") from None
+                raise query_syntax_error(exc, "update") from None
             except (OSError, ValueError, RuntimeError) as exc:
                 raise BadRequest(f"the update could not be evaluated: {exc}") from None
             after = set(mem)
@@ -442,8 +419,10 @@ class Curation:
                 raise ServiceUnavailable("the remote store changed while the write was being checked; send it again")
             self.remote.update(request)
             return activity
-        exclusive = self.engine.exclusive() if self.engine is not None else nullcontext()
-        with exclusive, self._open_lock:
+        if self.embedded is not None:
+            self.embedded.update(request, target=Path(plan.target))
+            return activity
+        with self._open_lock:
             if self.link.resolve() != plan.target:
                 raise ServiceUnavailable("the store was rebuilt while the write was being checked; send it again")
             apply_update(plan.target, request)

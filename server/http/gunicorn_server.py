@@ -1,18 +1,18 @@
 """Running the app under gunicorn, with workers chosen for the store's concurrency rules.
 
-Every gunicorn worker opens the store read-only; read-only opens are safe side by side. A
-read-only server answers queries inside its workers (`inline_engine`: a worker whose query
-runs past the time limit retires and gunicorn starts a fresh one). Writes need the single
-writer, so with a write token the server runs one worker process (with threads), the writer
-lives there and queries run in query processes that step aside while a write is applied.
+Every gunicorn worker of a read-only server opens the store read-only; read-only opens are safe
+side by side. Writes need the single writer, so with a write token the server runs one worker
+process, which opens the store read-write and answers queries beside the writes. Either way
+queries are evaluated on native threads of the worker (`store.embedded_engine`); a worker whose
+query runs past the time limit retires (`retire_worker`) and gunicorn starts a fresh one.
 """
 from __future__ import annotations
 
-import dataclasses
-import functools
+import logging
 import os
 import selectors
 import shutil
+import signal
 import sys
 import tempfile
 from typing import Any
@@ -21,8 +21,9 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
 from ..settings import Settings
+from .observability import MULTIPROC_ENV
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_retiring = False
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
@@ -37,16 +38,24 @@ class _Server(BaseApplication):  # type: ignore[misc]
 
     def load(self):  # type: ignore[no-untyped-def]
         from .. import create_app
-        from ..store.inline_engine import InlineEngine, retire_gunicorn_worker
 
-        app = create_app(self.settings)
-        engine = app.extensions["kg"].engine
-        if isinstance(engine, InlineEngine):
-            front = app.wsgi_app  # the lean SPARQL path: it counts the requests in flight
-            engine.retire = functools.partial(
-                retire_gunicorn_worker, still_running=lambda: front.in_flight() > engine.stuck(),
-                grace_s=float(self.options["graceful_timeout"]))
-        return app
+        return create_app(self.settings, on_runaway=retire_worker)
+
+
+def retire_worker() -> None:
+    """A query ran past its time limit and cannot be stopped: this worker stops accepting, finishes
+    the requests it is answering (gunicorn's graceful stop), and ends, query thread and all;
+    gunicorn starts a fresh worker in its place."""
+    global _retiring
+    _retiring = True
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _worker_exit(server: Any, worker: Any) -> None:
+    """A retiring worker ends here without waiting for the query thread it cannot stop."""
+    if _retiring:
+        logging.shutdown()
+        os._exit(0)
 
 
 def _when_ready(server: Any) -> None:
@@ -142,6 +151,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # query string, which holds the whole query.
         "accesslog": None,
         "child_exit": _child_exit,
+        "worker_exit": _worker_exit,
         "on_exit": _on_exit,
         "errorlog": "-",
         "when_ready": _when_ready,
@@ -152,22 +162,9 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def resolve_isolation(settings: Settings) -> Settings:
-    """`auto`: queries in the worker when nothing writes, in query processes when something does."""
-    if settings.writes_enabled and settings.query_isolation == "worker":
-        from ..errors import SettingsError
-
-        raise SettingsError("query_isolation=worker cannot be combined with a write token: opening the store "
-                            "read-only beside its writer is undefined behaviour; use process (or auto)")
-    if settings.query_isolation != "auto":
-        return settings
-    return dataclasses.replace(settings, query_isolation="process" if settings.writes_enabled else "worker")
-
-
 def run(settings: Settings) -> None:
     # Metrics from every worker process are added up through files in one folder, which must
     # be set before the workers start (prometheus_client's multiprocess mode).
     if not os.environ.get(MULTIPROC_ENV):
         os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="kg-metrics-")
-    settings = resolve_isolation(settings)
     _Server(settings, gunicorn_options(settings)).run()

@@ -14,16 +14,14 @@ A description (what `/doc/<slug>` serves) holds, each quad with the named graph 
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import pyoxigraph as ox
 
 from ..errors import BadRequest
 from ..http import formats
-from ..http.renderers import render_quads
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -195,17 +193,13 @@ def describe(select: Select, iri: str, *, kgo: str, inferred_graph: str, doc_iri
     return desc
 
 
-def graph_query(graph: str, limit: int, offset: int) -> str:
-    return (f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?g {{ <{graph}> }} GRAPH ?g {{ ?s ?p ?o }} }} "
-            f"ORDER BY ?s ?p ?o LIMIT {limit} OFFSET {offset}")
-
-
 def all_quads_query(limit: int, offset: int) -> str:
     return f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} ORDER BY ?g ?s ?p ?o LIMIT {limit} OFFSET {offset}"
 
 
 def fetch_paged(select: Select, make_query: Callable[[int, int], str], page: int) -> list[ox.Quad]:
-    """All quads of a query, page by page, each page a query within the engine's limits."""
+    """All quads of a query, page by page, each page a query within the engine's limits (the
+    dumps: the whole dataset, never cut)."""
     out: list[ox.Quad] = []
     offset = 0
     while True:
@@ -221,7 +215,7 @@ def fetch_paged(select: Select, make_query: Callable[[int, int], str], page: int
 def render(fmt: formats.Format, quads: Sequence[ox.Quad], prefixes: dict[str, str]) -> bytes:
     """A description in an RDF format: TriG and N-Quads keep the graphs, the others give the union."""
     if fmt.name in ("trig", "nquads"):
-        return render_quads(fmt, list(quads), prefixes)
+        return fmt.write_quads(list(quads), prefixes)
     seen: set[ox.Triple] = set()
     triples = []
     for q in quads:
@@ -229,45 +223,4 @@ def render(fmt: formats.Format, quads: Sequence[ox.Quad], prefixes: dict[str, st
         if t not in seen:
             seen.add(t)
             triples.append(t)
-    union = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
-    if fmt.name == "jsonld":
-        return jsonld(union, prefixes)
-    return render_quads(fmt, union, prefixes)
-
-
-def jsonld(quads: Iterable[ox.Quad], prefixes: dict[str, str]) -> bytes:
-    """JSON-LD with a readable @context: pyoxigraph writes expanded JSON-LD (it ignores prefixes),
-    and IRIs in keys, `@id` and `@type` are then shortened to compact IRIs of our prefixes.
-
-    Named graphs are kept (JSON-LD 1.1 named graph objects).
-    """
-    expanded = json.loads(ox.serialize(list(quads), format=ox.RdfFormat.JSON_LD))
-    ordered = sorted(prefixes.items(), key=lambda kv: -len(kv[1]))
-
-    def curie(iri: str) -> str:
-        for name, ns in ordered:
-            if iri.startswith(ns) and len(iri) > len(ns):
-                local = iri[len(ns):]
-                if not local.startswith("//") and "#" not in local:
-                    return f"{name}:{local}"
-        return iri
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, list):
-            return [walk(n) for n in node]
-        if not isinstance(node, dict):
-            return node
-        out: dict[str, Any] = {}
-        for key, value in node.items():
-            if key == "@id" and isinstance(value, str) and not value.startswith("_:"):
-                out[key] = curie(value)
-            elif key == "@type":
-                out[key] = [curie(v) for v in value] if isinstance(value, list) else curie(value)
-            elif key.startswith("@"):
-                out[key] = walk(value)
-            else:
-                out[curie(key)] = walk(value)
-        return out
-
-    doc = {"@context": dict(sorted(prefixes.items())), "@graph": walk(expanded)}
-    return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
+    return fmt.write_triples(triples, prefixes)

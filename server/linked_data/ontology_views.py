@@ -10,9 +10,8 @@ from .. import namespaces as ns
 from ..errors import NotFound
 from ..http import formats
 from ..http.ld_answers import alternates, is_not_modified, ld_answer, link_header, validators
-from .describe import fetch_paged, graph_query, render
 from .ontology_docs import ontology_html
-from .resource_views import canonical, choose, kg, select
+from .resource_views import canonical, choose, kg
 
 bp = Blueprint("ontology", __name__)
 
@@ -30,13 +29,12 @@ def _ontology(path: str, ext: str | None = None) -> Response:
     if is_not_modified(v):
         return ld_answer(b"", fmt, v, link=link, content_location=location)
     graph = canonical(ns.G_ONTOLOGY)
-    quads = fetch_paged(select, lambda limit, offset: graph_query(graph, limit, offset), k.settings.max_result_rows)
     if fmt.name == "html":
-        turtle = render(formats.BY_NAME["turtle"], quads, k.prefixes)
+        turtle = k.read_graph(graph, formats.BY_NAME["turtle"]).body
         body = ontology_html(turtle, store=k.settings.store, version=k.data_version()[0],
                              namespace=k.prefixes["kgo"])
     else:
-        body = render(fmt, quads, k.prefixes)
+        body = k.read_graph(graph, fmt).body
     return ld_answer(body, fmt, v, link=link, content_location=location)
 
 
