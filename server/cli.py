@@ -309,9 +309,9 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @setting_option("host")
 @setting_option("port")
 @setting_option("workers")
-@setting_option("threads")
-@setting_option("worker_class")
-@setting_option("keepalive_linger_ms")
+@setting_option("max_connections")
+@setting_option("client_timeout_s")
+@setting_option("keepalive_s")
 @setting_option("query_timeout_s")
 @setting_option("query_threads")
 @setting_option("max_client_queries")
@@ -330,11 +330,11 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 def serve(**values: Any) -> None:
     """Serve the store with gunicorn (building it first if there is none)."""
     from .build.pipeline import build as run_build
-    from .http.gunicorn_server import run, worker_class
+    from .http.gunicorn_server import check, run
 
     settings = settings_from(**values)
     try:
-        worker_class(settings)   # a setting that cannot serve is refused before anything is built
+        check(settings)   # a setting that cannot serve is refused before anything is built
         if not settings.remote and not Path(settings.store).exists():
             click.echo(f"no store at {settings.store}: building it first", err=True)
             run_build(Path(settings.store), base_iri=settings.base_iri, extra=settings.extra_source_paths,

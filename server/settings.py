@@ -35,10 +35,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("base_iri", DEFAULT_BASE, "Canonical base IRI of every resource the graph mints."),
     Setting("host", "127.0.0.1", "Interface `kg serve` listens on; loopback by default so nothing is exposed by accident."),
     Setting("port", 8000, "Port `kg serve` listens on; 0 picks a free port."),
-    Setting("workers", 2, "gunicorn worker processes; each opens the store read-only (forced to 1 when writes are enabled)."),
-    Setting("threads", 4, "Threads per gunicorn worker (the `gthread` worker class)."),
-    Setting("keepalive_linger_ms", 1.0, "gthread: how long a thread that answered a request on a kept-alive connection waits for that client's next request and answers it itself, rather than handing the connection back to the worker's poller (a client sending queries back to back skips two thread hand-offs, about 0.2 ms); 0 is gunicorn's own behaviour."),
-    Setting("worker_class", "auto", "gunicorn worker class: `gthread` (threads; queries on the embedded store run in the worker), `gevent` (greenlets: a request waiting on a remote store costs no thread hand-off; remote store only), `auto` is `gevent` with a remote store and `gthread` otherwise.", ("auto", "gthread", "gevent")),
+    Setting("workers", 2, "gunicorn worker processes; each opens the store read-only (forced to 1 when writes are enabled: that one opens it read-write)."),
+    Setting("max_connections", 1000, "Open connections one worker holds (each a greenlet, not a thread); more wait in the listen queue."),
+    Setting("client_timeout_s", 30.0, "How long a client may take to send a request's line and headers (from its first byte), to send its body, and to take each answer; past it the connection is closed. Also the longest a single read or write of the connection waits."),
+    Setting("keepalive_s", 5.0, "How long a kept-alive connection may stay idle between two requests before it is closed."),
     Setting("query_timeout_s", 30.0, "Time limit of one SPARQL query in seconds, counted from its request (waiting for a slot included); past it the answer is 503. A query that cannot be stopped makes its worker retire (a fresh one takes its place)."),
     Setting("query_threads", 16, "Queries one server process evaluates at once (each on a native thread of its own); more wait for a free one."),
     Setting("max_client_queries", 4, "Queries one client address may have evaluated at once per server process; its further queries wait for one of its own to end (503 with `Retry-After` if none ends within the time limit), so one client cannot take every slot."),
@@ -71,9 +71,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
-    threads: int = 4
-    worker_class: str = "auto"
-    keepalive_linger_ms: float = 1.0
+    max_connections: int = 1000
+    client_timeout_s: float = 30.0
+    keepalive_s: float = 5.0
     query_timeout_s: float = 30.0
     query_threads: int = 16
     max_client_queries: int = 4

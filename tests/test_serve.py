@@ -1,5 +1,5 @@
 """The real `kg serve` process (gunicorn) answering real clients over loopback, on the embedded
-store (gthread workers) and on `oxigraph serve` as a remote store (gevent workers)."""
+store and on `oxigraph serve` as a remote store (the same gevent worker for both)."""
 from __future__ import annotations
 
 import json
@@ -17,7 +17,7 @@ from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from server import namespaces as ns
 from server.errors import SettingsError
-from server.http.gunicorn_server import LingeringThreadWorker, _worker_class_option, worker_class
+from server.http.gunicorn_server import gunicorn_options
 from server.settings import load_settings
 
 from .conftest import KG, ROOT, LiveServer, OxigraphServer
@@ -33,8 +33,7 @@ def remote_live_server(tmp_path_factory: pytest.TempPathFactory,
     env = {f"KG_{k.upper()}": v for k, v in remote_oxigraph.settings.items() if k != "remote_update_url"}
     server = LiveServer(tmp_path_factory.mktemp("unused") / "store", env=env)
     yield server
-    log = server.stop()
-    assert "Using worker: gevent" in log, log[-2000:]   # worker_class auto, with a remote store
+    server.stop()
 
 
 @pytest.fixture(params=["embedded", "remote"])
@@ -104,19 +103,16 @@ def test_concurrent_clients_each_get_their_own_answer(remote_live_server: LiveSe
     assert all(seen == {str(n)} for n, seen in answers), [a for a in answers if a[1] != {str(a[0])}][:3]
 
 
-def test_the_worker_class_follows_the_store() -> None:
-    remote = {"remote_query_url": "http://127.0.0.1:1/query"}
-    assert worker_class(load_settings({}, environ={})) == "gthread"
-    assert worker_class(load_settings(remote, environ={})) == "gevent"
-    assert worker_class(load_settings({**remote, "worker_class": "gthread"}, environ={})) == "gthread"
-    with pytest.raises(SettingsError, match="remote store only"):
-        worker_class(load_settings({"worker_class": "gevent"}, environ={}))
+@pytest.mark.parametrize("name,value", [("client_timeout_s", 0), ("keepalive_s", -1), ("max_connections", 0)])
+def test_limits_that_cannot_serve_are_refused(name: str, value: float) -> None:
+    with pytest.raises(SettingsError, match=name):
+        gunicorn_options(load_settings({name: value}, environ={}))
 
 
-def test_kg_serve_refuses_gevent_on_the_embedded_store(tmp_path: Path) -> None:
-    done = subprocess.run([KG, "serve", "--store", str(tmp_path / "store"), "--port", "0", "--worker-class", "gevent"],
+def test_kg_serve_refuses_a_limit_that_cannot_serve(tmp_path: Path) -> None:
+    done = subprocess.run([KG, "serve", "--store", str(tmp_path / "store"), "--port", "0", "--client-timeout-s", "0"],
                           capture_output=True, text=True, timeout=120)
-    assert done.returncode != 0 and "remote store only" in done.stderr
+    assert done.returncode != 0 and "client_timeout_s" in done.stderr and not (tmp_path / "store").exists()
 
 
 OFFLOAD_UNDER_GEVENT = r"""
@@ -178,18 +174,18 @@ def _ask(n: int) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def one_thread_server(store_link: Path) -> Iterator[LiveServer]:
-    """`kg serve` with one worker of one thread: what a thread keeps waiting shows at once."""
-    server = LiveServer(store_link, env={"KG_WORKERS": "1", "KG_THREADS": "1"})
+def one_worker_server(store_link: Path) -> Iterator[LiveServer]:
+    """`kg serve` with one worker: what a connection keeps waiting shows at once (idle connections
+    are kept a minute, so that nothing here depends on how fast the machine is)."""
+    server = LiveServer(store_link, env={"KG_WORKERS": "1", "KG_KEEPALIVE_S": "60"})
     yield server
-    log = server.stop()
-    assert "Using worker: LingeringThreadWorker" in log, log[-2000:]
+    server.stop()
 
 
-def test_requests_sent_back_to_back_or_pipelined_are_each_answered(one_thread_server: LiveServer) -> None:
-    """The thread that answered a request goes on to the next one on the same connection, whether
-    it comes right after the answer or was sent with the first request (pipelining)."""
-    with socket.create_connection(("127.0.0.1", one_thread_server.port), timeout=30) as sock:
+def test_requests_sent_back_to_back_or_pipelined_are_each_answered(one_worker_server: LiveServer) -> None:
+    """Each request on a kept-alive connection is answered, whether it comes right after the
+    previous answer or was sent with the first request (pipelining)."""
+    with socket.create_connection(("127.0.0.1", one_worker_server.port), timeout=30) as sock:
         for n in range(20):
             sock.sendall(_ask(n))
             assert _answers(sock, 1)[0][0] == b"HTTP/1.1 200 OK"
@@ -198,29 +194,14 @@ def test_requests_sent_back_to_back_or_pipelined_are_each_answered(one_thread_se
     assert [(status, json.loads(body)["boolean"]) for status, body in answers] == [(b"HTTP/1.1 200 OK", True)] * 3
 
 
-def test_an_idle_kept_alive_client_does_not_hold_the_only_thread(one_thread_server: LiveServer) -> None:
-    """After its answer, a thread waits only briefly (keepalive_linger_ms) for that client's next
-    request: a client that keeps its connection open and says nothing leaves the thread to others."""
-    with socket.create_connection(("127.0.0.1", one_thread_server.port), timeout=30) as idle:
+def test_an_idle_kept_alive_client_does_not_hold_the_only_worker(one_worker_server: LiveServer) -> None:
+    """A client that keeps its connection open and says nothing leaves the worker to others."""
+    with socket.create_connection(("127.0.0.1", one_worker_server.port), timeout=30) as idle:
         idle.sendall(_ask(1))
         assert _answers(idle, 1)[0][0] == b"HTTP/1.1 200 OK"
         for n in range(3):   # each on a new connection, while `idle` stays open
-            with socket.create_connection(("127.0.0.1", one_thread_server.port), timeout=10) as other:
+            with socket.create_connection(("127.0.0.1", one_worker_server.port), timeout=10) as other:
                 other.sendall(_ask(n))
                 assert _answers(other, 1)[0][0] == b"HTTP/1.1 200 OK"
         idle.sendall(_ask(2))   # and the idle client is still served on its connection
         assert _answers(idle, 1)[0][0] == b"HTTP/1.1 200 OK"
-
-
-def test_the_linger_setting_chooses_the_worker_class() -> None:
-    assert issubclass(_worker_class_option(load_settings({}, environ={})), LingeringThreadWorker)
-    assert _worker_class_option(load_settings({}, environ={})).linger_s == pytest.approx(0.001)
-    assert _worker_class_option(load_settings({"keepalive_linger_ms": 0}, environ={})) == "gthread"
-    remote = {"remote_query_url": "http://127.0.0.1:1/query"}
-    assert _worker_class_option(load_settings(remote, environ={})) == "gevent"
-
-
-def test_kg_serve_refuses_a_negative_linger(tmp_path: Path) -> None:
-    done = subprocess.run([KG, "serve", "--store", str(tmp_path / "store"), "--port", "0",
-                           "--keepalive-linger-ms", "-1"], capture_output=True, text=True, timeout=120)
-    assert done.returncode != 0 and "keepalive_linger_ms" in done.stderr and not (tmp_path / "store").exists()

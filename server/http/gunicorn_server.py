@@ -1,24 +1,37 @@
-"""Running the app under gunicorn, with workers chosen for the store's concurrency rules.
+"""Running the app under gunicorn: its processes, and what a client may hold of them.
 
-Every gunicorn worker of a read-only server opens the store read-only; read-only opens are safe
-side by side. Writes need the single writer, so with a write token the server runs one worker
-process, which opens the store read-write and answers queries beside the writes. Either way
-queries are evaluated on native threads of the worker (`store.embedded_engine`); a worker whose
-query runs past the time limit retires (`retire_worker`) and gunicorn starts a fresh one.
+Workers: every worker of a read-only server opens the store read-only (read-only opens are safe
+side by side). Writes need the single writer, so with a write token the server runs one worker,
+which opens the store read-write and answers queries beside the writes. Queries are evaluated on
+native threads of the worker (`store.embedded_engine`); a worker whose query runs past the time
+limit retires (`retire_worker`) and gunicorn starts a fresh one.
+
+Clients: requests are read and answers written by gevent's WSGI server (`pywsgi`, run by
+gunicorn's `gevent_pywsgi` worker), one greenlet per connection: a connection that sends slowly,
+sits idle or does not read its answer holds a greenlet and a socket, never a thread, and the
+time limits below close it:
+- a kept-alive connection may be idle `keepalive_s` between requests;
+- a request's line and headers must arrive within `client_timeout_s` of its first byte, its
+  body within `client_timeout_s` of the headers, and each answer must be taken within
+  `client_timeout_s` (every single read or write in between also waits at most that long);
+- a worker holds at most `max_connections` connections; more wait in the listen queue.
+gevent's server sends `100 Continue` only when the app reads the body, so a body refused before
+it is read (413) is never sent by a client that waits for it; one that sends it anyway has it
+read and discarded after the answer (`Connection: close`), so it reads the 413 instead of a reset.
 """
 from __future__ import annotations
 
 import logging
 import os
-import selectors
 import shutil
 import signal
 import sys
 import tempfile
+import time
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler
 
 from ..settings import Settings
 from .observability import MULTIPROC_ENV
@@ -58,6 +71,127 @@ def _worker_exit(server: Any, worker: Any) -> None:
         os._exit(0)
 
 
+class _SlowClient(TimeoutError):
+    """A client took longer than client_timeout_s to send its request."""
+
+
+class _HeadTooLarge(ValueError):
+    """More header fields, or a longer one, than MAX_FIELDS / MAX_FIELD_BYTES."""
+
+
+MAX_FIELDS = 100
+MAX_FIELD_BYTES = 8190
+_HEAD_TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n"
+                   b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 83\r\n\r\n"
+                   b"431 Request header fields too large: at most 100 fields of at most 8190 bytes each\n")
+_REQUEST_TIMEOUT = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                    b"Content-Length: 79\r\n\r\n408 Request timeout: the request's head did not arrive within client_timeout_s\n")
+
+
+class ClientLimitedHandler(PyWSGIHandler):  # type: ignore[misc]
+    """gevent's WSGI handler, with the time limits of the module docstring on each connection."""
+
+    idle_s = 5.0
+    client_s = 30.0
+
+    def handle_one_request(self) -> Any:
+        self.socket.settimeout(self.idle_s)
+        try:
+            if not self.rfile.peek(1):   # the client closed the connection
+                return None
+        except OSError:                  # idle for keepalive_s: closed
+            return None
+        self.socket.settimeout(self.client_s)
+        import gevent
+
+        self._head_timer = gevent.Timeout.start_new(self.client_s, _SlowClient)
+        self._line_timed_out = False
+        try:
+            outcome = super().handle_one_request()
+        finally:
+            self._head_timer.close()
+        return ("408", _REQUEST_TIMEOUT) if self._line_timed_out else outcome
+
+    def read_requestline(self) -> str:
+        try:
+            return super().read_requestline()  # type: ignore[no-any-return]
+        except _SlowClient:
+            self._line_timed_out = True
+            return ""
+
+    def read_request(self, raw_requestline: str) -> Any:
+        """The head, within the same bounds on its fields as gunicorn's own parser."""
+        outcome = super().read_request(raw_requestline)
+        fields = self.headers.items()
+        if len(fields) > MAX_FIELDS or any(len(k) + len(v) + 2 > MAX_FIELD_BYTES for k, v in fields):
+            raise _HeadTooLarge()
+        return outcome
+
+    def _handle_client_error(self, ex: BaseException) -> Any:
+        """A head that did not arrive in time is a 408 and one too large a 431, not a logged
+        "invalid request" (gevent routes a request's read errors here for subclasses to decide,
+        see its handle_one_request)."""
+        if isinstance(ex, _SlowClient):
+            return "408", _REQUEST_TIMEOUT
+        if isinstance(ex, _HeadTooLarge):
+            return "431", _HEAD_TOO_LARGE
+        return super()._handle_client_error(ex)
+
+    def get_environ(self) -> dict[str, Any]:
+        """The head has arrived: its time limit ends, and the body's begins."""
+        self._head_timer.close()
+        env: dict[str, Any] = super().get_environ()
+        env["wsgi.input"] = _TimedInput(env["wsgi.input"], time.monotonic() + self.client_s)
+        return env
+
+
+class _TimedInput:
+    """A request body that must arrive by a deadline; past it, reading raises TimeoutError
+    (which the app answers 408)."""
+
+    def __init__(self, stream: Any, deadline: float) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    def _within(self, read: Any, *args: Any) -> Any:
+        import gevent
+
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise _SlowClient("the request body did not arrive in time")
+        with gevent.Timeout(remaining, _SlowClient):
+            return read(*args)
+
+    def read(self, *args: Any) -> bytes:
+        return self._within(self._stream.read, *args)  # type: ignore[no-any-return]
+
+    def readline(self, *args: Any) -> bytes:
+        return self._within(self._stream.readline, *args)  # type: ignore[no-any-return]
+
+    def readlines(self, *args: Any) -> list[bytes]:
+        return self._within(self._stream.readlines, *args)  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Any:
+        while True:
+            line = self.readline()
+            if not line:
+                return
+            yield line
+
+
+class Worker(GeventPyWSGIWorker):  # type: ignore[misc]
+    """gunicorn's gevent_pywsgi worker with the client time limits."""
+
+    wsgi_handler = ClientLimitedHandler
+
+
+def worker_class(settings: Settings) -> type[Worker]:
+    """The worker with this server's limits (a class of its own: gunicorn instantiates it in each worker)."""
+    handler = type("ClientLimitedHandler", (ClientLimitedHandler,),
+                   {"idle_s": settings.keepalive_s, "client_s": settings.client_timeout_s})
+    return type("Worker", (Worker,), {"wsgi_handler": handler})
+
+
 def _when_ready(server: Any) -> None:
     for listener in server.LISTENERS:
         print(f"kg: serving on {str(listener).rstrip('/')}/ (SPARQL at /sparql)", file=sys.stderr, flush=True)
@@ -75,75 +209,25 @@ def _on_exit(server: Any) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-class LingeringThreadWorker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's gthread worker, except that the thread that answered a request on a kept-alive
-    connection waits up to `linger_s` for that client's next request and answers it too.
+def check(settings: Settings) -> None:
+    """Settings that cannot serve are refused before anything starts."""
+    from ..errors import SettingsError
 
-    Why: gthread hands every kept-alive connection back to its poller thread after each answer
-    (through a pipe) and the poller hands the next request to a pool thread again: two thread
-    wake-ups per request, about 0.2 ms on these machines, paid by every client that sends
-    queries back to back (scripts, SPARQLWrapper loops, benchmarks). A client that pauses longer
-    goes back to the poller as before; a thread is held at most `linger_s` per answer, and not
-    at all while other connections wait for a thread."""
-
-    linger_s = 0.001
-
-    def handle(self, conn: Any) -> Any:
-        result = super().handle(conn)
-        while result is True and self.alive and self._next_request_soon(conn):
-            result = super().handle(conn)
-        return result
-
-    def _next_request_soon(self, conn: Any) -> bool:
-        if conn.parser.unreader.buf.getvalue():   # the last read took in the start of the next request
-            return True
-        waiting = getattr(self.tpool, "_work_queue", None)   # connections waiting for a thread
-        if self.linger_s <= 0 or (waiting is not None and not waiting.empty()):
-            return False
-        with selectors.DefaultSelector() as selector:
-            selector.register(conn.sock, selectors.EVENT_READ)
-            return bool(selector.select(self.linger_s))
-
-
-def _lingering(linger_ms: float) -> type[LingeringThreadWorker]:
-    """The worker class with this linger (a class of its own: gunicorn instantiates it in each worker)."""
-    return type("LingeringThreadWorker", (LingeringThreadWorker,), {"linger_s": linger_ms / 1000})
-
-
-def worker_class(settings: Settings) -> str:
-    """`gevent` for a remote store: a request there mostly waits on the remote, and greenlets answer
-    it without gthread's hand-offs between the poller and a pool thread (0.12 ms less a query,
-    measured at 1M triples). Queries on the embedded store compute in the worker, which a greenlet
-    must never do: they keep `gthread`."""
-    if settings.keepalive_linger_ms < 0:
-        from ..errors import SettingsError
-
-        raise SettingsError(f"keepalive_linger_ms is a time in milliseconds, 0 or more; got {settings.keepalive_linger_ms:g}")
-    if settings.worker_class == "auto":
-        return "gevent" if settings.remote else "gthread"
-    if settings.worker_class == "gevent" and not settings.remote:
-        from ..errors import SettingsError
-
-        raise SettingsError("worker_class=gevent serves a remote store only (remote_query_url): queries on the "
-                            "embedded store run in the worker and would hold up every other request; use gthread")
-    return settings.worker_class
-
-
-def _worker_class_option(settings: Settings) -> Any:
-    """What gunicorn is given: gthread with a linger (see LingeringThreadWorker) unless it is 0."""
-    chosen = worker_class(settings)
-    if chosen == "gthread" and settings.keepalive_linger_ms > 0:
-        return _lingering(settings.keepalive_linger_ms)
-    return chosen
+    for name in ("client_timeout_s", "keepalive_s"):
+        if getattr(settings, name) <= 0:
+            raise SettingsError(f"{name} is a time in seconds, more than 0; got {getattr(settings, name):g}")
+    if settings.max_connections < 1:
+        raise SettingsError(f"max_connections is a number of connections, 1 or more; got {settings.max_connections}")
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    check(settings)
     workers = 1 if settings.writes_enabled else max(1, settings.workers)
     return {
         "bind": f"{settings.host}:{settings.port}",
         "workers": workers,
-        "threads": max(1, settings.threads),
-        "worker_class": _worker_class_option(settings),
+        "worker_class": worker_class(settings),
+        "worker_connections": settings.max_connections,
         # The app enforces the query time limit itself; gunicorn's limit is a backstop.
         "timeout": int(settings.query_timeout_s) + 30,
         "graceful_timeout": 10,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import KGError, MethodNotAllowed, PayloadTooLarge
+from ..errors import KGError, MethodNotAllowed, PayloadTooLarge, RequestTimeout
 from . import formats
 
 if TYPE_CHECKING:
@@ -89,6 +89,9 @@ def _from_http_exception(exc: HTTPException) -> KGError:
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(KGError, error_response)
+    # A request body that stops arriving (the server's read time limit) while a view reads it.
+    app.register_error_handler(TimeoutError, lambda exc: error_response(RequestTimeout(
+        "the request body did not arrive in time (setting client_timeout_s); send it without pausing")))
     app.register_error_handler(HTTPException, lambda exc: error_response(_from_http_exception(exc)))
 
     @app.errorhandler(Exception)
