@@ -119,7 +119,7 @@ OFFLOAD_UNDER_GEVENT = r"""
 from gevent import monkey
 monkey.patch_all()
 import gevent
-from server.http.offload import computation
+from server.store.threads import computation
 
 native_lock = monkey.get_original("_thread", "allocate_lock")()   # waited for without yielding to gevent
 native_lock.acquire()
@@ -141,7 +141,7 @@ other.join()
 
 
 def test_a_validation_computes_beside_the_other_requests_of_a_gevent_worker() -> None:
-    """What a validation computes (`offload.computation`) runs on a native thread under gevent: the
+    """What a validation computes (`store.threads.computation`) runs on a native thread under gevent: the
     worker's other greenlets run while it computes. The computation here waits for another
     greenlet of the same hub, so it ends only if that greenlet could run (on the event loop itself
     it would wait the whole 20 s for nothing)."""

@@ -52,7 +52,7 @@ from rdflib.namespace import RDF, SH
 
 from .. import namespaces as ns
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable
-from ..http.offload import computation
+from ..store.threads import computation
 from ..settings import Settings
 from ..store.embedded import data_version, query_syntax_error, touch_version
 from ..store.terms import to_rdflib_term

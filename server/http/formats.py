@@ -252,8 +252,8 @@ def negotiate(accept: MIMEAccept | str | None, kinds: Iterable[str], explicit: s
 @lru_cache(maxsize=1024)
 def _negotiate_header(accept: str | None, kinds: tuple[str, ...], explicit: str | None,
                       prefer: str | None) -> Format:
-    """Clients send the same few Accept headers again and again; Werkzeug's matching costs about
-    0.1 ms a request, as much as a small query. (A NotAcceptable is raised, never cached.)"""
+    """Clients send the same few Accept headers again and again, and Werkzeug's matching costs
+    about as much as a small query does. (A NotAcceptable is raised, never cached.)"""
     return _negotiate(parse_accept_header(accept or "", MIMEAccept), kinds, explicit, prefer)
 
 

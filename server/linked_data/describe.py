@@ -149,8 +149,8 @@ def describe_query(iri: str, kgo: str, inferred_graph: str) -> str:
     """One SELECT for the whole description; `iri` has been checked by `iri_for_path`.
 
     The IRI is written into every branch rather than bound once by `VALUES ?r`: Oxigraph 0.5 did
-    not push the VALUES binding into the UNION branches and scanned the whole store, 0.9 s a page
-    at 100k quads against 0.02 s substituted (README, Security: a cheap way to load the server).
+    not push the VALUES binding into the UNION branches and scanned the whole store for every page
+    (a cheap way to load the server; the figures are in bench/README.md).
     """
     r = f"<{iri}>"
     return f"""

@@ -1,4 +1,5 @@
-"""Native threads for work that releases the GIL (queries on the embedded store, validation).
+"""Native threads for work that releases the GIL or takes long: queries on the embedded store
+(`NativeThreads`), validation (`computation`).
 
 Why native threads: pyoxigraph releases the GIL while it evaluates, so a query on a thread of
 its own runs beside the requests of the same process, on another core. Under `kg serve` the
@@ -13,9 +14,9 @@ those are joined at exit, and a query past its limit would keep the process aliv
 
 Threads started once a pool exists get a stack of STACK_BYTES (address space; memory is used only
 as deep as a thread goes): Oxigraph's SPARQL parser recurses once per operator or pattern of a
-flat chain, and on the default 8 MiB stack `FILTER(1+1+…)` of 16 KiB, or a UNION chain of 64 KiB,
-ended the process. On this stack such chains of the largest query accepted (max_query_kb) are
-parsed, slowly: the time limit ends them like any long query.
+flat chain (`FILTER(1+1+…)`, `{} UNION {} UNION …`), and on a default 8 MiB stack chains of a
+few thousand ended the process (bench/README.md has the sizes). On this stack they are parsed,
+slowly: the time limit ends them like any long query.
 """
 from __future__ import annotations
 
@@ -174,3 +175,16 @@ class _GeventPool(_Pool):
             except gevent.Timeout:
                 raise TimeoutError from None
         return wait
+
+
+def computation(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(*args, **kwargs)` on a native thread of gevent's pool when this is a gevent worker (a
+    validation computes for a long while without waiting on anything, and every other request of
+    the worker would wait for it on the event loop); elsewhere (threads, the CLI) it simply runs.
+    What runs there must not use the worker's sockets (gevent ties each to the thread that opened
+    it): validation computes on an in-memory copy."""
+    if not gevent_patched():
+        return fn(*args, **kwargs)
+    import gevent
+
+    return gevent.get_hub().threadpool.apply(fn, args, kwargs)  # type: ignore[no-any-return]

@@ -25,9 +25,6 @@ bp = Blueprint("validation", __name__)
 _PROPOSALS = threading.BoundedSemaphore(1)
 PROPOSAL_WAIT_S = 10.0
 
-RDF_REPORT = {"turtle": "turtle", "jsonld": "json-ld", "ntriples": "nt"}
-
-
 def curation() -> Curation:
     return current_app.extensions["curation"]
 
@@ -48,21 +45,11 @@ def report_response(report: Report, *, status: int = 200, headers: dict[str, str
                             prefer="html" if html_ok and status == 200 else "text")
     if fmt.name == "html" and not html_ok:
         fmt = formats.BY_NAME["text"]
-    if fmt.name in RDF_REPORT:
-        body: str | bytes = report.graph.serialize(format=RDF_REPORT[fmt.name])
-    elif fmt.name == "csv":
-        body = report.to_csv()
-    elif fmt.name == "report-json":
-        data = json.loads(report.to_json())
-        data["summary"] = report.summary()
-        if preamble:
-            data["message"] = preamble
-        body = json.dumps(data, indent=2, ensure_ascii=False)
-    elif fmt.name == "html":
+    if fmt.write_report is not None:
+        body: str | bytes = fmt.write_report(report, preamble)
+    else:   # the page for people
         body = render_template("validate.html", title=title, report=report, groups=group_results(report),
                                doc_link=doc_link, preamble=preamble)
-    else:
-        body = (preamble + "\n" if preamble else "") + report.to_text()
     extra = {"KG-Report-Conforms": "true" if report.conforms else "false",
              "KG-Report-Truncated": "true" if report.truncated else "false", **(headers or {})}
     return negotiated(body, fmt, status=status, headers=extra)
