@@ -54,6 +54,7 @@ from ..errors import BadRequest, Conflict, Forbidden, NotFound, QuerySyntaxError
 from ..http.offload import computation
 from ..settings import Settings
 from ..store.embedded import data_version, touch_version
+from ..store.rdf_guard import triple_terms_refused
 from ..store.terms import to_rdflib_term
 from ..validation.validate import Report, Source, parse_report, validate
 from .changelog import Activity, activity_iri, kgc, new_activity_id, now_utc, parse_nquads, rebased
@@ -345,6 +346,8 @@ class Curation:
                 raise BadRequest(f"the update could not be evaluated: {exc}") from None
             after = set(mem)
             added, removed = list(after - before), list(before - after)
+            if any(isinstance(q.object, ox.Triple) for q in added):
+                raise triple_terms_refused("the update", "<<( … )>>, << … >>")
             fresh = [q for q in added if _has_blank(q)]
             if fresh:
                 skolem = skolemize(fresh, self.base, {})

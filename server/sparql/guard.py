@@ -27,8 +27,8 @@ _TOKEN = re.compile("|".join([
     f"(?P<iri>{_IRI.pattern})",
     f"(?P<var>{_VAR.pattern})",
     f"(?P<word>{_WORD.pattern})",
-    r"(?P<open>[{(\[])",
-    r"(?P<close>[})\]])",
+    r"(?P<open><<|[{(\[])",
+    r"(?P<close>>>|[})\]])",
 ]), re.S)
 
 _KEYWORDS = ("SELECT", "SERVICE", "LOAD", "ASK", "CONSTRUCT", "DESCRIBE", "FROM")
@@ -39,9 +39,12 @@ _KEYWORD = "(?:" + "|".join("".join(f"[{c}{c.lower()}]" for c in k) for k in _KE
 # strings, IRIs, variables, words that are not keywords, and a character whose token does not
 # complete (a lone quote). The same alternatives in the same order as `_TOKEN`, so the text is cut
 # into the same tokens.
-_SKIP = "|".join([r"[^{}()\[\]A-Za-z_'\"<#?$]+", r"#[^\n]*", _STRING.pattern, _IRI.pattern, _VAR.pattern, f"(?!{_KEYWORD}){_WORD.pattern}",
-                  r"[^{}()\[\]A-Za-z_]"])
-_FAST = re.compile(f"(?:{_SKIP})*+(?:" + "|".join([r"(?P<open>[{(\[])", r"(?P<close>[})\]])",
+_SKIP = "|".join([r"[^{}()\[\]A-Za-z_'\"<>#?$]+", r"#[^\n]*", _STRING.pattern, _IRI.pattern, _VAR.pattern, f"(?!{_KEYWORD}){_WORD.pattern}",
+                  r"(?!<<|>>)[^{}()\[\]A-Za-z_]"])
+# `<<` and `>>` (SPARQL 1.2 triple terms and reifiers) nest like brackets, and overflow the
+# parser's stack as deep groups do. In SPARQL 1.1 `<<` can only be a `<` comparison before an IRI
+# (`?x<<a>`): counted as one level, which can only refuse, never admit.
+_FAST = re.compile(f"(?:{_SKIP})*+(?:" + "|".join([r"(?P<open><<|[{(\[])", r"(?P<close>>>|[})\]])",
                                                     f"(?P<keyword>{_KEYWORD})", r"\Z"]) + ")", re.S)
 
 
