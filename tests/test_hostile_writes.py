@@ -57,6 +57,9 @@ BAD_AUTH = [
     ({}, f"access_token={TOKEN}"), ({}, f"token={TOKEN}"), ({}, f"write_token={TOKEN}"),
     ({"Cookie": f"token={TOKEN}"}, ""), ({"X-Write-Token": TOKEN}, ""),
     ({"Authorization": f"Bearer {TOKEN}"}, f"access_token={TOKEN}"),  # a token in the URL is refused even with the header
+    ({"Authorization": f"Bearer {TOKEN}"}, f"Access_Token={TOKEN}"),   # whatever the case of its name
+    ({"Authorization": f"Bearer {TOKEN}"}, f"TOKEN={TOKEN}"),
+    ({"Authorization": f"Bearer {TOKEN}"}, f"Write_Token={TOKEN}"),
 ]
 
 
