@@ -205,7 +205,8 @@ def test_odd_parameters(fuzz_app: Flask, path: str, pairs: list[tuple[str, str]]
 
 GUARD_PIECES = ["SELECT", "select", "SERVICE", "LOAD", "FROM", "ASK", "CONSTRUCT", "DESCRIBE", "SELECT:", "from_x",
                 "Selected", "x1SELECT", "ex:a", "?v", "$w", "<http://x/>", "<a b>", "'", '"', "'''", '"""', "#",
-                "\n", " ", "{", "}", "(", ")", "[", "]", "\\", ":", "-", "1", "\u212a", "\u017f", "é", "中", "<"]
+                "\n", " ", "{", "}", "(", ")", "[", "]", "\\", ":", "-", "1", "\u212a", "\u017f", "é", "中", "<", ">", "<<",
+                ">>", "<<(", ")>>"]
 
 
 def _every_token(text: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ term. Streaming a document in chunks cut anywhere gives the whole document's ver
 from __future__ import annotations
 
 import io
-import json
 from datetime import timedelta
 
 import pyoxigraph as ox
@@ -20,56 +19,12 @@ from server.errors import InputSyntaxError, InputTooDeep, KGError, TripleTermsRe
 from server.http.formats import BY_NAME
 from server.store.rdf_guard import CHUNK, MAX_RDF_DEPTH, check_rdf, check_stream, scanner
 
+from .rdf_documents import EX, jsonld_doc, turtle_doc
+
 # No shrinking: a failing document is printed as found (shrinking documents this size takes minutes).
 PROPERTY = settings(max_examples=40, deadline=timedelta(seconds=20), derandomize=True, database=None,
                     phases=[Phase.explicit, Phase.generate],
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-EX = "http://ex.example/"
-
-# Text that holds brackets, quotes and escapes where the parser reads none of them as such.
-TURTLE_DECOYS = ['"[ ( { << ~ {|"', "'] ) } >>'", '"""a ] [ \\"""\n(( {{ "" " """', "'''[['' ' ]]'''",
-                 '"\\"[("', "<http://[::1]/a(b)~d>", '""', "''", '"""a""b"""', "''''''"]
-TURTLE_COMMENTS = ["# [ ( { << ~ {| \n", "#\n", "# \"unclosed ''' \n"]
-JSON_DECOYS = ['"[ { \\" ] }"', '"\\\\"', '"\\u005b"', '"]]]}}}"', '"\\\\\\"["']
-
-
-@st.composite
-def turtle_doc(draw: st.DrawFn, depth: int, trig: bool = False) -> str:
-    """Valid Turtle (or TriG) whose deepest nesting is exactly `depth` brackets."""
-    inner = '"leaf"'
-    levels = depth - (1 if trig else 0)
-    for _ in range(levels):
-        comment = draw(st.sampled_from(["", *TURTLE_COMMENTS]))
-        literal = draw(st.sampled_from(TURTLE_DECOYS))
-        if draw(st.booleans()):
-            inner = f"[ ex:p {literal} ;{comment} ex:q {inner} ]"
-        else:
-            inner = f"( {literal}{' ' + comment if comment else ' '}{inner} <http://[::1]/a(b)~d> )"
-    triple = f"ex:s ex:p {inner} ."
-    body = f"ex:g {{ {triple} }}" if trig else triple
-    return f"@prefix ex: <{EX}> .\n# {{ [ ( << \nex:a\\~b ex:p 'x' .\n{body}\n"
-
-
-@st.composite
-def jsonld_doc(draw: st.DrawFn, depth: int) -> str:
-    """Valid JSON-LD whose deepest nesting of objects and arrays is exactly `depth`."""
-    inner: str = json.dumps("leaf")
-    level = 1
-    while level < depth:
-        decoy = draw(st.sampled_from(JSON_DECOYS))
-        kind = draw(st.sampled_from(["object", "array", "list"]))
-        if kind == "list" and level + 2 <= depth:
-            inner = f'{{"@list": [{inner}]}}'
-            level += 2
-        elif kind == "array":
-            inner = f"[{inner}, {decoy}]"
-            level += 1
-        else:
-            inner = f'{{"{EX}q": {decoy}, "{EX}p": {inner}}}'
-            level += 1
-    return f'{{"@id": "{EX}s", "{EX}p": {inner}}}'
-
-
 def parses(doc: str, syntax: str) -> list[ox.Quad]:
     return list(ox.parse(doc.encode(), format=BY_NAME[syntax].rdf, without_named_graphs=False))
 
