@@ -89,14 +89,14 @@ def too_deep(source: str, depth: int, nesting: tuple[str, str]) -> InputTooDeep:
 # triple quote; a short string, an IRI and a comment end on their line; `\` outside strings escapes
 # one character of a local name (PN_LOCAL_ESC). A character that starts no complete token (a lone
 # quote, a `<` that opens no IRI) is stepped over alone: the parser stops there with an error.
-_TURTLE_SKIP = [
+_TURTLE_SKIP = [   # strings and IRIs as unrolled loops: a run of plain characters, then one escape at a time
     rb'[^\[\](){}<>"\'#\\~|]++',
     rb"#[^\r\n]*+",
-    rb'"""(?:[^"\\]|\\[\s\S]|"(?!""))*+"""',
-    rb"'''(?:[^'\\]|\\[\s\S]|'(?!''))*+'''",
-    rb'(?!""")"(?:[^"\\\r\n]|\\[^\r\n])*+"',
-    rb"(?!''')'(?:[^'\\\r\n]|\\[^\r\n])*+'",
-    rb'<(?:[^\x00-\x20<>"{}|^`\\]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*+>',
+    rb'"""[^"\\]*+(?:(?:\\[\s\S]|"(?!""))[^"\\]*+)*+"""',
+    rb"'''[^'\\]*+(?:(?:\\[\s\S]|'(?!''))[^'\\]*+)*+'''",
+    rb'(?!""")"[^"\\\r\n]*+(?:\\[^\r\n][^"\\\r\n]*+)*+"',
+    rb"(?!''')'[^'\\\r\n]*+(?:\\[^\r\n][^'\\\r\n]*+)*+'",
+    rb'<[^\x00-\x20<>"{}|^`\\]*+(?:(?:\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})[^\x00-\x20<>"{}|^`\\]*+)*+>',
     rb"\\[^\r\n]",
     rb'(?!<<)<|>|\||\\|(?!""")"|(?!\'\'\')\'',
 ]
@@ -105,7 +105,7 @@ _TURTLE = re.compile(b"(?:" + b"|".join(_TURTLE_SKIP) + rb")*+(?:(?P<triple><<|\
 _TURTLE_NESTING = ("blank nodes [ ], lists ( ) and graph blocks { }",
                    "name the inner nodes (ex:n1) and refer to them instead of nesting them")
 # JSON (RFC 8259): strings are the only tokens that can hold brackets.
-_JSON = re.compile(rb'(?:[^"\[\]{}]++|"(?:[^"\\]|\\[\s\S])*+")*+(?:(?P<open>[\[{])|(?P<close>[\]}])|'
+_JSON = re.compile(rb'(?:[^"\[\]{}]++|"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+")*+(?:(?P<open>[\[{])|(?P<close>[\]}])|'
                    rb'(?P<open_token>")|\Z)')
 _JSON_NESTING = ("objects and arrays", "give the inner nodes an @id and list them side by side in @graph")
 
