@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from server import namespaces as ns
 from server.store.rdf_guard import MAX_RDF_DEPTH
 
-from .hostile_support import assert_clean, build_private_store, dump
+from .hostile_support import assert_clean, dump
 from .rdf_documents import jsonld_doc, ntriples_doc, rdfxml_doc, turtle_doc
 
 TOKEN = "fuzz-rdf-T0ken"
@@ -77,38 +77,33 @@ def rdf_document(draw: st.DrawFn) -> tuple[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_private_store(tmp_path_factory.mktemp("fuzz-rdf"))
+def fapp(make_app: Any, private_store: Path) -> Flask:
+    return make_app(store=str(private_store), write_token=TOKEN, query_timeout_s=5.0)
 
 
-@pytest.fixture(scope="module")
-def fapp(make_app: Any, store: Path) -> Flask:
-    return make_app(store=str(store), write_token=TOKEN, query_timeout_s=5.0)
-
-
-def check(app: Flask, store: Path, before: list[bytes], status: int, body: bytes, what: str) -> None:
+def check(app: Flask, private_store: Path, before: list[bytes], status: int, body: bytes, what: str) -> None:
     assert_clean(status, body, what)
     assert status in (200, 201, 400, 413, 415, 422), (what, status, body[:300])
     if status >= 400:
-        assert dump(store) == before, what
+        assert dump(private_store) == before, what
     assert app.test_client().get("/healthz").status_code == 200
 
 
 @settings(FUZZ, max_examples=50)
 @given(doc=rdf_document(), mode=st.sampled_from(["", "?mode=standalone"]))
-def test_validate_takes_any_document(fapp: Flask, store: Path, doc: tuple[str, bytes], mode: str) -> None:
+def test_validate_takes_any_document(fapp: Flask, private_store: Path, doc: tuple[str, bytes], mode: str) -> None:
     syntax, body = doc
-    before = dump(store)
+    before = dump(private_store)
     resp = fapp.test_client().post("/validate" + mode, data=body,
                                    headers={"Content-Type": MEDIA[syntax], "Accept": "application/json"})
-    check(fapp, store, before, resp.status_code, resp.data, f"{syntax} {body[:120]!r}")
+    check(fapp, private_store, before, resp.status_code, resp.data, f"{syntax} {body[:120]!r}")
 
 
 @FUZZ
 @given(doc=rdf_document(), how=st.sampled_from(["PUT", "POST", "sources"]))
-def test_writes_take_any_document(fapp: Flask, store: Path, doc: tuple[str, bytes], how: str) -> None:
+def test_writes_take_any_document(fapp: Flask, private_store: Path, doc: tuple[str, bytes], how: str) -> None:
     syntax, body = doc
-    before = dump(store)
+    before = dump(private_store)
     client = fapp.test_client()
     if how == "sources":
         resp = client.post("/sources", headers=AUTH, data={
@@ -117,16 +112,16 @@ def test_writes_take_any_document(fapp: Flask, store: Path, doc: tuple[str, byte
     else:
         resp = client.open(f"/rdf-graph-store?graph={G}", method=how, data=body,
                            headers={**AUTH, "Content-Type": MEDIA[syntax]})
-    check(fapp, store, before, resp.status_code, resp.data, f"{how} {syntax} {body[:120]!r}")
+    check(fapp, private_store, before, resp.status_code, resp.data, f"{how} {syntax} {body[:120]!r}")
 
 
 @FUZZ
 @given(doc=rdf_document().filter(lambda d: d[0] in ("turtle", "ntriples")))
-def test_updates_take_any_data_block(fapp: Flask, store: Path, doc: tuple[str, bytes]) -> None:
+def test_updates_take_any_data_block(fapp: Flask, private_store: Path, doc: tuple[str, bytes]) -> None:
     """The same documents as the data of INSERT DATA (prefix lines become SPARQL's own)."""
     _, body = doc
     text = body.decode("utf-8", "replace").replace("@prefix ex: <http://ex.example/> .", "")
     update = f"PREFIX ex: <http://ex.example/> INSERT DATA {{ GRAPH <{G}> {{ {text} }} }}"
-    before = dump(store)
+    before = dump(private_store)
     resp = fapp.test_client().post("/sparql", data={"update": update}, headers=AUTH)
-    check(fapp, store, before, resp.status_code, resp.data, f"update {text[:120]!r}")
+    check(fapp, private_store, before, resp.status_code, resp.data, f"update {text[:120]!r}")

@@ -26,7 +26,7 @@ from server.cli import main
 from server.store.rdf_guard import MAX_RDF_DEPTH
 
 from .conftest import KG, LiveServer, copy_store
-from .hostile_support import build_private_store, dump
+from .hostile_support import dump
 
 TOKEN = "nesting-T0ken"
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
@@ -72,13 +72,8 @@ def assert_refused(kind: str, status: int, body: dict[str, Any]) -> None:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_private_store(tmp_path_factory.mktemp("nesting"))
-
-
-@pytest.fixture(scope="module")
-def napp(make_app: Any, store: Path) -> Flask:
-    return make_app(store=str(store), write_token=TOKEN)
+def napp(make_app: Any, private_store: Path) -> Flask:
+    return make_app(store=str(private_store), write_token=TOKEN)
 
 
 # -- HTTP ------------------------------------------------------------------------------------------
@@ -105,11 +100,11 @@ HTTP_CASES = [(path, kind, syntax) for path in ["validate", "validate-standalone
 
 
 @pytest.mark.parametrize("path,kind,syntax", HTTP_CASES)
-def test_every_http_rdf_input_refuses(napp: Flask, store: Path, path: str, kind: str, syntax: str) -> None:
-    before = dump(store)
+def test_every_http_rdf_input_refuses(napp: Flask, private_store: Path, path: str, kind: str, syntax: str) -> None:
+    before = dump(private_store)
     resp = send(napp, path, kind, syntax)
     assert_refused(kind, resp.status_code, resp.get_json())
-    assert dump(store) == before
+    assert dump(private_store) == before
 
 
 @pytest.mark.parametrize("update,kind", [
@@ -120,15 +115,15 @@ def test_every_http_rdf_input_refuses(napp: Flask, store: Path, path: str, kind:
     (f"INSERT DATA {{ GRAPH <{G}> {{ " + "<< " * 300 + f"<{EX}a> <{EX}p> <{EX}o>" + f" >> <{EX}q> <{EX}z>" * 300
      + " } }", "deep"),
 ])
-def test_updates_refuse_triple_terms_and_deep_reifiers(napp: Flask, store: Path, update: str, kind: str) -> None:
-    before = dump(store)
+def test_updates_refuse_triple_terms_and_deep_reifiers(napp: Flask, private_store: Path, update: str, kind: str) -> None:
+    before = dump(private_store)
     resp = napp.test_client().post("/sparql", data={"update": update}, headers=AUTH)
     body = resp.get_json()
     if kind == "deep":   # the query guard's limit (max_query_depth) counts << >> as it counts brackets
         assert resp.status_code == 400 and body["error"] == "Query refused" and "levels of brackets" in body["message"]
     else:
         assert_refused(kind, resp.status_code, body)
-    assert dump(store) == before
+    assert dump(private_store) == before
 
 
 def test_a_query_with_deep_reifiers_is_refused(napp: Flask) -> None:
@@ -199,8 +194,8 @@ CRASH_QUERY = "SELECT * WHERE { " + "<< " * 10000 + "?s ?p ?o" + " >> ?q ?z" * 1
 
 
 @pytest.fixture(scope="module")
-def server(store: Path) -> Iterator[LiveServer]:
-    srv = LiveServer(store, env={"KG_WRITE_TOKEN": TOKEN, "KG_WORKERS": "1", "KG_THREADS": "4"})
+def server(private_store: Path) -> Iterator[LiveServer]:
+    srv = LiveServer(private_store, env={"KG_WRITE_TOKEN": TOKEN, "KG_WORKERS": "1", "KG_THREADS": "4"})
     yield srv
     srv.stop()
 

@@ -12,7 +12,7 @@ from flask import Flask
 
 from server import namespaces as ns
 
-from .hostile_support import build_private_store, dump
+from .hostile_support import dump
 
 TOKEN = "status-T0ken"
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
@@ -65,19 +65,14 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_private_store(tmp_path_factory.mktemp("status"))
-
-
-@pytest.fixture(scope="module")
-def sapp(make_app: Any, store: Path) -> Flask:
-    return make_app(store=str(store), write_token=TOKEN)
+def sapp(make_app: Any, private_store: Path) -> Flask:
+    return make_app(store=str(private_store), write_token=TOKEN)
 
 
 @pytest.mark.parametrize("name,request_,status,title,keys", CASES, ids=[c[0] for c in CASES])
-def test_each_once_500_is_its_4xx(sapp: Flask, store: Path, name: str, request_: tuple[str, dict[str, Any]],
+def test_each_once_500_is_its_4xx(sapp: Flask, private_store: Path, name: str, request_: tuple[str, dict[str, Any]],
                                   status: int, title: str, keys: set[str]) -> None:
-    before = dump(store)
+    before = dump(private_store)
     path, kwargs = request_
     resp = sapp.test_client().open(path, **kwargs)
     assert resp.status_code == status, (name, resp.status_code, resp.data[:300])
@@ -85,4 +80,4 @@ def test_each_once_500_is_its_4xx(sapp: Flask, store: Path, name: str, request_:
     body = resp.get_json()
     assert set(body) == keys and body["error"] == title and body["status"] == status, body
     assert body["message"] and "Traceback" not in body["message"]
-    assert dump(store) == before
+    assert dump(private_store) == before

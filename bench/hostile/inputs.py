@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.hostile.common import KG, RESULTS, process_rss, start, write_results  # noqa: E402
+from bench.hostile.common import http as fetch  # noqa: E402
 from bench.run import percentile, timed_request  # noqa: E402
 
 BASE = "https://kars-gyumri.example.org/"
@@ -132,41 +133,26 @@ def crash_loop(port: int, pid: int, seconds: float, attackers: int, askers: int)
             "ask_max_ms": round(max(ask_ok), 1) if ask_ok else None, "rss_peak_kb": peak}
 
 
-def get(port: int, path: str, method: str = "GET", body: bytes | None = None,
-        headers: dict[str, str] | None = None) -> tuple[float, int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-    t0 = time.perf_counter()
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        data = resp.read()
-        return (time.perf_counter() - t0) * 1000, resp.status, data
-    except (OSError, http.client.HTTPException):
-        return (time.perf_counter() - t0) * 1000, 0, b""
-    finally:
-        conn.close()
+def timed(port: int, method: str, path: str, body: bytes | None = None,
+          headers: dict[str, str] | None = None) -> dict[str, int]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)   # connects inside the timing
+    ms, status = timed_request(conn, method, path, body, headers or {})
+    conn.close()
+    return {"status": status, "ms": round(ms)}
 
 
 def graph_iris(port: int) -> dict[str, Any]:
     auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/turtle"}
-    writes = {}
-    for name, graph in [("long-300", LONG_GRAPH), ("coll?a", PAIR[0]), ("coll#a", PAIR[1])]:
-        ms, status, _ = get(port, "/rdf-graph-store?graph=" + urllib.parse.quote(graph, safe=""), "PUT", TOWN, auth)
-        writes[name] = {"status": status, "ms": round(ms)}
+    writes = {name: timed(port, "PUT", "/rdf-graph-store?graph=" + urllib.parse.quote(graph, safe=""), TOWN, auth)
+              for name, graph in [("long-300", LONG_GRAPH), ("coll?a", PAIR[0]), ("coll#a", PAIR[1])]}
     rounds = []
     for _ in range(2):
-        pages = {}
-        for path in ("/", "/dataset", "/.well-known/void"):
-            ms, status, _ = get(port, path, headers={"Accept": "text/html"})
-            pages[path] = {"status": status, "ms": round(ms)}
-        _, _, nt = get(port, "/dataset", headers={"Accept": "application/n-triples"})
+        pages = {path: timed(port, "GET", path, headers={"Accept": "text/html"})
+                 for path in ("/", "/dataset", "/.well-known/void")}
+        _, nt = fetch(f"http://127.0.0.1:{port}/dataset", headers={"Accept": "application/n-triples"})
         names = sorted({line.split()[2].strip("<>").rsplit("/dumps/", 1)[1] for line in nt.decode().splitlines()
                         if "http://www.w3.org/ns/dcat#downloadURL" in line})
-        dumps = {}
-        for name in names:
-            ms, status, _ = get(port, "/dumps/" + name)
-            dumps[name] = {"status": status, "ms": round(ms)}
-        rounds.append({"pages": pages, "dumps": dumps})
+        rounds.append({"pages": pages, "dumps": {name: timed(port, "GET", "/dumps/" + name) for name in names}})
     return {"writes": writes, "rounds": rounds}
 
 
