@@ -45,7 +45,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("query_timeout_s", 30.0, "Time limit of one SPARQL query in seconds; past it the answer is 503."),
     Setting("max_result_rows", 10000, "Most rows (or triples) one answer carries; a capped answer says so in `KG-Result-Truncated`."),
     Setting("max_body_mb", 4.0, "Largest request body accepted, in MiB; larger bodies get 413."),
-    Setting("max_query_depth", 64, "Deepest nesting of { } and ( ) accepted in a query; deeper queries get 400 before any parser sees them."),
+    Setting("max_query_depth", 64, "Deepest nesting of { }, ( ), [ ] and << >> accepted in a query or update; deeper ones get 400 before any parser sees them."),
     Setting("max_query_kb", 512, "Largest SPARQL query or update text accepted, in KiB; longer ones get 413 before any parser sees them."),
     Setting("service_allowlist", "", "Space-separated endpoint IRIs that SERVICE may call; empty refuses every SERVICE (LOAD is always refused)."),
     Setting("write_token", "", "Bearer token that enables writes; empty means the service is read-only."),
