@@ -371,11 +371,21 @@ def test_the_nesting_limit_is_exact_for_queries(shallow_app: Flask) -> None:
     assert refused.get_json()["message"] == "the query nests 9 levels of brackets; at most 8 are accepted"
 
 
-def test_the_nesting_limit_is_exact_for_updates() -> None:
-    """The same limit before the writer sees an update (at 8: accepted by the guard; at 9: refused)."""
-    def nested_update(levels: int) -> str:
-        return "DELETE { ?s ?p ?o } WHERE " + "{ " * levels + "?s ?p ?o" + " }" * levels
+def test_the_nesting_limit_is_exact_for_updates(make_app: Any, private_store: Any) -> None:
+    """The same limit before the writer sees an update: at 8 levels it is applied (it matches
+    nothing: 200, nothing changed), at 9 refused."""
+    token = "nesting-token"
+    client = make_app(store=str(private_store), write_token=token, max_query_depth=8).test_client()
 
-    assert check_update(nested_update(8), max_depth=8).depth == 8
-    with pytest.raises(QueryRefused, match="^the update nests 9 levels of brackets; at most 8 are accepted$"):
-        check_update(nested_update(9), max_depth=8)
+    def update(levels: int) -> Any:
+        nothing = "?s <urn:x-kg-test:nothing> ?o"
+        text = f"DELETE {{ {nothing} }} WHERE " + "{ " * levels + nothing + " }" * levels
+        return client.post("/sparql", data={"update": text},
+                           headers={"Authorization": f"Bearer {token}", "Accept": "text/plain"})
+
+    accepted, refused = update(8), update(9)
+    assert accepted.status_code == 200, accepted.get_data(as_text=True)
+    assert accepted.get_data(as_text=True).startswith("Nothing changed")
+    assert refused.status_code == 400
+    assert refused.get_data(as_text=True) == ("400 Query refused: the update nests 9 levels of brackets; "
+                                              "at most 8 are accepted\nlimit: 8\n")
