@@ -59,7 +59,7 @@ BAD_AUTH = [
     ({"Authorization": TOKEN}, "", 401),
     ({}, f"access_token={TOKEN}", 400), ({}, f"token={TOKEN}", 400), ({}, f"write_token={TOKEN}", 400),
     ({"Cookie": f"token={TOKEN}"}, "", 401), ({"X-Write-Token": TOKEN}, "", 401),
-    ({"Authorization": f"Bearer {TOKEN}"}, f"access_token={TOKEN}", 400),  # a token in the URL is refused even with the header
+    ({"Authorization": f"Bearer {TOKEN}"}, f"access_token={TOKEN}", 400),  # a token in the URL, even with the header
 ]
 
 

@@ -13,8 +13,9 @@ asked, so reading a keyword where there is none would change what a query means.
 One thing it must read as Oxigraph's parser does, not as the grammar says: that parser matches a
 keyword wherever the grammar allows one, even inside what the grammar calls one word
 (`SERVICEx:y` is SERVICE to `x:y`, `FROMNAMED` is FROM NAMED, `falseSERVICE <…>` is the literal
-false and a SERVICE, and so is `1.5e3SERVICE`). A word or prefix name that holds SERVICE, LOAD or
-FROM without being that keyword is therefore refused as ambiguous rather than guessed at.
+false and a SERVICE). A word or prefix name that holds SERVICE, LOAD or FROM without being that
+keyword is therefore refused as ambiguous rather than guessed at. (`1.5e3SERVICE` is the number
+1.5e3 and SERVICE to the grammar too: numbers are tokens here, so that `e3SERVICE` is no word.)
 """
 from __future__ import annotations
 
@@ -76,8 +77,9 @@ TOKEN = re.compile("|".join([
 # What the guard does not count, cut into the same tokens as `TOKEN`: runs of characters that
 # start no token (spaces, operators), variables, PREFIX declarations, words and prefixed names that
 # do not start with a keyword, numbers (`1.5e3` is one: its `e3` is no word), IRIs, strings,
-# comments, language tags, blank nodes, and a lone character (a quote that opens no string, a `<` that is "less than"). Matched
-# possessively, so the Python loop runs only on brackets and keyword-like words.
+# comments, language tags, blank nodes, and a lone character (a quote that opens no string, a `<`
+# that is "less than"). Matched possessively, so the Python loop runs only on brackets and
+# keyword-like words.
 _NON_ASCII_BASE = _PN_CHARS_BASE[len("A-Za-z"):]
 _SKIP = "|".join([
     "[^{}()\\[\\]A-Za-z" + _NON_ASCII_BASE + "_'\"<#?$@:0-9]++", VAR, _PREFIX_DECL,
