@@ -181,6 +181,10 @@ FORMATS: tuple[Format, ...] = (
            rdf=ox.RdfFormat.N_TRIPLES, write_report=_rdf_report("nt"), readable=True),
     Format("nquads", "application/n-quads", "nq", frozenset([DATASET, GRAPH]), "N-Quads",
            rdf=ox.RdfFormat.N_QUADS, readable=True),
+    # N3 for clients that ask for it by name (SPARQLWrapper's `format=n3`): written as Turtle, which
+    # is N3 without formulae or rules; an N3 body is read as Turtle (formulae are a syntax error).
+    Format("n3", "text/n3", "n3", frozenset([GRAPH]), "N3", ("text/rdf+n3", "application/n3"),
+           rdf=ox.RdfFormat.TURTLE, prefixes=True),
     Format("html", "text/html", "html", frozenset([PAGE, REPORT]), "HTML", ("application/xhtml+xml",)),
     Format("text", "text/plain", "txt", frozenset([REPORT]), "plain text", write_report=_text_report),
     # A validation report's rows as plain JSON (`Report.to_json`); after "json" so that

@@ -21,6 +21,7 @@ read and discarded after the answer (`Connection: close`), so it reads the 413 i
 """
 from __future__ import annotations
 
+import http.client
 import logging
 import os
 import shutil
@@ -133,7 +134,7 @@ class ClientLimitedHandler(PyWSGIHandler):  # type: ignore[misc]
         see its handle_one_request)."""
         if isinstance(ex, _SlowClient):
             return "408", _REQUEST_TIMEOUT
-        if isinstance(ex, _HeadTooLarge):
+        if isinstance(ex, (_HeadTooLarge, http.client.HTTPException)):   # the latter: more than 100 fields
             return "431", _HEAD_TOO_LARGE
         return super()._handle_client_error(ex)
 

@@ -107,7 +107,7 @@ class SparqlEndpoint:
     def query(self, op: Operation, accept: str | None, environ: dict[str, Any]) -> Answer:
         request_ = query_request(op.text, self.kg.settings, accept=accept, explicit_format=op.format,
                                  default_graph_uris=op.default_graph_uris, named_graph_uris=op.named_graph_uris,
-                                 client=environ.get("REMOTE_ADDR", ""))
+                                 base_iri=op.base_iri, client=environ.get("REMOTE_ADDR", ""))
         try:
             answer = self.kg.engine.run(request_)
         except KGError as exc:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import io
+import re
 import time
 from collections.abc import Callable
 
@@ -40,6 +41,18 @@ def wire_accept(fmt: formats.Format, kind: str) -> str:
     fallback = formats.BY_NAME["json" if kind == "bindings" else "ntriples"]
     wire = fmt if fmt.readable else fallback
     return wire.media_type if wire == fallback else f"{wire.media_type}, {fallback.media_type};q=0.5"
+
+
+_RELATIVE_IRI = re.compile(r"<(?![A-Za-z][A-Za-z0-9+.\-]*:)[^<>\"{}|^`\\\x00-\x20]*>")
+
+
+def with_base(query: str, base_iri: str | None) -> str:
+    """The query as the remote must read it: the remote would resolve a relative IRI against its
+    own URL, so a query that may hold one is sent with our base declared first (a BASE of the
+    query's own comes later and still wins)."""
+    if base_iri is None or not _RELATIVE_IRI.search(query):
+        return query
+    return f"BASE <{base_iri}> {query}"
 
 
 class RemoteEngine:
@@ -74,7 +87,8 @@ class RemoteEngine:
         fmt = request.format
         kind = "graph" if fmt.rdf is not None else "bindings"
         accept = wire_accept(fmt, kind)
-        data = self.remote.form(request.query, accept=accept, default_graph_uris=request.default_graph_uris,
+        data = self.remote.form(with_base(request.query, request.base_iri), accept=accept,
+                                default_graph_uris=request.default_graph_uris,
                                 named_graph_uris=request.named_graph_uris, union=not request.has_dataset_clause)
         try:
             with self.remote.stream_query(data, accept, until - time.monotonic()) as resp:
