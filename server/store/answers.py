@@ -145,8 +145,49 @@ def bindings(rows: Iterable[Sequence[object | None]], variables: list[str], fmt:
     return Written(body, "bindings", count, cut or count < len(kept), cut_at_bytes=by_bytes)
 
 
+def graph(result: ox.QueryTriples, fmt: Format, caps: Caps, again: Callable[[], ox.QueryTriples]) -> Written:
+    """A CONSTRUCT or DESCRIBE answer written by Oxigraph's serializer, as SELECT answers are: when
+    it fits both caps it is the answer (counted by its lines, or parsed back); over a cap, the
+    triples are read back from what was written (a cut document reads up to the cut) and the first
+    that fit are written again. JSON-LD is written in one piece and cannot be read back cut: it is
+    evaluated again. (A graph with our prefixes or a graph name goes through `triples`.)"""
+    assert fmt.rdf is not None
+    out = _BoundedBuffer(caps.bytes)
+    try:
+        result.serialize(out, format=fmt.rdf)
+        whole = True
+    except _OverBudget:
+        whole = False
+    body = b"".join(out.parts)
+    if whole:
+        count = count_statements(body) if fmt.name in ("ntriples", "nquads") else \
+            sum(1 for _ in ox.parse(body, format=fmt.rdf))
+        if count <= caps.rows:
+            return Written(body, "graph", count, False)
+    if fmt.name == "jsonld":
+        return triples(again(), fmt, caps)
+    read_back = (ox.Triple(q.subject, q.predicate, q.object) for q in _quads_read_back(body, fmt, whole))
+    return triples(read_back, fmt, caps, truncated=True, cut_at_bytes=not whole)
+
+
+def _quads_read_back(body: bytes, fmt: Format, whole: bool) -> Iterator[ox.Quad]:
+    """The statements of an RDF document as far as it reads; of a cut document, all but the last
+    one read (which may itself be cut short)."""
+    held = None
+    try:
+        for quad in ox.parse(body, format=fmt.rdf, rename_blank_nodes=False):
+            if whole:
+                yield quad
+            else:
+                if held is not None:
+                    yield held
+                held = quad
+    except SyntaxError:
+        pass   # where the document was cut
+
+
 def triples(items: Iterable[ox.Triple], fmt: Format, caps: Caps, prefixes: dict[str, str] | None = None,
-            graph: str | None = None, truncated: bool = False) -> Written:
+            graph: str | None = None, truncated: bool = False, cut_at_bytes: bool = False) -> Written:
     """A graph answer (CONSTRUCT, DESCRIBE, a graph read): the first triples that fit both caps.
 
     Triples are taken from the engine's iterator until the row cap, or until their terms alone
@@ -165,7 +206,8 @@ def triples(items: Iterable[ox.Triple], fmt: Format, caps: Caps, prefixes: dict[
         size += _term_size(t.subject) + _term_size(t.predicate) + _term_size(t.object)
     body = fmt.write_triples(kept, prefixes, graph)
     if len(body) <= caps.bytes:
-        return Written(body, "graph", len(kept), more or truncated, cut_at_bytes=big)
+        return Written(body, "graph", len(kept), more or truncated,
+                       cut_at_bytes=big or (cut_at_bytes and len(kept) < caps.rows))
     body, count = fit(lambda n: fmt.write_triples(kept[:n], prefixes, graph), len(kept), caps.bytes)
     return Written(body, "graph", count, True, cut_at_bytes=True)
 

@@ -19,7 +19,6 @@ it ends. A native crash also costs this process only.
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -80,7 +79,8 @@ class EmbeddedEngine:
         except TimeoutError:
             self._runaway()
             raise timeout_error(self.settings) from None
-        return dataclasses.replace(answer, total_ms=(time.monotonic() - request.started) * 1000)
+        answer.total_ms = (time.monotonic() - request.started) * 1000
+        return answer
 
     def late(self) -> int:
         """Queries answered 503 at their time limit that are still running."""
@@ -165,9 +165,12 @@ def evaluate(store: KGStore, request: QueryRequest, caps_: answers.Caps) -> Quer
         elif isinstance(result, ox.QuerySolutions):
             written = answers.solutions(result, _carrying(fmt, "bindings"), caps_,
                                         again=lambda: store.query(request.query, **options))  # type: ignore[arg-type, return-value]
-        else:
+        elif request.prefixes or request.into_graph:
             written = answers.triples(result, _carrying(fmt, "graph"), caps_,  # type: ignore[arg-type]
                                       request.prefixes, request.into_graph)
+        else:
+            written = answers.graph(result, _carrying(fmt, "graph"), caps_,  # type: ignore[arg-type]
+                                    again=lambda: store.query(request.query, **options))  # type: ignore[arg-type, return-value]
     except (OSError, ValueError, RuntimeError) as exc:   # raised while the rows are being evaluated
         raise errors.BadRequest(f"query evaluation failed: {exc}") from None
     ms = (time.perf_counter() - started) * 1000

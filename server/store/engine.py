@@ -43,7 +43,7 @@ class QueryRequest:
     started: float = field(default_factory=time.monotonic)
 
 
-@dataclass(frozen=True)
+@dataclass
 class QueryAnswer:
     body: bytes
     format: Format
