@@ -112,8 +112,9 @@ def test_metrics_add_up_across_gunicorn_workers(live_server: LiveServer) -> None
         get(url)
     key = {"route": "/sparql", "method": "GET", "status": "200"}
     # A query is counted once its answer has been sent, so the last one may still be on its way
-    # into the counter when /metrics is asked (another worker may answer that): ask again briefly.
-    for _ in range(50):
+    # into the counter when /metrics is asked (another worker may answer that): ask again until it
+    # is there (bounded: a count that never arrives fails after about 30 s).
+    for _ in range(600):
         counted = value(samples(get("/metrics")), "kg_http_requests_total", **key) - \
             value(before, "kg_http_requests_total", **key)
         if counted >= n:
