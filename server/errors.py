@@ -147,6 +147,24 @@ class ServiceUnavailable(KGError):
     status = 503
     title = "Service unavailable"
 
+    def __init__(self, message: str, *, retry_after_s: int | None = None, **detail: Any) -> None:
+        super().__init__(message, **detail)
+        if retry_after_s is not None:
+            self.headers["Retry-After"] = str(retry_after_s)
+
+
+class Busy(ServiceUnavailable):
+    """No query slot came free before the query's time limit (the fairness rule, `store.admission`)."""
+
+    title = "Service busy"
+
+
+class Restarting(ServiceUnavailable):
+    """The server process that holds the request is being replaced (a query it cannot stop ran
+    past its time limit): the request was not evaluated, and may be sent again at once."""
+
+    title = "Service restarting"
+
 
 class QueryTimeout(ServiceUnavailable):
     title = "Query timeout"

@@ -6,6 +6,8 @@ query is. Socket timeouts only bound a failure."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -28,6 +30,8 @@ SELECT = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g
 ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 ASK = "ASK { ?s ?p ?o }"
 NEW_GRAPH = "https://kars-gyumri.example.org/graph/rebuilt-while-serving"
+LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+TOKEN = "engine-T0ken"
 
 
 def test_a_query_past_its_time_limit_is_503_and_others_are_answered_meanwhile(
@@ -142,6 +146,71 @@ def test_a_runaway_query_gets_503_and_its_worker_is_replaced(server: LiveServer)
     with urllib.request.urlopen(server.url + "/metrics", timeout=30) as resp:
         metrics = samples(resp.read().decode())
     assert value(metrics, "kg_query_timeouts_total") >= 2
+
+
+def test_in_write_mode_a_runaway_query_costs_the_worker_and_a_fresh_one_writes(tmp_path: Path) -> None:
+    """With a write token there is one worker, which holds the store read-write: after its runaway
+    query it ends (its lock with it), and the fresh worker in its place opens the store read-write
+    and takes a write and the query that reads it back."""
+    link = build_private_store(tmp_path)
+    srv = LiveServer(link, env={"KG_QUERY_TIMEOUT_S": "2", "KG_WRITE_TOKEN": TOKEN})
+    try:
+        status, body, _h = _get(srv, ENDLESS, accept="application/json")
+        assert status == 503 and json.loads(body)["error"] == "Query timeout"
+        update = f'INSERT DATA {{ GRAPH <{NEW_GRAPH}> {{ <{NEW_GRAPH}#town> <{LABEL}> "After the runaway"@en }} }}'
+        req = urllib.request.Request(srv.url + "/sparql", data=urllib.parse.urlencode({"update": update}).encode(),
+                                     headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            assert resp.status == 200
+        status, body, _h = _get(srv, f"SELECT ?l WHERE {{ GRAPH <{NEW_GRAPH}> {{ ?s <{LABEL}> ?l }} }}")
+        assert status == 200
+        assert [b["l"]["value"] for b in json.loads(body)["results"]["bindings"]] == ["After the runaway"]
+    finally:
+        srv.stop()
+
+
+RETIRE_UNDER_GEVENT = r"""
+from gevent import monkey
+monkey.patch_all()
+import json, select, sys
+import gevent
+from server import create_app
+
+store, held_url, held_query = sys.argv[1:4]
+ended = []
+app = create_app({"store": store, "service_allowlist": held_url, "query_timeout_s": 120},
+                 on_runaway=lambda: ended.append(True))
+client = app.test_client()
+accept = {"Accept": "application/json"}
+held = gevent.spawn(client.get, "/sparql", query_string={"query": held_query}, headers=accept)
+select.select([sys.stdin], [], [])   # (gevent's select: the held request runs meanwhile) until told
+sys.stdin.readline()                 # that its SERVICE call has arrived: it is inside Oxigraph now
+app.extensions["kg"].engine.retire()
+answers = [held.get(timeout=60), client.get("/sparql", query_string={"query": "ASK {}"}, headers=accept)]
+print(json.dumps({"ended": ended,
+                  "answers": [[r.status_code, r.headers.get("Retry-After"), r.json["error"]] for r in answers]}))
+"""
+
+
+def test_a_retiring_worker_answers_the_queries_it_waits_for_at_once(store_link: Path,
+                                                                   held_service: HeldService) -> None:
+    """A gevent worker that retires (a runaway query) must end soon: the query it is waiting for
+    (held by the SERVICE endpoint for a minute, within a 120 s limit) is answered 503 `Service
+    restarting` with `Retry-After` at once, and so is a query asked after; then the process ends."""
+    proc = subprocess.Popen([sys.executable, "-c", RETIRE_UNDER_GEVENT, str(store_link), held_service.url,
+                             held_service.query()], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=str(ROOT))
+    try:
+        held_service.wait_for(1)
+        out, err = proc.communicate("go\n", timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    result = json.loads(out)
+    assert result == {"ended": [True], "answers": [[503, "1", "Service restarting"]] * 2}
+    assert held_service.arrivals == 1
 
 
 def test_a_store_rebuilt_while_serving_is_answered_without_a_restart(tmp_path: Path) -> None:

@@ -150,6 +150,61 @@ def test_a_validation_computes_beside_the_other_requests_of_a_gevent_worker() ->
     assert done.stdout.strip() == "answered-meanwhile", done.stdout + done.stderr
 
 
+STOPPED_UNDER_GEVENT = r"""
+from gevent import monkey
+monkey.patch_all()
+import socket
+import gevent
+from gevent.event import Event
+from gevent.pool import Pool
+from gevent.pywsgi import WSGIServer
+from server.http.gunicorn_server import ClientLimitedHandler
+
+arrived = Event()
+
+
+class QuietLog:   # gunicorn's logger, as its handler calls it
+    def access(self, *args):
+        pass
+
+    def write(self, *args):
+        pass
+
+
+def never_answers(environ, start_response):
+    arrived.set()
+    gevent.sleep(120)
+
+
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen()
+server = WSGIServer(listener, never_answers, handler_class=ClientLimitedHandler, spawn=Pool(10), log=QuietLog(),
+                    error_log=QuietLog())   # as gunicorn's gevent worker makes it
+server.start()
+client = socket.create_connection(listener.getsockname(), timeout=60)
+client.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n\r\n")
+arrived.wait(60)
+server.stop(timeout=0.1)   # what gunicorn does with the requests still open after its graceful time
+answer = b""
+while chunk := client.recv(65536):
+    answer += chunk
+print(answer.decode())
+"""
+
+
+def test_a_request_cut_short_by_the_workers_stop_is_503_not_500() -> None:
+    """gunicorn ends the requests a stopping worker has not answered within its graceful time;
+    gevent's server answered those 500, as if the server had failed on them."""
+    done = subprocess.run([sys.executable, "-c", STOPPED_UNDER_GEVENT], capture_output=True, text=True,
+                          timeout=120, cwd=str(ROOT))
+    head, _, body = done.stdout.partition("\n\n")   # (text mode reads CRLF as \n)
+    lines = head.split("\n")
+    assert lines[0] == "HTTP/1.1 503 Service Unavailable", done.stdout + done.stderr
+    assert "Retry-After: 1" in lines and "Connection: close" in lines
+    assert body.startswith("503 Service restarting")
+
+
 def _answers(sock: socket.socket, count: int) -> list[tuple[bytes, bytes]]:
     """`count` HTTP/1.1 answers read off one connection (each with Content-Length): (status line, body)."""
     data, statuses = b"", []

@@ -133,18 +133,11 @@ def kill_a_worker(root: int) -> int | None:
     masters = [c for c in descendants(root) if _ppid(c) == root]
     if not masters:
         return None
-    workers = [c for c in descendants(masters[0]) if _ppid(c) == masters[0] and "server.store.query_process" not in _cmd(c)]
+    workers = [c for c in descendants(masters[0]) if _ppid(c) == masters[0]]
     if not workers:
         return None
     os.kill(workers[0], signal.SIGKILL)
     return workers[0]
-
-
-def _cmd(p: int) -> str:
-    try:
-        return Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
 
 
 def _ppid(p: int) -> int:

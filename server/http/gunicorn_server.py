@@ -4,7 +4,10 @@ Workers: every worker of a read-only server opens the store read-only (read-only
 side by side). Writes need the single writer, so with a write token the server runs one worker,
 which opens the store read-write and answers queries beside the writes. Queries are evaluated on
 native threads of the worker (`store.embedded_engine`); a worker whose query runs past the time
-limit retires (`retire_worker`) and gunicorn starts a fresh one.
+limit retires (`retire_worker`): it stops accepting, ends as soon as no request is being
+answered (connections idle between requests are dropped, as a server may), and gunicorn starts
+a fresh one. Until then the listening socket holds new connections for the other workers, or
+for the fresh one.
 
 Clients: requests are read and answers written by gevent's WSGI server (`pywsgi`, run by
 gunicorn's `gevent_pywsgi` worker), one greenlet per connection: a connection that sends slowly,
@@ -25,7 +28,6 @@ import logging
 import os
 import re
 import shutil
-import signal
 import socket
 import sys
 import tempfile
@@ -39,6 +41,9 @@ from ..settings import Settings
 from .observability import MULTIPROC_ENV
 
 _retiring = False
+GRACEFUL_S = 10   # the longest a stopping worker waits for the requests it is answering
+_servers: set[Any] = set()    # this worker's servers (one per listening socket)
+_answering: set[Any] = set()  # handlers whose request has arrived and is not yet answered
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
@@ -58,19 +63,41 @@ class _Server(BaseApplication):  # type: ignore[misc]
 
 
 def retire_worker() -> None:
-    """A query ran past its time limit and cannot be stopped: this worker stops accepting, finishes
-    the requests it is answering (gunicorn's graceful stop), and ends, query thread and all;
-    gunicorn starts a fresh worker in its place."""
+    """A query ran past its time limit and cannot be stopped: this worker stops accepting and ends,
+    query thread and all, once the requests it is answering are done (the engine has answered
+    the queries it was waiting for already); gunicorn starts a fresh worker in its place.
+    gunicorn's own graceful stop would wait for idle kept-alive connections too, and look only
+    once a second."""
     global _retiring
+    if _retiring:
+        return
     _retiring = True
-    os.kill(os.getpid(), signal.SIGTERM)
+    import gevent
+
+    gevent.spawn(_retire)
+
+
+def _retire() -> None:
+    import gevent
+
+    for server in list(_servers):
+        server.close()
+    until = time.monotonic() + GRACEFUL_S
+    while _answering and time.monotonic() < until:
+        gevent.sleep(0.01)
+    _end()
+
+
+def _end() -> None:
+    """End the process without waiting for the query thread it cannot stop."""
+    logging.shutdown()
+    os._exit(0)
 
 
 def _worker_exit(server: Any, worker: Any) -> None:
-    """A retiring worker ends here without waiting for the query thread it cannot stop."""
+    """A worker stopped by gunicorn while it retires ends here at once."""
     if _retiring:
-        logging.shutdown()
-        os._exit(0)
+        _end()
 
 
 class _SlowClient(TimeoutError):
@@ -163,14 +190,19 @@ class ClientLimitedHandler(PyWSGIHandler):  # type: ignore[misc]
         # the body waits for the client to acknowledge the head (Nagle's algorithm against the
         # client's delayed acknowledgement), a delay on most answers.
         self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _servers.add(self.server)
         super().handle()
 
     def handle_one_request(self) -> Any:
+        if _retiring:                    # a retiring worker takes no next request on a connection
+            return None
         self.socket.settimeout(self.idle_s)
         try:
             if not self.rfile.peek(1):   # the client closed the connection
                 return None
         except OSError:                  # idle for keepalive_s: closed
+            return None
+        if _retiring:
             return None
         self.socket.settimeout(self.client_s)
         import gevent
@@ -181,6 +213,7 @@ class ClientLimitedHandler(PyWSGIHandler):  # type: ignore[misc]
             outcome = super().handle_one_request()
         finally:
             self._head_timer.close()
+            _answering.discard(self)
         return ("408", _REQUEST_TIMEOUT) if self._line_timed_out else outcome
 
     def read_requestline(self) -> str:
@@ -193,6 +226,24 @@ class ClientLimitedHandler(PyWSGIHandler):  # type: ignore[misc]
     def MessageClass(self, rfile: Any, *_args: Any) -> RequestHead:  # noqa: N802 (gevent's name)
         """The header fields, read by `read_head` (within MAX_FIELDS fields of MAX_FIELD_BYTES)."""
         return read_head(rfile)
+
+    def handle_error(self, t: type[BaseException], v: BaseException, tb: Any) -> None:
+        """A request cut short by the worker's stop (gunicorn ends what is left after its graceful
+        time) is 503 with `Retry-After`, not gevent's 500: the request itself was not at fault."""
+        from gevent import GreenletExit
+
+        if not issubclass(t, GreenletExit) or self.response_length:
+            super().handle_error(t, v, tb)
+            return
+        self.close_connection = True
+        body = b"503 Service restarting: this server process stopped before it answered; send the request again\n"
+        try:
+            self.start_response("503 Service Unavailable", [
+                ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))),
+                ("Retry-After", "1"), ("Connection", "close")])
+            self.write(body)
+        except OSError:
+            pass
 
     def _handle_client_error(self, ex: BaseException) -> Any:
         """A head that did not arrive in time is a 408 and one too large a 431, not a logged
@@ -207,6 +258,7 @@ class ClientLimitedHandler(PyWSGIHandler):  # type: ignore[misc]
     def get_environ(self) -> dict[str, Any]:
         """The head has arrived: its time limit ends, and the body's begins."""
         self._head_timer.close()
+        _answering.add(self)
         env: dict[str, Any] = super().get_environ()
         env["wsgi.input"] = _TimedInput(env["wsgi.input"], time.monotonic() + self.client_s)
         return env
@@ -297,7 +349,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "worker_connections": settings.max_connections,
         # The app enforces the query time limit itself; gunicorn's limit is a backstop.
         "timeout": int(settings.query_timeout_s) + 30,
-        "graceful_timeout": 10,
+        "graceful_timeout": GRACEFUL_S,
         # The app writes the access log itself (observability.py): gunicorn's would print the
         # query string, which holds the whole query.
         "accesslog": None,
@@ -306,7 +358,6 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "on_exit": _on_exit,
         "errorlog": "-",
         "when_ready": _when_ready,
-        "limit_request_line": 8190,
         # gunicorn's control socket lives at one fixed path in the home folder: two servers on one
         # machine (a benchmark beside the served store, the tests) would take it from each other.
         "control_socket_disable": True,

@@ -16,19 +16,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from ..errors import ServiceUnavailable
+from ..errors import Busy
 
 RETRY_AFTER_S = 1
-
-
-class Busy(ServiceUnavailable):
-    """No slot came free before the query's time limit."""
-
-    title = "Service busy"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.headers["Retry-After"] = str(RETRY_AFTER_S)
 
 
 class Admission:
@@ -48,7 +38,7 @@ class Admission:
             while self._held.get(client, 0) >= self.per_client or self._in_use >= self.total:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise Busy(self._busy_message(client))
+                    raise Busy(self._busy_message(client), retry_after_s=RETRY_AFTER_S)
                 self._cond.wait(remaining)
             self._held[client] = self._held.get(client, 0) + 1
             self._in_use += 1
@@ -74,7 +64,3 @@ class Admission:
                     f"the query waited for one of them to end until its time limit; send fewer at once")
         return (f"all {self.total} query slots stayed busy until the query's time limit (setting query_threads); "
                 f"try again in {RETRY_AFTER_S} s")
-
-    def held(self, client: str) -> int:
-        with self._cond:
-            return self._held.get(client, 0)

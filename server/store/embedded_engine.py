@@ -11,11 +11,13 @@ How a runaway query is stopped (the one way): it is not. pyoxigraph's `Store.que
 cancelled from Python, so at the time limit the request stops waiting and is answered 503
 (`QueryTimeout`) like any other error, while the query goes on in its thread, holding its
 client's slot (`admission`). The engine then calls `on_runaway`: under gunicorn the worker
-retires (it stops accepting, finishes its other requests, and ends, query and all; gunicorn
-starts a fresh one). Ending the process is the only way to end the query; doing it gracefully
-costs the other clients nothing but, with a single worker (writes enabled), the seconds a fresh
-worker takes to start. Elsewhere (Flask's test client, the CLI) the query keeps its thread until
-it ends. A native crash also costs this process only.
+retires (it stops accepting, and ends, query and all, as soon as the requests it is answering
+are done; gunicorn starts a fresh one). Ending the process is the only way to end the query.
+So that the worker ends at once, the queries it is still waiting for, and any it is asked for
+meanwhile, are answered 503 `Restarting` with `Retry-After` (a resend reaches a worker that
+serves it): waiting for them would hold the retiring worker, and in write mode, where it is
+the only one, the whole service, until their own time limits. Elsewhere (Flask's test client,
+the CLI) the query keeps its thread until it ends. A native crash also costs this process only.
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ from . import answers
 from .admission import Admission
 from .embedded import KGStore, data_version, open_shared, query_syntax_error, touch_version
 from .engine import QueryAnswer, QueryRequest, caps, deadline, timeout_error
-from .threads import NativeThreads
+from .threads import NativeThreads, Waiters
 
 log = logging.getLogger("kg.engine")
 RECHECK_S = 1.0   # how often the store link is looked at (`kg build` swaps it under a running server)
@@ -52,10 +54,10 @@ class EmbeddedEngine:
         self.writable = writable
         self.on_timeout: Callable[[], object] | None = None
         self.on_runaway = on_runaway
-        self.timeouts = 0
         self.retiring = False
         self._caps = caps(settings)
         self._threads = NativeThreads(settings.query_threads)
+        self._waiters = Waiters()
         self._admission = Admission(settings.query_threads, settings.max_client_queries)
         self._store: KGStore | None = None
         self._checked = 0.0
@@ -72,22 +74,20 @@ class EmbeddedEngine:
     def run(self, request: QueryRequest) -> QueryAnswer:
         until = deadline(request, self.settings)
         store = self.current_store()
-        release = self._admission.acquire(request.client, until)
         try:
-            answer = self._threads.run(until - time.monotonic(), evaluate, store, request, self._caps,
-                                       when_done=release)
+            with self._waiters.waiting():
+                if self.retiring:
+                    raise restarting()
+                release = self._admission.acquire(request.client, until)
+                answer = self._threads.run(until - time.monotonic(), evaluate, store, request, self._caps,
+                                           when_done=release)
         except TimeoutError:
             self._runaway()
             raise timeout_error(self.settings) from None
         answer.total_ms = (time.monotonic() - request.started) * 1000
         return answer
 
-    def late(self) -> int:
-        """Queries answered 503 at their time limit that are still running."""
-        return self._threads.late()
-
     def _runaway(self) -> None:
-        self.timeouts += 1
         if self.on_timeout is not None:
             self.on_timeout()
         if self.retiring:
@@ -95,10 +95,19 @@ class EmbeddedEngine:
         if self.on_runaway is None:
             log.warning("a query ran past %g s and keeps its thread until it ends", self.settings.query_timeout_s)
             return
-        self.retiring = True
         log.warning("a query ran past %g s and cannot be stopped: this process retires and a fresh one "
                     "takes its place", self.settings.query_timeout_s)
-        self.on_runaway()
+        self.retire()
+
+    def retire(self) -> None:
+        """This process is to end: the queries waiting here are answered `Restarting` at once, and
+        so is every query asked from now on; then `on_runaway` ends the process."""
+        if self.retiring:
+            return
+        self.retiring = True
+        self._waiters.interrupt(restarting)
+        if self.on_runaway is not None:
+            self.on_runaway()
 
     # -- the store ----------------------------------------------------------
     def current_store(self) -> KGStore:
@@ -144,6 +153,12 @@ class EmbeddedEngine:
             store.ox.update(sparql_update)
             store.ox.flush()
         touch_version(self.link)
+
+
+def restarting() -> errors.Restarting:
+    return errors.Restarting("this server process is being replaced (a query ran past its time limit, and ending "
+                             "the process is the only way to stop it); the query was not evaluated: send it again",
+                             retry_after_s=1)
 
 
 def evaluate(store: KGStore, request: QueryRequest, caps_: answers.Caps) -> QueryAnswer:

@@ -59,7 +59,6 @@ class RemoteEngine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.remote = RemoteStore(settings)
-        self.timeouts = 0
         self.on_timeout: Callable[[], object] | None = None
         self._caps = caps(settings)
         self._admission = Admission(settings.query_threads, settings.max_client_queries)
@@ -76,7 +75,6 @@ class RemoteEngine:
         try:
             return self._run(request, until)
         except errors.QueryTimeout:
-            self.timeouts += 1
             if self.on_timeout is not None:
                 self.on_timeout()
             raise

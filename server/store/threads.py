@@ -1,5 +1,5 @@
 """Native threads for work that releases the GIL or takes long: queries on the embedded store
-(`NativeThreads`), validation (`computation`).
+(`NativeThreads`, and `Waiters`, the requests waiting on them), validation (`computation`).
 
 Why native threads: pyoxigraph releases the GIL while it evaluates, so a query on a thread of
 its own runs beside the requests of the same process, on another core. Under `kg serve` the
@@ -23,7 +23,8 @@ from __future__ import annotations
 import queue
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
@@ -50,7 +51,6 @@ class NativeThreads:
         self.size = max(1, size)
         self._pool: _Pool | None = None
         self._lock = threading.Lock()
-        self._unfinished_late = 0   # jobs whose caller gave up at its deadline and that still run
 
     def _backend(self) -> _Pool:
         if self._pool is None:
@@ -63,35 +63,48 @@ class NativeThreads:
     def run(self, deadline_s: float, fn: Callable[..., T], *args: Any,
             when_done: Callable[[], None] | None = None) -> T:
         """`fn(*args)` on a native thread; its result, its exception, or TimeoutError after
-        `deadline_s` seconds (then the job goes on and counts as late until it ends)."""
-        state = {"done": False, "late": False}
-
+        `deadline_s` seconds (then the job goes on until it ends)."""
         def finished() -> None:
-            with self._lock:
-                state["done"] = True
-                if state["late"]:
-                    self._unfinished_late -= 1
             if when_done is not None:
                 when_done()
 
         try:
             wait = self._backend().submit(fn, args, finished)
         except BaseException:
-            if when_done is not None:
-                when_done()
+            finished()
             raise
-        try:
-            return wait(max(deadline_s, 0.0))
-        except TimeoutError:
-            with self._lock:
-                if not state["done"]:
-                    state["late"] = True
-                    self._unfinished_late += 1
-            raise
+        return wait(max(deadline_s, 0.0))
 
-    def late(self) -> int:
-        """Jobs still running whose callers were answered at their deadline."""
-        return self._unfinished_late
+
+class Waiters:
+    """The requests now waiting on native threads (for a slot, or for a query's thread), so that
+    a gevent worker that must end can answer them at once (`interrupt`) rather than keep them --
+    and itself, and in write mode the whole service -- waiting until their time limits."""
+
+    def __init__(self) -> None:
+        self._greenlets: set[Any] = set()
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Around the wait of one request (in a gevent worker; elsewhere there is nothing to end)."""
+        if not gevent_patched():
+            yield
+            return
+        import gevent
+
+        me = gevent.getcurrent()
+        self._greenlets.add(me)
+        try:
+            yield
+        finally:
+            self._greenlets.discard(me)
+
+    def interrupt(self, error: Callable[[], BaseException]) -> None:
+        """Raise `error()` in every waiting request (each its own instance): it answers with it."""
+        import gevent
+
+        for waiting in list(self._greenlets):
+            gevent.kill(waiting, error())
 
 
 def _deep_stacks() -> None:

@@ -96,9 +96,7 @@ def validate_proposal() -> Response:
     # pySHACL runs in this process without a time limit (about 3 s and 100 MB per 10k triples):
     # one proposal at a time per server process, the others are told to come back.
     if not _PROPOSALS.acquire(timeout=PROPOSAL_WAIT_S):
-        err = ServiceUnavailable("another validation is running; try again in a few seconds")
-        err.headers["Retry-After"] = "5"
-        raise err
+        raise ServiceUnavailable("another validation is running; try again in a few seconds", retry_after_s=5)
     try:
         report = curation().validate_proposal(quads, standalone=mode == "standalone")
     finally:
