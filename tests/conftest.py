@@ -10,8 +10,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import pytest
 import rdflib
@@ -23,6 +24,7 @@ from server.build.pipeline import BuildResult, build
 
 ROOT = Path(__file__).resolve().parent.parent
 KG = str(Path(sys.executable).with_name("kg"))
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -307,31 +309,47 @@ def browser() -> Iterator[Any]:
 
 # -- a SPARQL endpoint that holds SERVICE calls: a query that is still running, deterministically --
 
-class HeldService:
-    """A SPARQL endpoint for SERVICE calls that answers only once released (or after a minute).
+@contextmanager
+def asking_meanwhile(ask: Callable[[], T], clients: int = 3, most: int = 60) -> Iterator[list[T]]:
+    """`clients` threads calling `ask()` again and again (at most `most` times each) while the
+    block runs; the list of what they got, complete once the block has ended."""
+    import threading
 
-    A query calling it is, for certain, still inside Oxigraph until then: what the time limit,
-    the fairness rule or a busy worker do with a running query is tested without depending on how
-    fast a slow query happens to be on the machine. Allow it with `service_allowlist=held.url`.
-    """
+    got: list[T] = []
+    stop = threading.Event()
 
-    def __init__(self) -> None:
+    def client() -> None:
+        for _ in range(most):
+            if stop.is_set():
+                return
+            got.append(ask())
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    try:
+        yield got
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(120)
+
+
+class SparqlStub:
+    """A SPARQL endpoint on loopback for SERVICE calls: each call's text (its body, or its path
+    for a GET) goes to `on_call`, and once that returns, `answer` (SPARQL JSON) is sent back."""
+
+    def __init__(self, answer: dict[str, Any], on_call: Callable[[str], object]) -> None:
         import http.server
+        import json
         import threading
 
-        self.released = threading.Event()
-        self._arrived = threading.Condition()
-        self.arrivals = 0
-        held = self
+        body = json.dumps(answer).encode()
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def _answer(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with held._arrived:
-                    held.arrivals += 1
-                    held._arrived.notify_all()
-                held.released.wait(60)
-                body = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
+                length = int(self.headers.get("Content-Length") or 0)
+                on_call(self.rfile.read(length).decode() if length else self.path)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/sparql-results+json")
                 self.send_header("Content-Length", str(len(body)))
@@ -346,8 +364,35 @@ class HeldService:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sparql"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class HeldService:
+    """A SPARQL endpoint for SERVICE calls that answers only once released (or after a minute).
+
+    A query calling it is, for certain, still inside Oxigraph until then: what the time limit,
+    the fairness rule or a busy worker do with a running query is tested without depending on how
+    fast a slow query happens to be on the machine. Allow it with `service_allowlist=held.url`.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self.released = threading.Event()
+        self._arrived = threading.Condition()
+        self.arrivals = 0
+        self._stub = SparqlStub({"head": {"vars": ["s"]}, "results": {"bindings": []}}, self._hold)
+        self.url = self._stub.url
+
+    def _hold(self, _text: str) -> None:
+        with self._arrived:
+            self.arrivals += 1
+            self._arrived.notify_all()
+        self.released.wait(60)
 
     def query(self) -> str:
         return f"SELECT ?s WHERE {{ SERVICE <{self.url}> {{ ?s ?p ?o }} }}"
@@ -360,8 +405,7 @@ class HeldService:
 
     def stop(self) -> None:
         self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
+        self._stub.stop()
 
 
 @pytest.fixture()

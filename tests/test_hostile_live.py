@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import LiveServer
+from .conftest import LiveServer, asking_meanwhile
 from .hostile_support import LEAK, build_private_store
 
 pytestmark = pytest.mark.slow
@@ -113,34 +112,18 @@ def test_a_query_that_overflowed_the_parser_does_not_take_other_clients_with_it(
     here); on the query threads' stack they are parsed and answered. Meanwhile three clients keep
     asking a normal question: every one of their requests is answered."""
     normal = "/sparql?" + urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"})
-    results: list[int] = []
-    lock = threading.Lock()
-    stop = threading.Event()
-
-    def reader() -> None:
-        for _ in range(40):  # bounded
-            if stop.is_set():
-                return
-            status, _ = get(server, normal)
-            with lock:
-                results.append(status)
-
-    threads = [threading.Thread(target=reader) for _ in range(3)]
-    for t in threads:
-        t.start()
     deep = "SELECT * WHERE " + "{ " * 3000 + "?s ?p ?o" + " }" * 3000
     answers = []
-    for _ in range(4):
-        req = urllib.request.Request(server.url + "/sparql", data=deep.encode(),
-                                     headers={"Content-Type": "application/sparql-query", "Accept": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=60) as resp:
-                answers.append((resp.status, json.loads(resp.read())))
-        except urllib.error.HTTPError as err:
-            answers.append((err.code, json.loads(err.read())))
-    stop.set()
-    for t in threads:
-        t.join(120)
+    with asking_meanwhile(lambda: get(server, normal)[0], most=40) as results:
+        for _ in range(4):
+            req = urllib.request.Request(server.url + "/sparql", data=deep.encode(),
+                                         headers={"Content-Type": "application/sparql-query",
+                                                  "Accept": "application/json"})
+            try:
+                with urllib.request.urlopen(req, timeout=60) as resp:
+                    answers.append((resp.status, json.loads(resp.read())))
+            except urllib.error.HTTPError as err:
+                answers.append((err.code, json.loads(err.read())))
     assert [c for c, _ in answers] == [200] * 4
     assert all(body["results"]["bindings"] for _, body in answers)
     assert results and set(results) == {200}, results

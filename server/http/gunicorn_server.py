@@ -193,8 +193,10 @@ class ClientLimitedHandler(PyWSGIHandler):  # type: ignore[misc]
         _servers.add(self.server)
         super().handle()
 
+    taken = 0   # requests taken on this connection
+
     def handle_one_request(self) -> Any:
-        if _retiring:                    # a retiring worker takes no next request on a connection
+        if _retiring and self.taken:     # a retiring worker keeps no connection alive
             return None
         self.socket.settimeout(self.idle_s)
         try:
@@ -202,8 +204,7 @@ class ClientLimitedHandler(PyWSGIHandler):  # type: ignore[misc]
                 return None
         except OSError:                  # idle for keepalive_s: closed
             return None
-        if _retiring:
-            return None
+        self.taken += 1
         self.socket.settimeout(self.client_s)
         import gevent
 
@@ -226,6 +227,15 @@ class ClientLimitedHandler(PyWSGIHandler):  # type: ignore[misc]
     def MessageClass(self, rfile: Any, *_args: Any) -> RequestHead:  # noqa: N802 (gevent's name)
         """The header fields, read by `read_head` (within MAX_FIELDS fields of MAX_FIELD_BYTES)."""
         return read_head(rfile)
+
+    def finalize_headers(self) -> None:
+        """An answer of a retiring worker says `Connection: close`: the client sends its next
+        request on a new connection (to a worker that serves it) instead of on one that is closed
+        after this answer."""
+        super().finalize_headers()
+        if _retiring and not self.close_connection:
+            self.close_connection = True
+            self.response_headers.append((b"Connection", b"close"))
 
     def handle_error(self, t: type[BaseException], v: BaseException, tb: Any) -> None:
         """A request cut short by the worker's stop (gunicorn ends what is left after its graceful

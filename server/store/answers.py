@@ -15,11 +15,14 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 import simdjson
 
 from ..http.formats import Format
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -81,13 +84,7 @@ def solutions(result: ox.QuerySolutions, fmt: Format, caps: Caps,
     do, written by the format's writer. `again` evaluates the query once more, for the one case
     where the rows cannot be read back from what Oxigraph wrote (CSV, which is lossy)."""
     assert fmt.results is not None
-    out = _BoundedBuffer(caps.bytes)
-    try:
-        result.serialize(out, format=fmt.results)  # type: ignore[arg-type]
-        whole = True
-    except _OverBudget:
-        whole = False
-    body = b"".join(out.parts)
+    body, whole = _serialized(result, fmt.results, caps.bytes)
     if whole:
         counted = count_answer(body, fmt.name)
         rows = counted[1] if counted is not None else \
@@ -103,9 +100,19 @@ def solutions(result: ox.QuerySolutions, fmt: Format, caps: Caps,
                     cut_at_bytes=not whole)
 
 
-def _read_back(parsed: Iterable[ox.QuerySolution], whole: bool) -> Iterator[ox.QuerySolution]:
-    """The rows of a results document as far as it reads; of a cut document, all but the last row
-    read (which may itself be cut short)."""
+def _serialized(result: ox.QuerySolutions | ox.QueryTriples, format: Any, budget: int) -> tuple[bytes, bool]:
+    """Oxigraph's serialization of a result, up to `budget` bytes; True if that is all of it."""
+    out = _BoundedBuffer(budget)
+    try:
+        result.serialize(out, format=format)
+        return b"".join(out.parts), True
+    except _OverBudget:
+        return b"".join(out.parts), False
+
+
+def _read_back(parsed: Iterable[T], whole: bool) -> Iterator[T]:
+    """The rows (or statements) of a document as far as it reads; of a cut document, all but the
+    last one read (which may itself be cut short)."""
     held = None
     try:
         for row in parsed:
@@ -124,17 +131,8 @@ def bindings(rows: Iterable[Sequence[object | None]], variables: list[str], fmt:
     """Rows written by the format's writer: the first ones that fit both caps. Rows are taken until
     the row cap, or until their terms alone are twice the byte budget. `truncated`: the rows are
     known to be only the first ones already (`cut_at_bytes`: by the byte budget)."""
-    kept: list[tuple[object, ...]] = []
-    size, more, big = 0, False, False
-    for row in rows:
-        if len(kept) == caps.rows:
-            more = True
-            break
-        if size > 2 * caps.bytes:
-            more = big = True
-            break
-        kept.append(tuple(row[i] for i in range(len(variables))))
-        size += sum(_term_size(t) for t in kept[-1] if t is not None)
+    kept, more, big = _taken((tuple(row[i] for i in range(len(variables))) for row in rows), caps,
+                             lambda row: sum(_term_size(t) for t in row if t is not None))
     cut = truncated or more
 
     def render(n: int) -> bytes:
@@ -152,13 +150,7 @@ def graph(result: ox.QueryTriples, fmt: Format, caps: Caps, again: Callable[[], 
     that fit are written again. JSON-LD is written in one piece and cannot be read back cut: it is
     evaluated again. (A graph with our prefixes or a graph name goes through `triples`.)"""
     assert fmt.rdf is not None
-    out = _BoundedBuffer(caps.bytes)
-    try:
-        result.serialize(out, format=fmt.rdf)
-        whole = True
-    except _OverBudget:
-        whole = False
-    body = b"".join(out.parts)
+    body, whole = _serialized(result, fmt.rdf, caps.bytes)
     if whole:
         count = count_statements(body) if fmt.name in ("ntriples", "nquads") else \
             sum(1 for _ in ox.parse(body, format=fmt.rdf))
@@ -166,24 +158,9 @@ def graph(result: ox.QueryTriples, fmt: Format, caps: Caps, again: Callable[[], 
             return Written(body, "graph", count, False)
     if fmt.name == "jsonld":
         return triples(again(), fmt, caps)
-    read_back = (ox.Triple(q.subject, q.predicate, q.object) for q in _quads_read_back(body, fmt, whole))
-    return triples(read_back, fmt, caps, truncated=True, cut_at_bytes=not whole)
-
-
-def _quads_read_back(body: bytes, fmt: Format, whole: bool) -> Iterator[ox.Quad]:
-    """The statements of an RDF document as far as it reads; of a cut document, all but the last
-    one read (which may itself be cut short)."""
-    held = None
-    try:
-        for quad in ox.parse(body, format=fmt.rdf, rename_blank_nodes=False):
-            if whole:
-                yield quad
-            else:
-                if held is not None:
-                    yield held
-                held = quad
-    except SyntaxError:
-        pass   # where the document was cut
+    quads = _read_back(ox.parse(body, format=fmt.rdf, rename_blank_nodes=False), whole)
+    return triples((ox.Triple(q.subject, q.predicate, q.object) for q in quads), fmt, caps, truncated=True,
+                   cut_at_bytes=not whole)
 
 
 def triples(items: Iterable[ox.Triple], fmt: Format, caps: Caps, prefixes: dict[str, str] | None = None,
@@ -193,23 +170,29 @@ def triples(items: Iterable[ox.Triple], fmt: Format, caps: Caps, prefixes: dict[
     Triples are taken from the engine's iterator until the row cap, or until their terms alone
     are twice the byte budget (no serialization of them can be shorter than half that), so an
     answer of huge literals is not held in memory whole before it is cut."""
-    kept: list[ox.Triple] = []
-    size, more, big = 0, False, False
-    for t in items:
-        if len(kept) == caps.rows:
-            more = True
-            break
-        if size > 2 * caps.bytes:
-            more = big = True
-            break
-        kept.append(t)
-        size += _term_size(t.subject) + _term_size(t.predicate) + _term_size(t.object)
+    kept, more, big = _taken(items, caps, lambda t: _term_size(t.subject) + _term_size(t.predicate)
+                             + _term_size(t.object))
     body = fmt.write_triples(kept, prefixes, graph)
     if len(body) <= caps.bytes:
         return Written(body, "graph", len(kept), more or truncated,
                        cut_at_bytes=big or (cut_at_bytes and len(kept) < caps.rows))
     body, count = fit(lambda n: fmt.write_triples(kept[:n], prefixes, graph), len(kept), caps.bytes)
     return Written(body, "graph", count, True, cut_at_bytes=True)
+
+
+def _taken(items: Iterable[T], caps: Caps, size_of: Callable[[T], int]) -> tuple[list[T], bool, bool]:
+    """The first items, up to the row cap or until their terms alone are twice the byte budget:
+    (kept, more were left, the budget stopped the reading)."""
+    kept: list[T] = []
+    size = 0
+    for item in items:
+        if len(kept) == caps.rows:
+            return kept, True, False
+        if size > 2 * caps.bytes:
+            return kept, True, True
+        kept.append(item)
+        size += size_of(item)
+    return kept, False, False
 
 
 def _term_size(term: object) -> int:

@@ -100,11 +100,18 @@ class Waiters:
             self._greenlets.discard(me)
 
     def interrupt(self, error: Callable[[], BaseException]) -> None:
-        """Raise `error()` in every waiting request (each its own instance): it answers with it."""
+        """Raise `error()` in every request waiting now (each its own instance): it answers with
+        it. As gevent's kill does, from the event loop; unlike it, only into a request that is
+        still waiting by then (not into one answering already, which would cut its answer)."""
         import gevent
 
+        loop = gevent.get_hub().loop
         for waiting in list(self._greenlets):
-            gevent.kill(waiting, error())
+            loop.run_callback(self._throw, waiting, error)
+
+    def _throw(self, waiting: Any, error: Callable[[], BaseException]) -> None:
+        if waiting in self._greenlets:
+            waiting.throw(error())
 
 
 def _deep_stacks() -> None:
