@@ -13,12 +13,13 @@ cancelled from Python, so at the time limit the request stops waiting and is ans
 client's slot (`admission`). The engine then calls `on_runaway`: under gunicorn the worker
 retires (it stops accepting, and ends, query and all, as soon as the requests it is answering
 are done; gunicorn starts a fresh one). Ending the process is the only way to end the query.
-So that the worker ends at once, the queries it is still waiting for are answered 503
-`Restarting` with `Retry-After` (a resend reaches a worker that serves it), and a query it is
-asked meanwhile (on a connection it had already taken) gets at most RETIRE_DRAIN_S: waiting for
-their own time limits would hold the retiring worker, and in write mode, where it is the only
-one, the whole service. Elsewhere (Flask's test client, the CLI) the query keeps its thread
-until it ends. A native crash also costs this process only.
+So that the worker ends soon, every query it is still running, or is asked meanwhile (on a
+connection it had already taken), gets RETIRE_DRAIN_S from its start at most (a quick query is
+answered; one that has run that long already is answered at once) and is otherwise answered
+503 `Restarting` with `Retry-After` (a resend reaches a worker that serves it): waiting for their
+own time limits would hold the retiring worker, and in write mode, where it is the only one, the
+whole service. Elsewhere (Flask's test client, the CLI) the query keeps its thread until it
+ends. A native crash also costs this process only.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ from .threads import NativeThreads, Waiters
 
 log = logging.getLogger("kg.engine")
 RECHECK_S = 1.0   # how often the store link is looked at (`kg build` swaps it under a running server)
-RETIRE_DRAIN_S = 1.0   # the longest a retiring process waits for a query asked of it meanwhile
+RETIRE_DRAIN_S = 1.0   # how long (from its start) a retiring process gives a query to end
 
 
 class EmbeddedEngine:
@@ -56,7 +57,7 @@ class EmbeddedEngine:
         self.writable = writable
         self.on_timeout: Callable[[], object] | None = None
         self.on_runaway = on_runaway
-        self._ends_by: float | None = None   # set when this process retires (time.monotonic())
+        self._ends_by: float | None = None   # when a retiring process stops answering queries
         self._caps = caps(settings)
         self._threads = NativeThreads(settings.query_threads)
         self._waiters = Waiters()
@@ -75,10 +76,10 @@ class EmbeddedEngine:
     # -- queries ------------------------------------------------------------
     def run(self, request: QueryRequest) -> QueryAnswer:
         until = deadline(request, self.settings)
-        limit = until if self._ends_by is None else min(until, self._ends_by)
+        limit = until if self._ends_by is None else min(until, request.started + RETIRE_DRAIN_S, self._ends_by)
         store = self.current_store()
         try:
-            with self._waiters.waiting():
+            with self._waiters.waiting(request.started):
                 release = self._admission.acquire(request.client, limit)
                 answer = self._threads.run(limit - time.monotonic(), evaluate, store, request, self._caps,
                                            when_done=release)
@@ -111,12 +112,13 @@ class EmbeddedEngine:
         self.retire()
 
     def retire(self) -> None:
-        """This process is to end: the queries waiting here are answered `Restarting` at once, one
-        asked from now on gets RETIRE_DRAIN_S at most; then `on_runaway` ends the process."""
+        """This process is to end: every query it runs, or is asked from now on, gets RETIRE_DRAIN_S
+        from its start, and RETIRE_DRAIN_S from now, at most, and is `Restarting` past that; then
+        `on_runaway` ends the process."""
         if self.retiring:
             return
         self._ends_by = time.monotonic() + RETIRE_DRAIN_S
-        self._waiters.interrupt(restarting)
+        self._waiters.interrupt(restarting, RETIRE_DRAIN_S)
         if self.on_runaway is not None:
             self.on_runaway()
 

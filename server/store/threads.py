@@ -23,6 +23,7 @@ from __future__ import annotations
 import queue
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from concurrent.futures import Future
@@ -78,40 +79,47 @@ class NativeThreads:
 
 class Waiters:
     """The requests now waiting on native threads (for a slot, or for a query's thread), so that
-    a gevent worker that must end can answer them at once (`interrupt`) rather than keep them --
-    and itself, and in write mode the whole service -- waiting until their time limits."""
+    a gevent worker that must end can answer them soon (`interrupt`) rather than keep them -- and
+    itself, and in write mode the whole service -- waiting until their own time limits."""
 
     def __init__(self) -> None:
-        self._greenlets: set[Any] = set()
+        self._waits: dict[Any, tuple[object, float]] = {}   # greenlet -> (this wait, when it started)
+        self._timers: list[Any] = []
 
     @contextmanager
-    def waiting(self) -> Iterator[None]:
-        """Around the wait of one request (in a gevent worker; elsewhere there is nothing to end)."""
+    def waiting(self, started: float) -> Iterator[None]:
+        """Around the wait of one request that started at `started` (time.monotonic()); in a
+        gevent worker only (elsewhere there is no worker to end)."""
         if not gevent_patched():
             yield
             return
         import gevent
 
-        me = gevent.getcurrent()
-        self._greenlets.add(me)
+        me, wait = gevent.getcurrent(), object()
+        self._waits[me] = (wait, started)
         try:
             yield
         finally:
-            self._greenlets.discard(me)
+            if self._waits.get(me, (None, 0.0))[0] is wait:
+                del self._waits[me]
 
-    def interrupt(self, error: Callable[[], BaseException]) -> None:
-        """Raise `error()` in every request waiting now (each its own instance): it answers with
-        it. As gevent's kill does, from the event loop; unlike it, only into a request that is
-        still waiting by then (not into one answering already, which would cut its answer)."""
+    def interrupt(self, error: Callable[[], BaseException], grace_s: float) -> None:
+        """Raise `error()` (each its own instance) in every request waiting now, once `grace_s`
+        have passed since it started (at once for one that has waited that long): it answers with
+        the error. As gevent's kill does, from the event loop; unlike it, only into the same wait
+        (not into a request answering already, which would cut its answer)."""
         import gevent
 
         loop = gevent.get_hub().loop
-        for waiting in list(self._greenlets):
-            loop.run_callback(self._throw, waiting, error)
+        now = time.monotonic()
+        for greenlet, (wait, started) in list(self._waits.items()):
+            timer = loop.timer(max(0.0, started + grace_s - now))
+            timer.start(self._throw, greenlet, wait, error)
+            self._timers.append(timer)
 
-    def _throw(self, waiting: Any, error: Callable[[], BaseException]) -> None:
-        if waiting in self._greenlets:
-            waiting.throw(error())
+    def _throw(self, greenlet: Any, wait: object, error: Callable[[], BaseException]) -> None:
+        if self._waits.get(greenlet, (None, 0.0))[0] is wait:
+            greenlet.throw(error())
 
 
 def _deep_stacks() -> None:
