@@ -87,12 +87,19 @@ def main() -> None:
 @setting_option("store")
 @setting_option("base_iri")
 @setting_option("extra_sources")
+@setting_option("project_dir")
+@click.option("--drop-unapplied-changes", "drop_unapplied", is_flag=True,
+              help="Publish without the accepted changes that no longer apply to the files (or whose patch is "
+                   "missing); they stay in the change log, marked dropped. Without it the build stops and names them.")
+@click.option("--drop-unlogged-graphs", "drop_unlogged", is_flag=True,
+              help="Publish without the graphs of the current store that no file and no logged change makes "
+                   "(data put there by `kg load`). Without it the build stops and names them.")
 @remote_options
-def build(**values: Any) -> None:
-    """Parse ontology, data and shapes, infer, validate, and publish the store.
+def build(drop_unapplied: bool, drop_unlogged: bool, **values: Any) -> None:
+    """Parse ontology, data and shapes, replay the accepted changes, infer, validate, and publish the store.
 
-    A build with SHACL Violations or a syntax error exits non-zero and keeps the previous store.
-    Each step's time is printed as it ends (stdout: stderr keeps errors to one line).
+    A build with SHACL Violations, a syntax error, or accepted changes it would drop exits 1 and keeps
+    the previous store. Each step's time is printed as it ends (stdout: stderr keeps errors to one line).
     """
     from .build.pipeline import build as run_build
 
@@ -100,7 +107,8 @@ def build(**values: Any) -> None:
     try:
         with remote_store(settings) as remote:
             result = run_build(Path(settings.store), base_iri=settings.base_iri, extra=settings.extra_source_paths,
-                               remote=remote, log=click.echo)
+                               remote=remote, log=click.echo, drop_unapplied=drop_unapplied,
+                               drop_unlogged=drop_unlogged, **project_files(settings))
     except KGError as exc:
         fail(exc)
         return
@@ -109,6 +117,43 @@ def build(**values: Any) -> None:
         click.echo(f"  {size:7d}  {graph}")
     click.echo(result.report.summary())
     click.echo("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in result.seconds.items()))
+
+
+def project_files(settings: Settings) -> dict[str, Any]:
+    """The sources and exported changes of the project folder (setting project_dir), when one is set."""
+    from .build.pipeline import project_sources
+
+    root = settings.project_root
+    return {} if root is None else {"sources": project_sources(root), "changes_dir": root / "data" / "changes"}
+
+
+@main.command("export-changes")
+@setting_option("store")
+@setting_option("base_iri")
+@setting_option("project_dir")
+@remote_options
+def export_changes(**values: Any) -> None:
+    """Write the accepted changes that data/changes/ does not hold yet into it, one RDF Patch file each.
+
+    Review them (`git diff`, `git add data/changes`) and commit them with the files: `kg build` replays
+    data/changes/ on the files, so a build from the files alone gives the served dataset again.
+    Exit 0 (also when there is nothing to export), 2 when a change's patch is missing.
+    """
+    from .build.carry_over import export_changes as run_export
+    from .build.pipeline import PROJECT_DIR
+
+    settings = settings_from(**values)
+    folder = (settings.project_root or PROJECT_DIR) / "data" / "changes"
+    try:
+        with remote_store(settings) as remote:
+            written = run_export(Path(settings.store), folder, settings.base_iri, remote)
+    except KGError as exc:
+        fail(exc)
+        return
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"{len(written)} change(s) exported to {folder}" if written else f"nothing to export: {folder} holds "
+               "every accepted change")
 
 
 @main.command()
@@ -266,8 +311,7 @@ def add_source(article: str, facts: str, slug: str | None, **values: Any) -> Non
         try:
             outcome = curation.write(change)
         finally:
-            if curation.remote is not None:
-                curation.remote.close()
+            curation.close()
     except WriteRejected as exc:
         click.echo(exc.report.to_text(), err=True, nl=False)
         fail(exc)
@@ -330,6 +374,7 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @remote_options
 @setting_option("max_validate_triples")
 @setting_option("extra_sources")
+@setting_option("project_dir")
 def serve(**values: Any) -> None:
     """Serve the store with gunicorn (building it first if there is none)."""
     from .build.pipeline import build as run_build
@@ -341,7 +386,7 @@ def serve(**values: Any) -> None:
         if not settings.remote and not Path(settings.store).exists():
             click.echo(f"no store at {settings.store}: building it first", err=True)
             run_build(Path(settings.store), base_iri=settings.base_iri, extra=settings.extra_source_paths,
-                      log=click.echo)
+                      log=click.echo, **project_files(settings))
         run(settings)
     except KGError as exc:
         fail(exc)

@@ -135,3 +135,10 @@ class BuildError(KGError):
 
     exit_code = 1
     title = "Build failed"
+
+
+class PreconditionFailed(KGError):
+    """A conditional write (If-Match / If-None-Match) whose condition no longer holds: someone else wrote first."""
+
+    status = 412
+    title = "Precondition failed"

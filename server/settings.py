@@ -57,6 +57,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("remote_password", "", "Password for HTTP basic authentication at the remote store (never shown by /settings.json)."),
     Setting("remote_union_param", "", "Query parameter that makes the remote's default graph the union of its named graphs, sent with every query that names no dataset (`union-default-graph` for `oxigraph serve`); empty: the remote's default graph already is the union."),
     Setting("max_validate_triples", 20000, "Most triples `POST /validate` checks in one request; more get 413 (20,000 generated triples take about 1.5 s to validate alone)."),
+    Setting("project_dir", "", "Folder holding ontology/, shapes/ and data/: what `kg build` reads (with the exported changes in data/changes/) and where `kg export-changes` writes; empty: this checkout."),
     Setting("extra_sources", "", "Space-separated RDF files `kg build` adds to the project's sources (any format `kg load` reads, `.gz` too): quad formats keep their graphs, triples go to `{base}graph/extra`; inferred and validated with the rest."),
 )
 
@@ -91,6 +92,7 @@ class Settings:
     remote_password: str = ""
     remote_union_param: str = ""
     max_validate_triples: int = 20000
+    project_dir: str = ""
     extra_sources: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -106,6 +108,11 @@ class Settings:
     def remote(self) -> bool:
         """True when a remote SPARQL service is the store (setting remote_query_url)."""
         return bool(self.remote_query_url)
+
+    @property
+    def project_root(self) -> Path | None:
+        """The project folder `kg build` reads, or None for this checkout."""
+        return Path(self.project_dir) if self.project_dir else None
 
     @property
     def extra_source_paths(self) -> list[Path]:

@@ -112,6 +112,12 @@ def _services(text: str) -> list[str | None]:
     return services
 
 
+def words(text: str) -> list[tuple[str, int]]:
+    """Every word of the text with its offset (keywords, prefixed names), never one inside a
+    string, an IRI or a comment: what an update's operations are made of."""
+    return [(m.group(), m.start()) for m in _TOKEN.finditer(text) if m.lastgroup == "word"]
+
+
 def check_size(text: str, *, max_kb: int | None) -> None:
     """A query's text is bounded on its own (a huge VALUES block fits in a request body but costs
     the query process hundreds of MB); 413 before anything else looks at it."""

@@ -339,6 +339,7 @@ class Source:
 
     store: ox.Store
     exclude: frozenset[str] = frozenset()
+    focus: frozenset[ox.NamedNode | ox.BlankNode] | None = None   # validate only these nodes (None: every target)
     _subclasses: dict[str, set[str]] | None = None
 
     def query(self, q: str) -> ox.QuerySolutions:
@@ -391,6 +392,9 @@ class Query:
         parts += [self.triple("?this", p, self.var("o")) for p in t.subjects_of]
         parts += [self.triple(self.var("s"), p, "?this") for p in t.objects_of]
         union = " UNION ".join(f"{{ {p} }}" for p in parts) or "FILTER(false)"
+        if self.source.focus is not None:  # a write validates the nodes it can affect, not every target
+            only = " ".join(str(n) for n in sorted(self.source.focus, key=str))
+            union = f"VALUES ?this {{ {only} }} {{ {union} }}"
         return f"{{ SELECT DISTINCT ?this WHERE {{ {union} }} }}"
 
     def values(self, check: PropertyCheck, v: str) -> str:

@@ -24,6 +24,7 @@ from rdflib.namespace import RDF, RDFS, SH
 from ..store.terms import to_ox_term, to_rdflib_term
 from . import shacl_core, shacl_sparql
 from .shacl_core import Source
+from .vocabulary import Vocabulary
 
 SEVERITIES = ("Violation", "Warning", "Info")
 
@@ -229,22 +230,42 @@ def _pyshacl(data: rdflib.Graph | Source, shapes: rdflib.Graph, ontology: rdflib
     return report
 
 
-def validate(data: rdflib.Graph | Source, *, shapes: rdflib.Graph, ontology: rdflib.Graph | None = None,
-             max_results: int | None = None) -> Report:
+@dataclass(frozen=True)
+class PreparedShapes:
+    """The shapes split into core and SHACL-SPARQL constraints and compiled, once: a write
+    validates a few nodes, and compiling the shapes again for each one cost more than that."""
+
+    shapes: rdflib.Graph
+    core: rdflib.Graph
+    sparql: list[shacl_sparql.SparqlConstraint]
+    compiled: shacl_core.Compiled
+
+
+def prepare(shapes: rdflib.Graph) -> PreparedShapes:
+    core, sparql_constraints = shacl_sparql.split_shapes(shapes)
+    return PreparedShapes(shapes, core, sparql_constraints, shacl_core.compile_shapes(core))
+
+
+def validate(data: rdflib.Graph | Source, *, shapes: rdflib.Graph | PreparedShapes,
+             ontology: rdflib.Graph | None = None, max_results: int | None = None,
+             vocabulary: Vocabulary | None = None) -> Report:
     """Validate `data` against `shapes`: core and SHACL-SPARQL constraints, on Oxigraph.
 
     `data` is a store (`Source`: its named graphs less the excluded ones; its own ontology
     graph is part of it) or an rdflib graph, with `ontology` mixed in as pySHACL's ont_graph.
     Inference is not asked for: the build materialises it once, into its own graph.
+    With a `vocabulary`, a term of the ontology's namespace it does not declare is a Violation too.
     """
-    core, sparql_constraints = shacl_sparql.split_shapes(shapes)
-    compiled = shacl_core.compile_shapes(core)
+    prepared = shapes if isinstance(shapes, PreparedShapes) else prepare(shapes)
+    core, compiled = prepared.core, prepared.compiled
     source = data if isinstance(data, Source) else in_memory(data, ontology)
     report = _pyshacl(data, core, ontology, compiled)
     report_node = report.value(predicate=RDF.type, object=SH.ValidationReport)
     found = list(shacl_core.evaluate(compiled, core, source))
     focus = lambda shape: shacl_core.focus_nodes(compiled, shape, source)  # noqa: E731
-    shacl_sparql.evaluate(sparql_constraints, source.store, focus, report, report_node)
-    parsed = parse_report(report, shapes, max_results, found)
+    shacl_sparql.evaluate(prepared.sparql, source.store, focus, report, report_node)
+    if vocabulary is not None:
+        vocabulary.add_results(source, report, report_node)
+    parsed = parse_report(report, prepared.shapes, max_results, found)
     report.set((report_node, SH.conforms, rdflib.Literal(parsed.conforms)))
     return parsed

@@ -123,9 +123,9 @@ def validate_proposal() -> Response:
 @bp.get("/validate/coverage")
 def shape_coverage() -> Response:
     cur = curation()
-    target, quads = cur.snapshot()
-    rules = cur.rules(target, quads)
-    data = [q for q in quads if graph_of(q) not in (cur.g_shapes, cur.g_changelog)]
+    key, mem = cur.snapshot_store()
+    rules = cur.rules(key, mem)
+    data = [q for q in mem if graph_of(q) not in (cur.g_shapes, cur.g_changelog)]
     result = coverage(data, rules.shapes, rules.ontology, cur.base)
     fmt = formats.negotiate(request.accept_mimetypes, [formats.PAGE, formats.REPORT], request.args.get("format"),
                             prefer="html")

@@ -1,0 +1,198 @@
+"""What a curator asks for (`Change`), and the quads it adds and removes (`Diff`), read from the
+store without copying it wherever the change says what it touches.
+
+- `INSERT DATA` / `DELETE DATA` updates: the quads they name are found by running the update on an
+  empty in-memory store (every `DELETE DATA` read as `INSERT DATA`); the store is asked only
+  whether it holds those; the update then runs on an in-memory store of just those it holds, and
+  Oxigraph's own result is the diff.
+- Graph Store writes, new sources, undo: the quads are given; the store is asked which it holds
+  (a PUT or DELETE reads the one graph it replaces).
+- Any other update (`DELETE/INSERT … WHERE`, `CLEAR`, `ADD`, …) can read anything: it is evaluated
+  on an in-memory copy of the whole store, as every write was before (`Diff.copied`).
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pyoxigraph as ox
+
+from ..errors import BadRequest, QuerySyntaxError
+from ..sparql.guard import words
+from .patches import Patch
+
+# Words of an update that make it read the store (or name operations other than the DATA forms).
+_READING = frozenset({"WHERE", "WITH", "USING", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "LOAD"})
+
+
+@dataclass
+class Change:
+    """What a curator asks for. Exactly one of `update`, `quads`, `delete_graph`, `undo_of` is used."""
+
+    operation: str
+    update: str | None = None
+    graph: str | None = None
+    quads: list[ox.Quad] | None = None      # new triples for `graph`
+    replace: bool = False                    # PUT: the graph becomes exactly `quads`
+    delete_graph: bool = False
+    must_not_exist: bool = False             # add-source: a new graph only
+    undo_of: str | None = None
+    comment: str | None = None
+    curator: str | None = None               # recorded in the change log; None: the settings' name
+    if_match: list[str] | None = None        # ETags one of which the graph must have now (Graph Store If-Match)
+    if_none_match: bool = False              # If-None-Match: * -- the graph must not exist yet
+
+
+@dataclass
+class Diff:
+    added: list[ox.Quad]
+    removed: list[ox.Quad]
+    created: bool = False
+    copied: bool = False   # computed on a copy of the whole store (an update that reads it)
+
+    @property
+    def empty(self) -> bool:
+        return not self.added and not self.removed
+
+    def graphs(self) -> list[str]:
+        return sorted({graph_of(q) or "" for q in self.added + self.removed})
+
+
+def graph_of(q: ox.Quad) -> str | None:
+    return q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else None
+
+
+def has_blank(q: ox.Quad) -> bool:
+    return isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) \
+        or isinstance(q.graph_name, ox.BlankNode)
+
+
+def skolemize(quads: Iterable[ox.Quad], base: str, mapping: dict[str, ox.NamedNode]) -> list[ox.Quad]:
+    """Blank nodes become `{base}.well-known/genid/<uuid>` IRIs (RDF 1.1 §3.5; the same IRI for the
+    same node), so that every stored triple can be named exactly again by a later DELETE DATA or undo."""
+
+    def term(t: Any) -> Any:
+        if isinstance(t, ox.BlankNode):
+            if t.value not in mapping:
+                mapping[t.value] = ox.NamedNode(f"{base}.well-known/genid/{uuid.uuid4().hex}")
+            return mapping[t.value]
+        return t
+
+    return [ox.Quad(term(q.subject), q.predicate, term(q.object), term(q.graph_name)) for q in quads]
+
+
+def syntax_error(exc: SyntaxError, what: str) -> QuerySyntaxError:
+    """pyoxigraph says 'error at L:C: …'; keep line and column as fields."""
+    import re
+
+    text = str(exc)
+    m = re.match(r"error at (\d+):(\d+): (.*)", text, re.S)
+    if m:
+        line, col = int(m.group(1)), int(m.group(2))
+        return QuerySyntaxError(f"syntax error in the {what} at line {line}, column {col}: {m.group(3)}",
+                                line=line, column=col)
+    return QuerySyntaxError(f"syntax error in the {what}: {text}")
+
+
+def _run(store: ox.Store, update: str) -> None:
+    try:
+        store.update(update)
+    except SyntaxError as exc:
+        raise syntax_error(exc, "update") from None
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise BadRequest(f"the update could not be evaluated: {exc}") from None
+
+
+def data_only(update: str) -> list[int] | None:
+    """The offsets of the DELETE keywords when the update is only INSERT DATA / DELETE DATA
+    operations (which read nothing from the store); None when it may read the store."""
+    found = words(update)
+    deletes = []
+    for i, (word, offset) in enumerate(found):
+        upper = word.upper()
+        if upper in _READING:
+            return None
+        if upper in ("INSERT", "DELETE"):
+            if i + 1 >= len(found) or found[i + 1][0].upper() != "DATA":
+                return None
+            if upper == "DELETE":
+                deletes.append(offset)
+    return deletes
+
+
+def update_diff(store: ox.Store, update: str, base: str) -> Diff:
+    """The quads an update adds and removes, as Oxigraph evaluates it."""
+    deletes = data_only(update)
+    if deletes is not None:
+        diff = _data_diff(store, update, deletes)
+        if diff is not None:
+            return _skolemized(diff, base)
+    return _skolemized(_copied_diff(store, update), base)
+
+
+def _data_diff(store: ox.Store, update: str, deletes: list[int]) -> Diff | None:
+    _run(ox.Store(), update)   # syntax (and DELETE DATA's no-blank-node rule) as Oxigraph checks them
+    as_inserts = list(update)
+    for offset in deletes:
+        as_inserts[offset:offset + 6] = "INSERT"
+    named = ox.Store()
+    _run(named, "".join(as_inserts))
+    held = [q for q in named if not has_blank(q) and q in store]
+    scratch = ox.Store()
+    scratch.extend(held)
+    _run(scratch, update)
+    after = set(scratch)
+    before = set(held)
+    added, removed = [q for q in after if q not in before], [q for q in before if q not in after]
+    mentioned = set(named)
+    if any(q not in mentioned and not has_blank(q) for q in added) or any(q not in mentioned for q in removed):
+        return None   # it touched quads it does not name: not a DATA-only update after all
+    return Diff(added, removed)
+
+
+def _copied_diff(store: ox.Store, update: str) -> Diff:
+    mem = ox.Store()
+    mem.bulk_extend(store.quads_for_pattern(None, None, None, None))
+    before = set(mem)   # as Oxigraph holds them: the diff must not see its canonical forms as changes
+    _run(mem, update)
+    after = set(mem)
+    return Diff(list(after - before), list(before - after), copied=True)
+
+
+def _skolemized(diff: Diff, base: str) -> Diff:
+    fresh = [q for q in diff.added if has_blank(q)]
+    if fresh:
+        diff.added = [q for q in diff.added if not has_blank(q)] + skolemize(fresh, base, {})
+    return diff
+
+
+def graph_diff(store: ox.Store, change: Change, base: str) -> Diff:
+    """A Graph Store write or a new source: the graph's new triples, what it holds now."""
+    assert change.graph is not None
+    node = ox.NamedNode(change.graph)
+    exists = graph_exists(store, node)
+    new = set(skolemize([ox.Quad(q.subject, q.predicate, q.object, node) for q in change.quads or []], base, {}))
+    if change.delete_graph:
+        return Diff([], list(store.quads_for_pattern(None, None, None, node)))
+    if change.replace:
+        current = set(store.quads_for_pattern(None, None, None, node))
+        return Diff([q for q in new if q not in current], list(current - _held(new, current)), created=not exists)
+    return Diff([q for q in new if q not in store], [], created=not exists)
+
+
+def _held(new: set[ox.Quad], current: set[ox.Quad]) -> set[ox.Quad]:
+    """The new quads as the store holds them (canonical literals compare equal through a store)."""
+    probe = ox.Store()
+    probe.extend(new)
+    return {q for q in current if q in probe}
+
+
+def graph_exists(store: ox.Store, node: ox.NamedNode) -> bool:
+    return any(True for _ in store.quads_for_pattern(None, None, None, node))
+
+
+def undo_diff(store: ox.Store, patch: Patch) -> Diff:
+    """Revert a change: its added quads that are still there go, its removed quads that are gone come back."""
+    return Diff([q for q in patch.removed if q not in store], [q for q in patch.added if q in store])
