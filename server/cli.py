@@ -251,17 +251,18 @@ def _table(data: dict[str, Any]) -> str:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write to this file instead of standard output.")
 @setting_option("store")
+@setting_option("base_iri")
 def dump(fmt: str, compress: bool, output: str | None, **values: Any) -> None:
-    """Dump every named graph of the store (change log included). Exit 0, 2 when there is no store."""
+    """Dump every named graph of the store, change log and the changes' patches included. Exit 0, 2 when there is no store."""
     from .build.dump_restore import dump_store
 
     settings = settings_from(**values)
     try:
         if output:
             with open(output, "wb") as fh:
-                dump_store(Path(settings.store), fh, fmt, compress=compress)
+                dump_store(Path(settings.store), fh, fmt, compress=compress, base=settings.base_iri)
         else:
-            dump_store(Path(settings.store), sys.stdout.buffer, fmt, compress=compress)
+            dump_store(Path(settings.store), sys.stdout.buffer, fmt, compress=compress, base=settings.base_iri)
             sys.stdout.flush()
     except KGError as exc:
         fail(exc)
@@ -270,13 +271,14 @@ def dump(fmt: str, compress: bool, output: str | None, **values: Any) -> None:
 @main.command()
 @click.argument("dump_file", type=click.Path(dir_okay=False))
 @setting_option("store")
+@setting_option("base_iri")
 def restore(dump_file: str, **values: Any) -> None:
     """Load DUMP_FILE (.nq/.trig, optionally .gz) into an EMPTY store. Exit 0, 1 store not empty, 2 bad file."""
     from .build.dump_restore import restore_store
 
     settings = settings_from(**values)
     try:
-        count = restore_store(Path(dump_file), Path(settings.store))
+        count = restore_store(Path(dump_file), Path(settings.store), settings.base_iri)
     except KGError as exc:
         if exc.status == 409:
             exc.exit_code = 1

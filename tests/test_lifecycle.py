@@ -245,3 +245,22 @@ def test_a_change_log_of_literal_snapshots_becomes_patches(project: Path, legacy
     assert ask(legacy_store, f'ASK {{ GRAPH <{G}> {{ kg:legacy-town rdfs:label "Legacy Town"@en }} }}')
     assert not ask(legacy_store, f"ASK {{ ?a <{ns.DEFAULT_BASE}changelog#addedQuads> ?q }}")
     assert PatchLog.beside(legacy_store).ids() == ["20250101T000000000000Z-abcdef"]
+
+
+def test_dump_and_restore_carry_the_patches(project: Path, tmp_path: Path) -> None:
+    change = write(project, update(f'INSERT DATA {{ GRAPH <{G}> {{ kg:dumped-town a kgo:City ; rdfs:label "Dumped"@en }} }}'))
+    dump = tmp_path / "backup.nq.gz"
+    runner = CliRunner()
+    assert runner.invoke(kg_main, ["dump", "--gzip", "-o", str(dump), "--store", str(store_of(project))]).exit_code == 0
+    restored = tmp_path / "restored" / "store"
+    result = runner.invoke(kg_main, ["restore", str(dump), "--store", str(restored)])
+    assert result.exit_code == 0, result.output
+    assert isomorphic_datasets(quads_of(restored), quads_of(store_of(project)))   # the patches graph stays out
+    assert PatchLog.beside(restored).ids() == [change]
+    assert kg(project, "build", store=restored).exit_code == 0                    # every change can be replayed
+    cur = Curation(load_settings({"store": str(restored)}))
+    try:
+        cur.write(Change("undo", undo_of=f"{ns.ID}change/{change}"))             # and undone
+    finally:
+        cur.close()
+    assert not ask(restored, "ASK { kg:dumped-town ?p ?o }")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
@@ -51,6 +51,7 @@ class Diff:
     removed: list[ox.Quad]
     created: bool = False
     copied: bool = False   # computed on a copy of the whole store (an update that reads it)
+    derived: list[ox.Quad] = field(default_factory=list)   # inferences the change leaves unsupported (not in its patch)
 
     @property
     def empty(self) -> bool:
@@ -191,6 +192,32 @@ def _held(new: set[ox.Quad], current: set[ox.Quad]) -> set[ox.Quad]:
 
 def graph_exists(store: ox.Store, node: ox.NamedNode) -> bool:
     return any(True for _ in store.quads_for_pattern(None, None, None, node))
+
+
+def orphaned_inferences(store: ox.Store, removed: list[ox.Quad], added: list[ox.Quad], inferred: str,
+                        not_data: frozenset[str]) -> list[ox.Quad]:
+    """Inferred quads about nodes that the change leaves in no asserted quad at all.
+
+    The inferences are as of the last build, and a write does not infer. But the OWL RL rules
+    `kg build` evaluates derive a triple about a node only from triples that mention it, so once
+    no asserted triple mentions a node, nothing supports what was inferred about it: undoing the
+    addition of a city must not leave the city typed `kgo:Place` by the inferred graph alone
+    (and then without the label every place needs)."""
+    g = ox.NamedNode(inferred)
+    gone, mentioned = set(removed), {t for q in added for t in (q.subject, q.object)}
+    candidates = {t for q in removed for t in (q.subject, q.object)
+                  if isinstance(t, (ox.NamedNode, ox.BlankNode)) and t not in mentioned}
+
+    def asserted(node: Any, pattern: tuple[Any, Any, Any]) -> bool:
+        return any(q not in gone and isinstance(q.graph_name, ox.NamedNode)
+                   and q.graph_name.value not in not_data and q.graph_name != g
+                   for q in store.quads_for_pattern(*pattern, None))
+
+    out: list[ox.Quad] = []
+    for node in candidates:
+        if not asserted(node, (node, None, None)) and not asserted(node, (None, None, node)):
+            out += list(store.quads_for_pattern(node, None, None, g)) + list(store.quads_for_pattern(None, None, node, g))
+    return out
 
 
 def undo_diff(store: ox.Store, patch: Patch) -> Diff:

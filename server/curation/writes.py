@@ -400,6 +400,10 @@ class Curation:
             self.check_graph(g)
         if change.graph and change.graph not in graphs:
             graphs.append(change.graph)
+        diff.derived = ch.orphaned_inferences(store, diff.removed, diff.added, self.g_inferred,
+                                              frozenset({self.g_shapes, self.g_changelog}))
+        if target.snapshot is not None:
+            diff.derived = as_stored(diff.derived, target.snapshot)
         plan = Plan(change, diff, graphs, empty_report(rules.prepared), started, change.curator or self.agent)
         if not diff.empty:
             self.validate_change(plan, store, rules)
@@ -467,12 +471,12 @@ class Curation:
         diff = plan.diff
         vocabulary = rules.vocabulary.for_quads(diff.added) if rules.vocabulary else None
         skip = frozenset({self.g_shapes, self.g_changelog})
-        state = PostState(store, diff.added, diff.removed, skip)
+        state = PostState(store, diff.added, diff.removed + diff.derived, skip)
         focus = affected(state, diff.added + diff.removed, rules.reads)
         if focus is None:
             mem = ox.Store()
             mem.bulk_extend(store.quads_for_pattern(None, None, None, None))
-            for q in diff.removed:
+            for q in diff.removed + diff.derived:
                 mem.remove(q)
             mem.extend(diff.added)
             plan.report = computation(validate, self.data_source(mem), shapes=rules.prepared,
@@ -527,7 +531,7 @@ class Curation:
                       plan.started, ended, plan.graphs, plan.diff.removed, plan.diff.added,
                       undoes=plan.change.undo_of, comment=plan.change.comment, previous=previous)
         request = heads_reset(plan.graphs + [self.g_changelog], self.base)
-        request += " ;\n" + data_update(plan.diff.removed, plan.diff.added + activity_quads(patch, self.base)
+        request += " ;\n" + data_update(plan.diff.removed + plan.diff.derived, plan.diff.added + activity_quads(patch, self.base)
                                          + head_quads(patch, self.base) + self.log_head(patch))
         if plan.change.delete_graph and plan.change.graph:  # the graph itself goes too, not only its triples
             request += f" ;\nDROP SILENT GRAPH <{plan.change.graph}>"
