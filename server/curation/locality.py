@@ -257,14 +257,21 @@ def _back(state: PostState, nodes: set[Any], steps: ReadPath) -> set[Any]:
 
 
 def neighbourhood(state: PostState, focus: set[Any], reads: Reads) -> list[ox.Quad]:
-    """Every quad the shapes read from the focus nodes: along each read path, in the post-write state."""
-    out: set[ox.Quad] = set()
+    """Every quad the shapes read from the focus nodes: along each read path, in the post-write state.
+    Paths that share their first steps read them once (a trie of the paths)."""
+    trie: dict[Any, Any] = {}
     for path in reads.paths:
-        level = set(focus)
+        node = trie
         for step in path:
+            node = node.setdefault(step, {})
+    out: set[ox.Quad] = set()
+    todo: list[tuple[set[Any], dict[Any, Any]]] = [(set(focus), trie)]
+    while todo:
+        level, steps = todo.pop()
+        for step, rest in steps.items():
             quads = [q for n in level for q in state.outgoing(n, step)]
             out.update(quads)
-            level = {q.object for q in quads if not isinstance(q.object, ox.Literal)}
-            if not level:
-                break
+            nxt = {q.object for q in quads if not isinstance(q.object, ox.Literal)}
+            if rest and nxt:
+                todo.append((nxt, rest))
     return list(out)

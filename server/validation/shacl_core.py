@@ -448,7 +448,14 @@ class Found:
 
 def evaluate(compiled: Compiled, shapes: rdflib.Graph, source: Source) -> Iterator[Found]:
     """Every result of the compiled checks, property shape by property shape."""
+    targeted: dict[int, bool] = {}
     for check in compiled.checks:
+        if source.focus is not None:  # a few nodes: skip the shapes none of them is a target of (one ASK each)
+            key = id(check.targets)
+            if key not in targeted:
+                targeted[key] = bool(source.query(f"ASK {{ {Query(source).focus(check.targets)} }}"))
+            if not targeted[key]:
+                continue
         yield from _counts(check, source)
         yield from _values(check, shapes, source)
         yield from _unique_lang(check, source)
