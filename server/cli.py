@@ -325,6 +325,67 @@ def add_source(article: str, facts: str, slug: str | None, **values: Any) -> Non
     click.echo(outcome.report.summary())
 
 
+@main.group()
+def curator() -> None:
+    """Named curators' tokens in the curators file (setting curators_file); the server reads it again when it changes."""
+
+
+def _curators_file(settings: Settings) -> Path:
+    if not settings.curators_file:
+        raise click.UsageError("set the curators file: --curators-file PATH or KG_CURATORS_FILE")
+    return Path(settings.curators_file)
+
+
+@curator.command("add")
+@click.argument("name")
+@setting_option("curators_file")
+def curator_add(name: str, **values: Any) -> None:
+    """Give NAME a new token (replacing an earlier one) and print it once: only its digest is kept."""
+    from .curation.auth import add_curator
+
+    settings = settings_from(**values)
+    try:
+        token = add_curator(_curators_file(settings), name)
+    except KGError as exc:
+        fail(exc)
+        return
+    click.echo(token)
+    click.echo(f"kg: {name} can write with the token above (shown once); revoke it with `kg curator revoke {name}`",
+               err=True)
+
+
+@curator.command("revoke")
+@click.argument("name")
+@setting_option("curators_file")
+def curator_revoke(name: str, **values: Any) -> None:
+    """Remove NAME's token: the server refuses it from its next request on. Exit 2 when there is no such curator."""
+    from .curation.auth import revoke_curator
+
+    settings = settings_from(**values)
+    try:
+        revoke_curator(_curators_file(settings), name)
+    except KGError as exc:
+        fail(exc)
+        return
+    click.echo(f"revoked {name}")
+
+
+@curator.command("list")
+@setting_option("curators_file")
+def curator_list(**values: Any) -> None:
+    """The curators who have a token (names only)."""
+    from .curation.auth import Curators
+
+    settings = settings_from(**values)
+    try:
+        names = Curators(_curators_file(settings)).names()
+    except KGError as exc:
+        fail(exc)
+        return
+    for name in sorted(names):
+        click.echo(name)
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--graph", help="Load triples into this named graph (quad formats keep their own graphs).")
@@ -372,6 +433,7 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @setting_option("service_allowlist")
 @setting_option("write_token")
 @setting_option("write_token_name")
+@setting_option("curators_file")
 @setting_option("max_report_results")
 @remote_options
 @setting_option("max_validate_triples")

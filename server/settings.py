@@ -49,6 +49,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("service_allowlist", "", "Space-separated endpoint IRIs that SERVICE may call; empty refuses every SERVICE (LOAD is always refused)."),
     Setting("write_token", "", "Bearer token that enables writes; empty means the service is read-only."),
     Setting("write_token_name", "curator", "Name recorded in the change log (prov:wasAssociatedWith) for writes made with the write token."),
+    Setting("curators_file", "", "File of named curators' tokens, one `name sha256:<digest>` a line (`kg curator add NAME` writes it); read again when it changes, so curators are added and revoked without a restart. Each change records its curator. Empty: only write_token."),
     Setting("max_report_results", 1000, "Most results a validation report lists; a cut report says so (its summary and `truncated`)."),
     Setting("remote_query_url", "", "SPARQL 1.1 query endpoint of a remote store; when set, the app and the CLI use it instead of the embedded store (see the README, Scale)."),
     Setting("remote_update_url", "", "SPARQL 1.1 update endpoint of the remote store (guarded writes); empty: writes are refused."),
@@ -84,6 +85,7 @@ class Settings:
     service_allowlist: str = ""
     write_token: str = ""
     write_token_name: str = "curator"
+    curators_file: str = ""
     max_report_results: int = 1000
     remote_query_url: str = ""
     remote_update_url: str = ""
@@ -121,7 +123,7 @@ class Settings:
 
     @property
     def writes_enabled(self) -> bool:
-        return bool(self.write_token)
+        return bool(self.write_token or self.curators_file)
 
 
 def _coerce(setting: Setting, value: Any) -> Any:

@@ -430,24 +430,25 @@ class Curation:
             raise Forbidden(f"graph <{graph}> is reserved: {self.reserved[graph]}")
 
     # -- conditional writes --------------------------------------------------------
-    def etag(self, store: ox.Store, key: str, graph: str) -> str:
-        """The graph's version: the store it is in and the newest change that wrote it (one lookup)."""
+    def graph_version(self, store: ox.Store, key: str, graph: str) -> str:
+        """The graph's version: the store it is in and the newest change that wrote it (one lookup).
+        Graph Store answers carry it in their ETag; a conditional write names it again."""
         last = next(store.quads_for_pattern(ox.NamedNode(graph), ox.NamedNode(kgc(self.base) + "lastChange"), None,
                                             ox.NamedNode(self.g_changelog)), None)
-        return self._etag(key, last.object.value if last is not None else None)
+        return self._version(key, last.object.value if last is not None else None)
 
-    def _etag(self, key: str, last_change: str | None) -> str:
+    def _version(self, key: str, last_change: str | None) -> str:
         change = last_change.rsplit("/", 1)[-1] if last_change else "files"
-        return f'"{"remote" if self.remote is not None else Path(key).name}.{change}"'
+        return f'{"remote" if self.remote is not None else Path(key).name}.{change}'
 
-    def graph_etag(self, graph: str) -> str:
-        """The graph's ETag as the Graph Store's GET gives it."""
+    def current_graph_version(self, graph: str) -> str:
+        """The graph's version now, as `graph_version` (for a GET)."""
         if self.remote is not None:
             rows = self.remote.select(f"SELECT ?c WHERE {{ GRAPH <{self.g_changelog}> {{ <{graph}> "
                                       f"<{kgc(self.base)}lastChange> ?c }} }}")
-            return self._etag("remote", rows[0]["c"].value if rows else None)  # type: ignore[index,union-attr]
+            return self._version("remote", rows[0]["c"].value if rows else None)  # type: ignore[index,union-attr]
         with self.reading() as store:
-            return self.etag(store, str(self.link.resolve()), graph)
+            return self.graph_version(store, str(self.link.resolve()), graph)
 
     def check_preconditions(self, store: ox.Store, key: str, change: Change, exists: bool) -> None:
         assert change.graph is not None
@@ -456,14 +457,12 @@ class Curation:
         if change.if_match is None:
             return
         if not exists:
-            raise PreconditionFailed(f"graph <{change.graph}> does not exist, so it has no ETag to match; "
+            raise PreconditionFailed(f"graph <{change.graph}> does not exist, so no ETag can match it; "
                                      "nothing was changed")
-        current = self.etag(store, key, change.graph)
+        current = self.graph_version(store, key, change.graph)
         if "*" not in change.if_match and current not in change.if_match:
-            err = PreconditionFailed(f"graph <{change.graph}> was changed since you read it (its ETag is now "
-                                     f"{current}); GET it again, reapply your edit, and send it with the new ETag")
-            err.headers["ETag"] = current
-            raise err
+            raise PreconditionFailed(f"graph <{change.graph}> was changed since you read it; GET it again (for its "
+                                     "new ETag), apply your edit to what it holds now, and send that with If-Match")
 
     # -- validation of a change ------------------------------------------------------
     def validate_change(self, plan: Plan, store: ox.Store, rules: Rules) -> None:

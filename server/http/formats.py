@@ -23,6 +23,7 @@ GRAPH = "graph"         # triples: CONSTRUCT, DESCRIBE, a resource description
 DATASET = "dataset"     # quads: dumps, descriptions that keep named graphs
 REPORT = "report"       # a SHACL validation report
 PAGE = "page"           # a page for people
+PATCH = "patch"         # an accepted change: the quads it deleted and added
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ FORMATS: tuple[Format, ...] = (
     # A validation report's rows as plain JSON (`Report.to_json`); after "json" so that
     # SPARQL results keep application/json.
     _f("report-json", "application/json", "json", [REPORT], "JSON rows"),
+    # An accepted change as the patch log keeps it (https://afs.github.io/rdf-delta/rdf-patch.html).
+    _f("rdfpatch", "application/rdf-patch", "rdfp", [PATCH], "RDF Patch"),
 )
 
 BY_NAME: dict[str, Format] = {f.name: f for f in FORMATS}

@@ -31,6 +31,8 @@ class Value:
     note: str = ""            # datatype or language
     inferred: bool = False
     graphs: list[str] = field(default_factory=list)
+    term: str = ""            # the term as N-Triples writes it (what a change log row names)
+    change: Any = None        # the newest change that added this fact, when one did (see curation.history)
 
 
 @dataclass
@@ -312,6 +314,7 @@ def build_page(desc: Description, select: Select, *, base: str, kgo: str, inferr
             continue
         key = str(term)
         value = bucket.get(key) or value_of(term, labels, base)
+        value.term = key
         value.graphs.append(graph)
         value.inferred = all(g == inferred_graph for g in value.graphs)
         bucket[key] = value
