@@ -263,29 +263,37 @@ class Curation:
                 return self._report[1]
         if self.remote is not None:
             key, mem = self.snapshot_store()
-            rules = self.rules(key, mem)
-            report = computation(validate, self.data_source(mem), shapes=rules.prepared,
-                                 max_results=self.max_results, vocabulary=rules.vocabulary)
+            report = computation(self._report_of, key, mem)
         else:
             with self.reading() as store:
-                rules = self.rules(str(self.link.resolve()), store)
-                report = computation(validate, self.data_source(store), shapes=rules.prepared,
-                                     max_results=self.max_results, vocabulary=rules.vocabulary)
+                report = computation(self._report_of, str(self.link.resolve()), store)
         with self._cache_lock:
             self._report = (version, report)
         return report
 
+    def _report_of(self, key: str, store: ox.Store, proposed: list[ox.Quad] | None = None) -> Report:
+        """The data of a store against its shapes and vocabulary (the rules too are computed here: on a
+        gevent worker this runs off the event loop, see `computation`)."""
+        rules = self.rules(key, store)
+        vocabulary = rules.vocabulary
+        if proposed is not None and vocabulary is not None:
+            vocabulary = vocabulary.for_quads(proposed)
+        return validate(self.data_source(store), shapes=rules.prepared, max_results=self.max_results,
+                        vocabulary=vocabulary)
+
     def validate_proposal(self, proposed: list[ox.Quad], *, standalone: bool) -> Report:
         """POST /validate: the proposed triples with the served graph (or alone); nothing is stored."""
         key, mem = self.snapshot_store()
+        if standalone:
+            return computation(self._standalone_report, key, mem, proposed)
+        mem.extend(ox.Quad(q.subject, q.predicate, q.object, PROPOSED) for q in proposed)
+        return computation(self._report_of, key, mem, proposed)
+
+    def _standalone_report(self, key: str, mem: ox.Store, proposed: list[ox.Quad]) -> Report:
         rules = self.rules(key, mem)
         vocabulary = rules.vocabulary.for_quads(proposed) if rules.vocabulary else None
-        if standalone:
-            return computation(validate, self.to_rdflib(proposed), shapes=rules.prepared, ontology=rules.ontology,
-                               max_results=self.max_results, vocabulary=vocabulary)
-        mem.extend(ox.Quad(q.subject, q.predicate, q.object, PROPOSED) for q in proposed)
-        return computation(validate, self.data_source(mem), shapes=rules.prepared, max_results=self.max_results,
-                           vocabulary=vocabulary)
+        return validate(self.to_rdflib(proposed), shapes=rules.prepared, ontology=rules.ontology,
+                        max_results=self.max_results, vocabulary=vocabulary)
 
     def snapshot_store(self) -> tuple[str, ox.Store]:
         """The store as it is now, copied into an in-memory Oxigraph store, and the key it came from."""
@@ -382,7 +390,7 @@ class Curation:
         """The change's diff, checked and validated; raises (and stores nothing) when it may not be applied."""
         started = now_utc()
         store = target.store
-        rules = self.rules(target.key, store)
+        rules = computation(self.rules, target.key, store)
         if change.update is not None:
             diff = ch.update_diff(store, change.update, self.base)
         elif change.undo_of is not None:

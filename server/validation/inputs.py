@@ -13,6 +13,7 @@ from ..settings import Settings
 from ..store.embedded import KGStore, format_for_path, open_input, parse_rdf
 from ..store.terms import to_rdflib_term
 from .validate import Report, Source, validate
+from .vocabulary import Vocabulary
 
 
 def validate_store(store_path: Path, max_results: int | None = None) -> Report:
@@ -39,12 +40,15 @@ def validate_remote(settings: Settings, max_results: int | None = None) -> Repor
 
 
 def validate_on(store: ox.Store, max_results: int | None = None) -> Report:
-    """Data graphs (inferred and ontology included; not the shapes or the change log) against the stored shapes."""
+    """Data graphs (inferred and ontology included; not the shapes or the change log) against the stored
+    shapes, and the closed vocabulary of the stored ontology."""
     graphs = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
     shapes_graph = next((g for g in graphs if g.endswith("/graph/shapes")), ns.G_SHAPES)
+    ontology_graph = next((g for g in graphs if g.endswith("/graph/ontology")), ns.G_ONTOLOGY)
     shapes = graph_of(store, shapes_graph)
     exclude = frozenset({shapes_graph} | {g for g in graphs if g.endswith("/graph/changelog")})
-    return validate(Source(store, exclude), shapes=shapes, max_results=max_results)
+    vocabulary = Vocabulary.of(graph_of(store, ontology_graph), shapes_graph[:-len("graph/shapes")] + "shapes#")
+    return validate(Source(store, exclude), shapes=shapes, max_results=max_results, vocabulary=vocabulary)
 
 
 def graph_of(store: ox.Store, graph: str) -> rdflib.Graph:
@@ -66,5 +70,6 @@ def validate_files(files: list[Path], max_results: int | None = None) -> Report:
         for q in quads:
             data.add(tuple(to_rdflib_term(t) for t in (q.subject, q.predicate, q.object)))  # type: ignore[arg-type]
     project = read_sources([s for s in project_sources() if s.graph in (ns.G_SHAPES, ns.G_ONTOLOGY)])
-    return validate(data, shapes=to_rdflib(project, {ns.G_SHAPES}), ontology=to_rdflib(project, {ns.G_ONTOLOGY}),
-                    max_results=max_results)
+    ontology = to_rdflib(project, {ns.G_ONTOLOGY})
+    return validate(data, shapes=to_rdflib(project, {ns.G_SHAPES}), ontology=ontology, max_results=max_results,
+                    vocabulary=Vocabulary.of(ontology, ns.SHAPES))
