@@ -236,14 +236,17 @@ def carry_over(store_link: Path, quads: list[ox.Quad], base: str, remote: Remote
     with StoreLock(store_link).held(wait_s=60.0, what="the build's reading of the change log"):
         current = read_current(store_link, base, remote)
         legacy_to_log(current, patch_log)
-    pending = pending_changes(current, exported(changes_dir, base), patch_log, file_graphs, base)
+    files = exported(changes_dir, base)
+    pending = pending_changes(current, files, patch_log, file_graphs, base)
     replayed = replay(quads, pending.patches)
+    for conflict in replayed.conflicts:
+        conflict.exported = conflict.patch.id in files
     refuse(pending, replayed.conflicts, drop_unapplied=drop_unapplied, drop_unlogged=drop_unlogged)
     dropped = {**current.dropped, **dropped_reasons(replayed.conflicts, pending.missing, time.strftime("%Y-%m-%d %H:%M"))}
     kept = replayed.applied + replayed.already
     carried = Carried(file_graphs, current.head, replayed.applied, replayed.already,
                       {k: v for k, v in dropped.items() if k not in current.dropped}, pending.unlogged)
-    return replayed.quads + changelog_quads(kept, current, dropped, base), carried
+    return replayed.quads + changelog_quads(kept, current, dropped, base, [c.patch for c in replayed.conflicts]), carried
 
 
 def _rebase(iri: str, base_iri: str) -> str:
