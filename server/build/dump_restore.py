@@ -22,6 +22,7 @@ from .pipeline import publish
 from .. import namespaces as ns
 from ..curation.changelog import activities_query, changelog_graph, kgc
 from ..curation.patches import PatchLog, is_change_id, parse_patch
+from ..curation.store_access import StoreLock
 from ..errors import BadRequest, Conflict, NotFound
 from ..http.formats import BY_NAME, Format
 from ..store.embedded import format_for_path, open_input, parse_rdf
@@ -36,6 +37,11 @@ def dump_store(store_link: Path, output: IO[bytes], fmt_name: str = "nquads", *,
     if not store_link.exists():
         raise NotFound(f"no store at {store_link}; run `kg build` first")
     fmt: Format = BY_NAME[fmt_name]
+    with StoreLock(store_link).held(what="kg dump"):   # no write commits while the dump reads the store
+        _dump(store_link, output, fmt, compress, base)
+
+
+def _dump(store_link: Path, output: IO[bytes], fmt: Format, compress: bool, base: str) -> None:
     store = ox.Store.read_only(str(store_link.resolve()))
     try:
         sink: IO[bytes] = gzip.GzipFile(fileobj=output, mode="wb", mtime=0) if compress else output
