@@ -42,12 +42,17 @@ def ask(server: LiveServer, query: str) -> bool:
         return bool(json.load(resp)["boolean"])
 
 
+def add_town(server: LiveServer, town: str, label: str) -> str:
+    """A new city through the served write path; the change's id."""
+    with post(server.url + "/sparql", {"update": f'INSERT DATA {{ GRAPH <{G}> {{ {town} a <{ns.KGO}City> ; '
+                                                 f'<http://www.w3.org/2000/01/rdf-schema#label> "{label}"@en }} }}'},
+              {"Authorization": f"Bearer {TOKEN}"}) as resp:
+        return str(resp.headers["KG-Change"]).rsplit("/", 1)[-1]
+
+
 def test_undo_a_change_from_the_history_page(browser: Any, server: LiveServer) -> None:
     town = f"<{ns.ID}browser-town>"
-    with post(server.url + "/sparql", {"update": f'INSERT DATA {{ GRAPH <{G}> {{ {town} a <{ns.KGO}City> ; '
-                                                 f'<http://www.w3.org/2000/01/rdf-schema#label> "Browser Town"@en }} }}'},
-              {"Authorization": f"Bearer {TOKEN}"}) as resp:
-        change = resp.headers["KG-Change"].rsplit("/", 1)[-1]
+    change = add_town(server, town, "Browser Town")
     assert ask(server, f"ASK {{ {town} ?p ?o }}")
 
     context = browser.new_context()
@@ -82,10 +87,7 @@ def test_undo_a_change_from_the_history_page(browser: Any, server: LiveServer) -
 
 def test_a_wrong_token_is_forgotten_and_nothing_changes(browser: Any, server: LiveServer) -> None:
     town = f"<{ns.ID}browser-town-kept>"
-    with post(server.url + "/sparql", {"update": f'INSERT DATA {{ GRAPH <{G}> {{ {town} a <{ns.KGO}City> ; '
-                                                 f'<http://www.w3.org/2000/01/rdf-schema#label> "Kept Town"@en }} }}'},
-              {"Authorization": f"Bearer {TOKEN}"}) as resp:
-        change = resp.headers["KG-Change"].rsplit("/", 1)[-1]
+    change = add_town(server, town, "Kept Town")
     context = browser.new_context()
     page = context.new_page()
     page.goto(server.url + f"/history/{change}")
