@@ -18,6 +18,7 @@ touches `rdfs:subClassOf` (the class hierarchy decides every class target and `s
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ from rdflib.plugins.sparql import prepareQuery
 from ..validation import shacl_core, shacl_sparql
 
 MAX_DEPTH = 4          # longer read paths make a change validate the whole graph
+OUT_READ_WHOLE = 1000  # a node with more quads than this is read predicate by predicate
 GLOBAL = frozenset({str(RDFS.subClassOf)})
 ANY = None             # a path step that reads any predicate
 
@@ -203,6 +205,7 @@ class PostState:
     _gone: set[ox.Quad] = field(default_factory=set)
     _by_subject: dict[Any, list[ox.Quad]] = field(default_factory=dict)
     _by_object: dict[Any, list[ox.Quad]] = field(default_factory=dict)
+    _out: dict[Any, list[ox.Quad] | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._gone = set(self.removed)
@@ -211,9 +214,22 @@ class PostState:
             self._by_object.setdefault(q.object, []).append(q)
 
     def outgoing(self, node: Any, predicate: str | None) -> Iterator[ox.Quad]:
+        """A node's quads with this predicate. A node's quads are read whole once (one seek in the
+        store's index rather than one per predicate the shapes read), unless it has more than
+        OUT_READ_WHOLE of them."""
         p = ox.NamedNode(predicate) if predicate else None
-        yield from self._keep(self.store.quads_for_pattern(node, p, None, None))
+        whole = self._whole(node)
+        if whole is None:
+            yield from self._keep(self.store.quads_for_pattern(node, p, None, None))
+        else:
+            yield from (q for q in whole if p is None or q.predicate == p)
         yield from (q for q in self._by_subject.get(node, ()) if p is None or q.predicate == p)
+
+    def _whole(self, node: Any) -> list[ox.Quad] | None:
+        if node not in self._out:
+            first = list(itertools.islice(self.store.quads_for_pattern(node, None, None, None), OUT_READ_WHOLE + 1))
+            self._out[node] = list(self._keep(first)) if len(first) <= OUT_READ_WHOLE else None
+        return self._out[node]
 
     def incoming(self, node: Any, predicate: str | None) -> Iterator[ox.Quad]:
         p = ox.NamedNode(predicate) if predicate else None

@@ -341,12 +341,19 @@ class Source:
     exclude: frozenset[str] = frozenset()
     focus: frozenset[ox.NamedNode | ox.BlankNode] | None = None   # validate only these nodes (None: every target)
     _subclasses: dict[str, set[str]] | None = None
+    _closures: dict[str, list[str]] = field(default_factory=dict)
 
     def query(self, q: str) -> ox.QuerySolutions:
         return self.store.query(q)  # type: ignore[return-value]
 
     def subclasses(self, cls: rdflib.URIRef) -> list[str]:
         """The class and its rdfs:subClassOf descendants (IRIs only), as SPARQL terms."""
+        key = str(cls)
+        if key not in self._closures:
+            self._closures[key] = self._descendants(cls)
+        return self._closures[key]
+
+    def _descendants(self, cls: rdflib.URIRef) -> list[str]:
         if self._subclasses is None:
             self._subclasses = {}
             q = Query(self)

@@ -22,7 +22,7 @@ import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
 from ..store.terms import to_rdflib_term
-from .shacl_core import Query, Source
+from .shacl_core import Source
 
 PER_TERM = 20  # usages reported for each undeclared term found in a whole store
 _CLASS_TYPES = {OWL.Class, RDFS.Class}
@@ -100,13 +100,17 @@ class Vocabulary:
             yield q.subject, "term"
 
     def _in_store(self, source: Source) -> Iterator[Misuse]:
-        """The distinct terms of the namespace in each position (one pass each), then a few usages
-        of each undeclared one, found through the store's indexes."""
-        q = Query(source)
+        """The distinct terms of each position, then those in the namespace (one pass over the
+        store per position: DISTINCT on the store's own term ids first, so that only distinct
+        terms are spelt out for the namespace test), then a few usages of each undeclared one,
+        found through the store's indexes. The passes read the union of the graphs: a term only
+        the shapes or the change log use has no usage in the data, and no result."""
         undeclared: set[ox.NamedNode] = set()
-        for pattern in (q.triple("?s", "?t", "?o"), q.triple("?s", "?p", "?t"), q.triple("?t", "?p", "?o")):
-            text = f'SELECT DISTINCT ?t WHERE {{ {pattern} FILTER(isIRI(?t) && STRSTARTS(STR(?t), "{self.namespace}")) }}'
-            undeclared |= {row[0] for row in source.query(text) if row[0].value not in self.declared}  # type: ignore[index]
+        for pattern in ("?s ?t ?o", "?s ?p ?t", "?t ?p ?o"):
+            text = (f'SELECT ?t WHERE {{ {{ SELECT DISTINCT ?t WHERE {{ {pattern} }} }} '
+                    f'FILTER(isIRI(?t) && STRSTARTS(STR(?t), "{self.namespace}")) }}')
+            rows = source.store.query(text, use_default_graph_as_union=True)
+            undeclared |= {row[0] for row in rows if row[0].value not in self.declared}  # type: ignore[index,union-attr]
         for term in sorted(undeclared, key=lambda t: t.value):
             yield from self._usages(source, term)
 
