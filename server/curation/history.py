@@ -16,7 +16,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from ..errors import BadRequest, NotFound
-from .changelog import HistoryFilter, activity_iri, history_query
+from .changelog import HistoryFilter, activity_iri, chain_query, details_query, matching_query, older_query
 from .patches import PatchLog, is_change_id, parse_patch
 
 Select = Callable[[str], list[dict[str, str]]]
@@ -109,8 +109,8 @@ class History:
             raise BadRequest(f"before={where.before!r} is not a change id (they look like 20261206T101500123456Z-a1b2c3)")
         if not 1 <= limit <= MAX_PAGE:
             raise BadRequest(f"limit must be between 1 and {MAX_PAGE}")
-        found = [self._summary(r) for r in self.select(history_query(self.base, limit + 1, where))]
-        changes = found[:limit]
+        found = self.newest(where, limit + 1)
+        changes = self.described(found[:limit])
         self._with_rows(changes, rows)
         older = changes[-1].id if len(found) > limit else None
         return HistoryPage(changes, where, limit, older)
@@ -118,12 +118,51 @@ class History:
     def change(self, change_id: str, rows: int = DETAIL_ROWS) -> ChangeSummary:
         if not is_change_id(change_id):
             raise BadRequest(f"{change_id!r} is not a change id (see /history)")
-        found = self.select(history_query(self.base, 1, HistoryFilter(before=_after(change_id))))
-        if not found or found[0]["activity"] != activity_iri(self.base, change_id):
+        found = self.described([activity_iri(self.base, change_id)])
+        if not found:
             raise NotFound(f"no change {change_id} in the change log (see /history)")
-        summary = self._summary(found[0])
-        self._with_rows([summary], rows)
-        return summary
+        self._with_rows(found, rows)
+        return found[0]
+
+    def newest(self, where: HistoryFilter, count: int) -> list[str]:
+        """The IRIs of the `count` newest changes the filter selects (older than `before`).
+
+        The whole log, unfiltered, is read along its chain (each change names the one before it):
+        `count` index lookups. A filter reads the IRIs of the changes it selects, and they are
+        sorted here (as their ids sort: by time)."""
+        before = activity_iri(self.base, where.before) if where.before else None
+        if not (where.graph or where.resource or where.curator):
+            chained = self._chain(before, count)
+            if chained is not None:
+                return chained
+        iris = sorted((r["activity"] for r in self.select(matching_query(self.base, where))), reverse=True)
+        return [i for i in iris if before is None or i < before][:count]
+
+    def _chain(self, before: str | None, count: int) -> list[str] | None:
+        """Up to `count` changes along `prov:wasInformedBy`, or None when the chain ends early
+        while older changes exist (changes recorded before the chain was kept)."""
+        rows = self.select(chain_query(self.base, before, count if before is None else count + 1))
+        if not rows:
+            return [] if before is None else None
+        row = rows[0]
+        found = [row[f"a{i}"] for i in range(len(row)) if f"a{i}" in row]
+        if before is not None:
+            if not found or found[0] != before:
+                raise NotFound(f"no change {before.rsplit('/', 1)[-1]} in the change log (see /history)")
+            found = found[1:]
+        if len(found) >= count:
+            return found[:count]
+        last = found[-1] if found else before
+        # The chain ended: at the first change, or at one recorded before changes named their
+        # predecessor (then the rest is read as a filtered page is). Only the last page asks.
+        return None if last and self.select(older_query(self.base, last)) else found
+
+    def described(self, iris: list[str]) -> list[ChangeSummary]:
+        """The history's view of these changes, in the order given."""
+        if not iris:
+            return []
+        by_iri = {r["activity"]: self._summary(r) for r in self.select(details_query(self.base, iris))}
+        return [by_iri[i] for i in iris if i in by_iri]
 
     def patch_text(self, change_id: str) -> str:
         """The change's RDF Patch as the patch log holds it."""
@@ -135,8 +174,8 @@ class History:
 
     def resource(self, iri: str, limit: int = RESOURCE_CHANGES) -> ResourceHistory:
         """The newest changes of one resource's triples, and which of its facts each added or removed."""
-        found = [self._summary(r) for r in self.select(history_query(self.base, limit + 1, HistoryFilter(resource=iri)))]
-        changes = found[:limit]
+        found = self.newest(HistoryFilter(resource=iri), limit + 1)
+        changes = self.described(found[:limit])
         added_by: dict[tuple[str, str], ChangeSummary] = {}
         removed: dict[tuple[str, str], tuple[Row, ChangeSummary]] = {}
         settled: set[tuple[str, str]] = set()
@@ -215,11 +254,6 @@ class History:
             if iri.startswith(namespace) and len(iri) > len(namespace):
                 return f"{prefix}:{iri[len(namespace):]}"
         return iri
-
-
-def _after(change_id: str) -> str:
-    """A cursor just after `change_id`, so that a page of one starts with that change."""
-    return change_id + "~"
 
 
 def _row(q: ox.Quad) -> Row:

@@ -177,7 +177,7 @@ SELECT DISTINCT ?s ?p ?o ?g WHERE {{
   UNION {{ {r} kgo:evidence/oa:hasSelector ?s . GRAPH ?g {{ ?s ?p ?o }} }}
   UNION {{ {r} geo:hasGeometry ?s . GRAPH ?g {{ ?s ?p ?o }} }}
   UNION {{
-    {{ {r} ?x ?s }} UNION {{ ?s ?x {r} }} UNION {{ {r} ?s ?x }} UNION {{ ?x ?s {r} }}
+    {{ {r} ?x ?s }} UNION {{ GRAPH ?g0 {{ ?s ?x {r} }}{not_log.replace("?g", "?g0")} }} UNION {{ {r} ?s ?x }} UNION {{ ?x ?s {r} }}
     FILTER(isIRI(?s) && ?s != {r})
     GRAPH ?g {{ ?s ?p ?o }}
     FILTER(?p IN (rdfs:label, skos:prefLabel, rdf:type))
@@ -204,8 +204,9 @@ def graph_query(graph: str, limit: int, offset: int) -> str:
             f"ORDER BY ?s ?p ?o LIMIT {limit} OFFSET {offset}")
 
 
-def all_quads_query(limit: int, offset: int) -> str:
-    return f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} ORDER BY ?g ?s ?p ?o LIMIT {limit} OFFSET {offset}"
+def all_quads_query(limit: int, offset: int, leave_out: str | None = None) -> str:
+    keep = f" FILTER(?g != <{leave_out}>)" if leave_out else ""
+    return f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }}{keep} }} ORDER BY ?g ?s ?p ?o LIMIT {limit} OFFSET {offset}"
 
 
 def fetch_paged(select: Select, make_query: Callable[[int, int], str], page: int) -> list[ox.Quad]:
