@@ -205,7 +205,7 @@ class Carried:
         if self.dropped:
             parts.append(f"{len(self.dropped)} DROPPED: " + ", ".join(i.rsplit("/", 1)[-1] for i in self.dropped))
         if self.dropped_graphs:
-            parts.append(f"graphs DROPPED: " + ", ".join(self.dropped_graphs))
+            parts.append("graphs DROPPED: " + ", ".join(self.dropped_graphs))
         return ", ".join(parts)
 
     def blame(self, report: Report) -> str:
