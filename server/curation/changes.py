@@ -12,6 +12,7 @@ store without copying it wherever the change says what it touches.
 """
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -86,8 +87,6 @@ def skolemize(quads: Iterable[ox.Quad], base: str, mapping: dict[str, ox.NamedNo
 
 def syntax_error(exc: SyntaxError, what: str) -> QuerySyntaxError:
     """pyoxigraph says 'error at L:C: …'; keep line and column as fields."""
-    import re
-
     text = str(exc)
     m = re.match(r"error at (\d+):(\d+): (.*)", text, re.S)
     if m:
