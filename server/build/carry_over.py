@@ -67,10 +67,10 @@ class CurrentLog:
 def read_current(store_link: Path, base: str, remote: RemoteStore | None = None) -> CurrentLog:
     """The change log (and graph names) of the store a build replaces; an empty log when there is none."""
     g = changelog_graph(base)
-    if remote is not None:
+    if remote is not None:  # which graphs its last build made is not known: its other graphs are replaced, as before
         mem = ox.Store()
         mem.extend(remote.graph_quads(g) or [])
-        return _read(mem, base, set(remote.graph_names()), set())
+        return _read(mem, base, set(), set())
     if not store_link.exists():
         return CurrentLog()
     target = store_link.resolve()
