@@ -23,6 +23,7 @@ GRAPH = "graph"         # triples: CONSTRUCT, DESCRIBE, a resource description
 DATASET = "dataset"     # quads: dumps, descriptions that keep named graphs
 REPORT = "report"       # a SHACL validation report
 PAGE = "page"           # a page for people
+HITS = "hits"           # search results: things that match words
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,11 @@ FORMATS: tuple[Format, ...] = (
     _f("rdfxml", "application/rdf+xml", "rdf", [GRAPH], "RDF/XML", rdf=ox.RdfFormat.RDF_XML),
     _f("ntriples", "application/n-triples", "nt", [GRAPH, REPORT], "N-Triples", rdf=ox.RdfFormat.N_TRIPLES),
     _f("nquads", "application/n-quads", "nq", [DATASET, GRAPH], "N-Quads", rdf=ox.RdfFormat.N_QUADS),
-    _f("html", "text/html", "html", [PAGE, REPORT], "HTML", ("application/xhtml+xml",)),
+    _f("html", "text/html", "html", [PAGE, REPORT, HITS], "HTML", ("application/xhtml+xml",)),
     _f("text", "text/plain", "txt", [REPORT], "plain text"),
-    # A validation report's rows as plain JSON (`Report.to_json`); after "json" so that
-    # SPARQL results keep application/json.
-    _f("report-json", "application/json", "json", [REPORT], "JSON rows"),
+    # A validation report's rows (`Report.to_json`) or search hits as plain JSON; after "json" so
+    # that SPARQL results keep application/json.
+    _f("report-json", "application/json", "json", [REPORT, HITS], "JSON rows"),
 )
 
 BY_NAME: dict[str, Format] = {f.name: f for f in FORMATS}
