@@ -129,10 +129,9 @@ def _worker_class_option(settings: Settings) -> Any:
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
-    workers = 1 if settings.writes_enabled else max(1, settings.workers)
     return {
         "bind": f"{settings.host}:{settings.port}",
-        "workers": workers,
+        "workers": settings.worker_processes,
         "threads": max(1, settings.threads),
         "worker_class": _worker_class_option(settings),
         # The app enforces the query time limit itself; gunicorn's limit is a backstop.

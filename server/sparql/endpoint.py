@@ -78,6 +78,7 @@ def service_description_or_ui(kg) -> Response:  # type: ignore[no-untyped-def]
     fmt = formats.negotiate(request.accept_mimetypes, [formats.PAGE, formats.GRAPH], request.args.get("format"))
     if fmt.name == "html":
         return negotiated(query_page(kg), fmt)  # its Content-Security-Policy: security.py, as on every page
-    triples = describe_service(kg.url_for_endpoint(), kg.dataset_iri, kg.graph_sizes())
+    triples = describe_service(kg.url_for_endpoint(), kg.dataset_iri, kg.graph_sizes(),
+                               writes=kg.settings.writes_enabled)
     body = b"" if request.method == "HEAD" else render_triples(fmt, triples, kg.prefixes)
     return negotiated(body, fmt)
