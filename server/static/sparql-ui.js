@@ -140,7 +140,7 @@
     });
     placeLabels(points, width, height);
     var frame = el("div", { "class": "kg-map" });
-    var map = svg("svg", { viewBox: "0 0 " + width + " " + height, role: "img",
+    var map = svg("svg", { "class": "map", viewBox: "0 0 " + width + " " + height, role: "group",
       "aria-label": points.length + " points, longitude " + west.toFixed(1) + "° to " + east.toFixed(1) +
         "°, latitude " + south.toFixed(1) + "° to " + north.toFixed(1) + "°" });
     for (var i = 1; i < 4; i++) {
@@ -155,7 +155,7 @@
         var ty = p.box.y0 > p.y ? p.box.y0 : (p.box.y1 < p.y ? p.box.y1 : (p.box.y0 + p.box.y1) / 2);
         group.appendChild(svg("line", { "class": "leader", x1: p.x, y1: p.y, x2: tx, y2: ty }));
       }
-      group.appendChild(svg("circle", { cx: p.x.toFixed(1), cy: p.y.toFixed(1), r: 5 }));
+      group.appendChild(svg("circle", { "class": "current", cx: p.x.toFixed(1), cy: p.y.toFixed(1), r: 5 }));
       if (p.box) { group.appendChild(svg("text", { x: (p.box.x0 + 2).toFixed(1), y: (p.box.y1 - 3).toFixed(1) }, p.label)); }
       map.appendChild(group);
     });
@@ -201,7 +201,7 @@
   TimelineView.prototype.getIcon = function () { return pluginIcon("⋮"); };
   TimelineView.prototype.draw = function () {
     var frame = el("div", { "class": "kg-timeline" });
-    var list = el("ol");
+    var list = el("ol", { "class": "timeline" });
     datesOf(this.yasr.results).forEach(function (row) {
       var li = el("li");
       li.appendChild(el("time", { datetime: row.date }, humanDate(row.date, row.datatype)));
@@ -245,17 +245,32 @@
   localiseLinks(root);
   new MutationObserver(function () { localiseLinks(root); }).observe(root, { childList: true, subtree: true });
 
-  // YASGUI's own controls, named for screen readers where it leaves them unnamed.
-  function nameControls() {
-    Array.prototype.forEach.call(root.querySelectorAll("input:not([aria-label]), select:not([aria-label]), button:not([aria-label])"), function (c) {
+  // YASGUI as assistive technology meets it: controls it leaves unnamed get a name, its editor's
+  // scrolling area can be reached by keyboard, the row-number column has a header, and the
+  // "+" (add a tab) button moves out of the tab list, which may hold tabs only.
+  function repairYasgui() {
+    Array.prototype.forEach.call(root.querySelectorAll(
+      "input:not([aria-label]), select:not([aria-label]), button:not([aria-label]), textarea:not([aria-label])"), function (c) {
       if (c.labels && c.labels.length) { return; }
       var name = c.getAttribute("title") || c.getAttribute("placeholder") || (c.textContent || "").trim();
       if (c.classList.contains("autocomplete")) { name = "SPARQL endpoint"; }
+      else if (c.tagName === "TEXTAREA") { name = "SPARQL query"; }
+      else if (c.closest(".tab")) { name = "Tab name"; }
       c.setAttribute("aria-label", name || "control");
     });
+    Array.prototype.forEach.call(root.querySelectorAll(".CodeMirror-scroll:not([tabindex='0'])"), function (area) {
+      area.setAttribute("tabindex", "0");
+      area.setAttribute("aria-label", "SPARQL query (scroll)");
+    });
+    Array.prototype.forEach.call(root.querySelectorAll(".yasr table.dataTable thead th:first-child"), function (th) {
+      if (!th.textContent.trim()) { th.appendChild(el("span", { "class": "visually-hidden" }, "row")); }
+    });
+    var add = root.querySelector(".tabsList button.addTab");
+    var list = root.querySelector(".tabsList");
+    if (add && list) { list.parentNode.insertBefore(add, list.nextSibling); }
   }
-  nameControls();
-  new MutationObserver(nameControls).observe(root, { childList: true, subtree: true });
+  repairYasgui();
+  new MutationObserver(repairYasgui).observe(root, { childList: true, subtree: true });
 
   // `#defaultView:Map` (or Timeline, Table) in a query selects that view for its results.
   yasgui.on("queryResponse", function (_yasgui, tab) {
