@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -107,6 +108,18 @@ class Watched:
         self.context.close()
 
 
+@contextmanager
+def using(browser: Any, server: LiveServer, width: int = 1366) -> Iterator[Any]:
+    """A page to use the site with; afterwards nothing may have been logged as an error or asked
+    of another host."""
+    w = Watched(browser, server.url, width, "light")
+    try:
+        yield w.page
+        assert w.errors == [] and w.foreign == [], (w.errors, w.foreign)
+    finally:
+        w.close()
+
+
 def settle(page: Any, name: str) -> None:
     """Wait for what a page draws after loading: the query UI and a view of its results."""
     page.wait_for_load_state("networkidle")
@@ -188,9 +201,7 @@ def test_history_without_changes_is_clean(browser: Any, empty_history_server: Li
 # -- using the site with the keyboard ---------------------------------------------------------------
 
 def test_the_search_box_suggests_and_the_keyboard_chooses(browser: Any, server: LiveServer) -> None:
-    w = Watched(browser, server.url, 360, "light")
-    try:
-        page = w.page
+    with using(browser, server, 360) as page:
         page.goto(server.url + "/validate")
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent") == "Skip to content"
@@ -207,43 +218,30 @@ def test_the_search_box_suggests_and_the_keyboard_chooses(browser: Any, server: 
         page.keyboard.press("Enter")
         page.wait_for_url(server.url + "/doc/recep-tayyip-erdogan")
         assert page.locator("h1").inner_text() == "Recep Tayyip Erdogan"
-        assert w.errors == [] and w.foreign == []
-    finally:
-        w.close()
 
 
 def test_enter_without_a_suggestion_opens_the_results(browser: Any, server: LiveServer) -> None:
-    w = Watched(browser, server.url, 1366, "light")
-    try:
-        page = w.page
+    with using(browser, server) as page:
         page.goto(server.url + "/")
         page.fill("#site-search", "margara")
         page.keyboard.press("Enter")
         page.wait_for_url(re.compile(r".*/search\?q=margara$"))
         assert page.locator("ol.hits > li").count() > 1
         assert page.locator("ol.hits mark").first.inner_text().lower() == "margara"
-    finally:
-        w.close()
 
 
 def test_the_skip_link_moves_focus_to_the_content(browser: Any, server: LiveServer) -> None:
-    w = Watched(browser, server.url, 1366, "light")
-    try:
-        page = w.page
+    with using(browser, server) as page:
         page.goto(server.url + "/doc/gyumri")
         page.keyboard.press("Tab")
         page.keyboard.press("Enter")
         assert page.evaluate("document.activeElement.id") == "main"
-    finally:
-        w.close()
 
 
 # -- the query UI leads into the pages --------------------------------------------------------------
 
 def test_result_iris_open_the_local_pages_and_views_fit_the_data(browser: Any, server: LiveServer) -> None:
-    w = Watched(browser, server.url, 1366, "light")
-    try:
-        page = w.page
+    with using(browser, server) as page:
         page.goto(server.url + "/sparql")
         settle(page, "query-map")
         names = page.locator(".kg-map text").all_text_contents()
@@ -258,20 +256,12 @@ def test_result_iris_open_the_local_pages_and_views_fit_the_data(browser: Any, s
         wait_for_rows(page)
         assert f"<{ns.ID}gyumri>" in page.evaluate("() => window.kgYasgui.getTab().getQuery()")
         assert page.locator(".yasr table.dataTable tbody tr").count() > 3
-        assert w.errors == [] and w.foreign == []
-    finally:
-        w.close()
 
 
 def test_an_example_from_the_home_page_opens_in_the_ui_and_runs(browser: Any, server: LiveServer) -> None:
-    w = Watched(browser, server.url, 1366, "light")
-    try:
-        page = w.page
+    with using(browser, server) as page:
         page.goto(server.url + "/")
         page.click("a[href='/sparql#example=09-gyumri-country']")
         page.wait_for_selector(".yasgui .tabsList .tab.active >> text=09-gyumri-country")
         wait_for_rows(page)
         assert "Armenia" in page.locator(".yasr table.dataTable tbody").inner_text()
-        assert w.errors == []
-    finally:
-        w.close()

@@ -30,7 +30,7 @@ from ..linked_data.pages import sentence_around
 from .entries import Entry, Rows, Scope, gather, kind_of, type_labels
 from .text import Segment, fold, highlight, match_expression, words
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 # BM25 weights of the indexed columns: a word of a thing's name counts most, one of its other
 # names less, one of the sentences about it least.
 WEIGHTS = (10.0, 5.0, 1.0)
@@ -40,6 +40,7 @@ CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE things(id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE, href TEXT NOT NULL, label TEXT NOT NULL,
                     kind TEXT NOT NULL, types TEXT NOT NULL, quotes TEXT NOT NULL, notes TEXT NOT NULL,
                     full_text TEXT NOT NULL, name_key TEXT NOT NULL);
+CREATE INDEX things_by_name ON things(name_key);
 CREATE VIRTUAL TABLE words USING fts5(name, other_names, text, tokenize='unicode61 remove_diacritics 2',
                                       prefix='2 3 4');
 """
@@ -190,22 +191,36 @@ def _reader(path: Path) -> sqlite3.Connection:
 
 
 def search(path: Path, query: str, *, limit: int = 20, offset: int = 0) -> Results:
-    """The things whose names or sentences hold every word of `query`, best first."""
+    """The things whose names or sentences hold every word of `query`, best first: those named
+    exactly what was typed, then BM25's order."""
     expr = match_expression(query)
     if expr is None:
         return Results(query, 0, [], offset)
     con = _reader(path)
     total = con.execute("SELECT count(*) FROM words WHERE words MATCH ?", (expr,)).fetchone()[0]
-    # A thing named exactly what was typed comes first, then BM25's order.
-    found = con.execute(
-        "SELECT t.iri, t.href, t.label, t.kind, t.types, t.quotes, t.notes, t.full_text FROM words "
-        "JOIN things t ON t.id = words.rowid WHERE words MATCH ? "
-        f"ORDER BY t.name_key = ? DESC, bm25(words, {', '.join(map(str, WEIGHTS))}), t.label LIMIT ? OFFSET ?",
-        (expr, " ".join(words(query)), limit, offset)).fetchall()
+    ids = _page(con, expr, " ".join(words(query)), limit, offset)
+    rows = {r[0]: r[1:] for r in con.execute(
+        "SELECT id, iri, href, label, kind, types, quotes, notes, full_text FROM things "
+        f"WHERE id IN ({', '.join('?' * len(ids))})", ids)} if ids else {}
     hits = [Hit(iri, href, label, kind, json.loads(types), best_quote(query, json.loads(quotes), json.loads(notes),
                                                                         full_text))
-            for iri, href, label, kind, types, quotes, notes, full_text in found]
+            for iri, href, label, kind, types, quotes, notes, full_text in (rows[i] for i in ids)]
     return Results(query, total, hits, offset)
+
+
+def _page(con: sqlite3.Connection, expr: str, name_key: str, limit: int, offset: int) -> list[int]:
+    """Row ids of one page of results. Ranked in the full-text table alone, which joins nothing:
+    a common word matches tens of thousands of things, and only a page of them is read."""
+    exact = [r[0] for r in con.execute("SELECT id FROM things WHERE name_key = ? ORDER BY label", (name_key,))]
+    page = exact[offset:offset + limit]
+    wanted = limit - len(page)
+    if wanted > 0:
+        skip = max(0, offset - len(exact))
+        ranked = con.execute(f"SELECT rowid FROM words WHERE words MATCH ? ORDER BY bm25(words, {', '.join(map(str, WEIGHTS))}), "
+                             "rowid LIMIT ?", (expr, skip + wanted + len(exact)))
+        taken = set(exact)
+        page += [r for (r,) in ranked if r not in taken][skip:skip + wanted]
+    return page
 
 
 def best_quote(query: str, quotes: list[str], notes: list[str], full_text: str) -> list[Segment] | None:

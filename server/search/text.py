@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Letters that do not decompose into a base letter and a mark.
 _LETTERS = str.maketrans({"ı": "i", "İ": "i", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d",
@@ -46,17 +47,25 @@ class Segment:
     hit: bool
 
 
+@lru_cache(maxsize=65536)
+def _fold_word(word: str) -> str:
+    return fold(word)
+
+
 def highlight(text: str, query: str) -> list[Segment] | None:
     """`text` cut where the query's words occur (the last one as a prefix, as searched), or None
     when no word of the query occurs in it."""
     terms = words(query)
     if not terms:
         return None
+    folded = fold(text)
+    if not any(t in folded for t in terms):   # most sentences of a hit hold none: one pass decides
+        return None
     whole, prefix = set(terms[:-1]), terms[-1]
     segments: list[Segment] = []
     at = 0
     for m in _WORD.finditer(text):
-        w = fold(m.group())
+        w = _fold_word(m.group())
         if w in whole or w.startswith(prefix):
             if m.start() > at:
                 segments.append(Segment(text[at:m.start()], False))
