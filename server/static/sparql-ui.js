@@ -73,9 +73,9 @@
     return { iri: iri, href: iri ? (localPath(iri) || iri) : null, label: label || other || (iri ? localName(iri) : "(no label)") };
   }
 
+  // A div, as YASR's own icons are: YASR hides a button's spans (its label) on narrow screens.
   function pluginIcon(text) {
-    var icon = el("span", { "aria-hidden": "true", "class": "kg-view-icon" }, text);
-    return icon;
+    return el("div", { "aria-hidden": "true", "class": "kg-view-icon" }, text);
   }
 
   // -- map view -----------------------------------------------------------------------------------
