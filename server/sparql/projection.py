@@ -10,25 +10,27 @@ search through the text.
 """
 from __future__ import annotations
 
-from .guard import _TOKEN as TOKEN  # the one SPARQL lexer of the package
+from .guard import TOKEN  # the one SPARQL tokenizer of the package (Query §19.8 terminals)
 
 
 def _star_offset(text: str) -> int | None:
-    """Where the `*` of the query's own `SELECT [DISTINCT|REDUCED] *` is, if it has one."""
-    after: int | None = None
+    """Where the `*` of the query's own `SELECT [DISTINCT|REDUCED] *` is, if it has one (the
+    prologue holds only BASE and PREFIX, so the first form word is the query's)."""
+    selecting = False
     for m in TOKEN.finditer(text):
-        kind, word = m.lastgroup, m.group().upper()
-        if after is None:
-            if kind == "word" and word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+        kind, token = m.lastgroup, m.group()
+        if kind in ("space", "comment"):
+            continue
+        word = token.upper() if kind == "word" else ""
+        if not selecting:
+            if word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
                 if word != "SELECT":
                     return None
-                after = m.end()
+                selecting = True
             continue
-        if kind == "word" and word in ("DISTINCT", "REDUCED") and "*" not in text[after:m.start()]:
-            after = m.end()
+        if word in ("DISTINCT", "REDUCED"):
             continue
-        gap = text[after:m.start()]
-        return after + gap.index("*") if "*" in gap else None
+        return m.start() if token == "*" else None
     return None
 
 
