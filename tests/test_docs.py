@@ -15,7 +15,8 @@ in the Markdown just before it, and is reported as skipped with that reason:
     <!-- not run by the docs test: it starts the server (the test starts its own) -->
 
 A block whose requests are meant to fail (an example of an error) says
-`<!-- docs test: HTTP errors expected -->`; its commands must still exit 0 otherwise.
+`<!-- docs test: HTTP errors expected -->`; its commands must still exit 0 otherwise, and each
+answer it shows in a comment (`# 400 Query refused: …`) must be what the server answered.
 """
 from __future__ import annotations
 
@@ -120,10 +121,12 @@ class Session:
 
     def run(self, block: Block) -> None:
         if block.language == "sh":
-            script = (f"set -a\nsource {self.state}\nset -e -o pipefail\n{self.rewrite(block.text)}\n"
-                      f"export -p > {self.state}\n")
-            done = subprocess.run(["bash", "-c", script], cwd=self.folder, env=self.environ(block.errors_expected),
-                                  capture_output=True, text=True, timeout=BLOCK_TIMEOUT_S)
+            env = self.environ(block.errors_expected)
+            # The variables earlier blocks exported, then this block's own curl settings.
+            script = (f"set -a\nsource {self.state}\nCURL_HOME={env['CURL_HOME']}\nset -e -o pipefail\n"
+                      f"{self.rewrite(block.text)}\nexport -p > {self.state}\n")
+            done = subprocess.run(["bash", "-c", script], cwd=self.folder, env=env, capture_output=True, text=True,
+                                  timeout=BLOCK_TIMEOUT_S)
         elif block.language == "python":
             self.python_so_far += self.rewrite(block.text) + "\n"
             done = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", self.python_so_far], cwd=self.folder,
@@ -136,6 +139,9 @@ class Session:
                 assert json.loads(done.stdout)["results"]["bindings"], f"{block.where}: the query answers no row"
         assert done.returncode == 0, (f"{block.where} failed (exit {done.returncode}):\n{block.text}\n"
                                       f"--- stdout (end)\n{done.stdout[-1500:]}\n--- stderr (end)\n{done.stderr[-1500:]}")
+        if block.errors_expected:
+            for shown in re.findall(r"^# ([1-5][0-9][0-9] .+)$", self.rewrite(block.text), re.M):
+                assert shown in done.stdout, f"{block.where}: the server did not answer what the page shows: {shown}"
 
     def close(self) -> None:
         self.server.stop()
