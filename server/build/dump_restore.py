@@ -103,5 +103,5 @@ def restore_store(dump_file: Path, store_link: Path, base: str = ns.DEFAULT_BASE
             patch = parse_patch(q.object.value, f"{dump_file}: the patch of <{q.subject.value}>").patch
             log.save(patch)
     quads = [q for q in quads if q.graph_name != g]
-    publish(store_link, quads)
+    publish(store_link, quads, base_iri=base)
     return len(quads)

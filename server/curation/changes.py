@@ -24,8 +24,13 @@ from ..errors import BadRequest, QuerySyntaxError
 from ..sparql.guard import words
 from .patches import Patch
 
-# Words of an update that make it read the store (or name operations other than the DATA forms).
-_READING = frozenset({"WHERE", "WITH", "USING", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "LOAD"})
+# The only words an update of INSERT DATA / DELETE DATA operations is made of (besides prefixed
+# names and terms). Oxigraph's parser reads a keyword wherever the grammar allows one, even glued
+# to what follows (`DELETEWHERE`), so any other word, and any prefix that starts with an update
+# keyword, sends the update to the general path: never to the DATA path by mistake.
+_DATA_WORDS = frozenset({"PREFIX", "BASE", "INSERT", "DELETE", "DATA", "GRAPH", "A", "TRUE", "FALSE"})
+_UPDATE_KEYWORDS = ("INSERT", "DELETE", "DATA", "WHERE", "WITH", "USING", "CLEAR", "DROP", "CREATE", "ADD",
+                    "MOVE", "COPY", "LOAD", "GRAPH", "DEFAULT", "NAMED", "ALL", "SILENT", "TO", "INTO", "SERVICE")
 
 
 @dataclass
@@ -44,6 +49,7 @@ class Change:
     curator: str | None = None               # recorded in the change log; None: the settings' name
     if_match: list[str] | None = None        # ETags one of which the graph must have now (Graph Store If-Match)
     if_none_match: bool = False              # If-None-Match: * -- the graph must not exist yet
+    base_iri: str | None = None              # the base of the update's relative IRIs (the request's URL)
 
 
 @dataclass
@@ -96,9 +102,9 @@ def syntax_error(exc: SyntaxError, what: str) -> QuerySyntaxError:
     return QuerySyntaxError(f"syntax error in the {what}: {text}")
 
 
-def _run(store: ox.Store, update: str) -> None:
+def _run(store: ox.Store, update: str, base_iri: str | None = None) -> None:
     try:
-        store.update(update)
+        store.update(update, base_iri=base_iri)
     except SyntaxError as exc:
         raise syntax_error(exc, "update") from None
     except (OSError, ValueError, RuntimeError) as exc:
@@ -110,9 +116,13 @@ def data_only(update: str) -> list[int] | None:
     operations (which read nothing from the store); None when it may read the store."""
     found = words(update)
     deletes = []
-    for i, (word, offset) in enumerate(found):
+    for i, (word, offset, prefixed) in enumerate(found):
         upper = word.upper()
-        if upper in _READING:
+        if prefixed:
+            if upper.split(":", 1)[0].startswith(_UPDATE_KEYWORDS):
+                return None
+            continue
+        if upper not in _DATA_WORDS:
             return None
         if upper in ("INSERT", "DELETE"):
             if i + 1 >= len(found) or found[i + 1][0].upper() != "DATA":
@@ -122,27 +132,27 @@ def data_only(update: str) -> list[int] | None:
     return deletes
 
 
-def update_diff(store: ox.Store, update: str, base: str) -> Diff:
-    """The quads an update adds and removes, as Oxigraph evaluates it."""
+def update_diff(store: ox.Store, update: str, base: str, base_iri: str | None = None) -> Diff:
+    """The quads an update adds and removes, as Oxigraph evaluates it (relative IRIs against `base_iri`)."""
     deletes = data_only(update)
     if deletes is not None:
-        diff = _data_diff(store, update, deletes)
+        diff = _data_diff(store, update, deletes, base_iri)
         if diff is not None:
             return _skolemized(diff, base)
-    return _skolemized(_copied_diff(store, update), base)
+    return _skolemized(_copied_diff(store, update, base_iri), base)
 
 
-def _data_diff(store: ox.Store, update: str, deletes: list[int]) -> Diff | None:
-    _run(ox.Store(), update)   # syntax (and DELETE DATA's no-blank-node rule) as Oxigraph checks them
+def _data_diff(store: ox.Store, update: str, deletes: list[int], base_iri: str | None) -> Diff | None:
+    _run(ox.Store(), update, base_iri)   # syntax (and DELETE DATA's no-blank-node rule) as Oxigraph checks them
     as_inserts = list(update)
     for offset in deletes:
         as_inserts[offset:offset + 6] = "INSERT"
     named = ox.Store()
-    _run(named, "".join(as_inserts))
+    _run(named, "".join(as_inserts), base_iri)
     held = [q for q in named if not has_blank(q) and q in store]
     scratch = ox.Store()
     scratch.extend(held)
-    _run(scratch, update)
+    _run(scratch, update, base_iri)
     after = set(scratch)
     before = set(held)
     added, removed = [q for q in after if q not in before], [q for q in before if q not in after]
@@ -152,11 +162,11 @@ def _data_diff(store: ox.Store, update: str, deletes: list[int]) -> Diff | None:
     return Diff(added, removed)
 
 
-def _copied_diff(store: ox.Store, update: str) -> Diff:
+def _copied_diff(store: ox.Store, update: str, base_iri: str | None = None) -> Diff:
     mem = ox.Store()
     mem.bulk_extend(store.quads_for_pattern(None, None, None, None))
     before = set(mem)   # as Oxigraph holds them: the diff must not see its canonical forms as changes
-    _run(mem, update)
+    _run(mem, update, base_iri)
     after = set(mem)
     return Diff(list(after - before), list(before - after), copied=True)
 

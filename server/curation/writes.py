@@ -52,8 +52,10 @@ from ..errors import (
     Unprocessable,
 )
 from ..http.offload import computation
+from ..search import index_changes
 from ..settings import Settings
 from ..store.embedded import data_version, touch_version
+from ..store.rdf_guard import triple_terms_refused
 from ..store.terms import to_rdflib_term
 from ..validation.validate import PreparedShapes, Report, Source, parse_report, prepare, validate
 from ..validation.vocabulary import Vocabulary
@@ -78,6 +80,7 @@ from .patches import Patch, PatchLog, is_change_id
 from .store_access import HeldStore, Lease, StoreLock, writable_store
 
 log = logging.getLogger("kg.curation")
+MAX_GRAPH_URI_CHARS = 2000
 PROPOSED = ox.NamedNode("urn:x-kg:validation:proposed")  # where POST /validate puts the proposed triples
 RDFS_SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 
@@ -322,8 +325,11 @@ class Curation:
         if error is not None:
             raise error
         assert outcome is not None
-        if outcome.activity is not None and self.remote is None:
-            touch_version(self.link)
+        if outcome.activity is not None:
+            if self.remote is None:
+                touch_version(self.link)
+            held = self._held.current(self.link.resolve()) if self._held is not None else None
+            index_changes(self.settings, outcome.plan.added + outcome.plan.removed, self.engine, store=held)
         return outcome
 
     def _write(self, change: Change) -> tuple[Outcome | None, BaseException | None]:
@@ -392,7 +398,9 @@ class Curation:
         store = target.store
         rules = computation(self.rules, target.key, store)
         if change.update is not None:
-            diff = ch.update_diff(store, change.update, self.base)
+            diff = ch.update_diff(store, change.update, self.base, change.base_iri)
+            if any(isinstance(q.object, ox.Triple) for q in diff.added):
+                raise triple_terms_refused("the update", "<<( … )>>, << … >>")
         elif change.undo_of is not None:
             diff = ch.undo_diff(store, self.undoable(store, change.undo_of))
         else:
@@ -406,6 +414,9 @@ class Curation:
                 raise BadRequest("the change writes to the default graph, which here is the union of the named "
                                  f"graphs; name a graph, e.g. INSERT DATA {{ GRAPH <{self.base}graph/curated> {{ … }} }}")
             self.check_graph(g)
+        for g in sorted({graph_of(q) or "" for q in diff.added}):
+            if not ch.graph_exists(store, ox.NamedNode(g)):
+                self.check_new_graph(g)
         if change.graph and change.graph not in graphs:
             graphs.append(change.graph)
         diff.derived = ch.orphaned_inferences(store, diff.removed, diff.added, self.g_inferred,
@@ -436,6 +447,30 @@ class Curation:
                              f"write to a graph IRI under {self.base}graph/")
         if graph in self.reserved:
             raise Forbidden(f"graph <{graph}> is reserved: {self.reserved[graph]}")
+
+    def check_new_graph(self, graph: str) -> None:
+        """A graph a write creates must have a page of its own: `/graph/<rest>` finds it by its path.
+
+        Clients drop a fragment and send a query apart from the path, and the server decodes
+        percent-escapes and merges slashes, so an IRI with `#`, `?`, `%`, an empty or a dot segment
+        would name a graph that no address reaches. The length bound keeps its address (UTF-8
+        percent-encoded) under the 2,000 characters every client and proxy accepts.
+        """
+        rest = graph[len(self.base + "graph/"):]
+        problem = None
+        if not rest:
+            problem = "it names no graph below graph/"
+        elif any(c in rest for c in "?#%"):
+            problem = "a '?', '#' or '%' would keep its page /graph/… from finding it"
+        elif any(seg in ("", ".", "..") for seg in rest.split("/")):
+            problem = "an empty, '.' or '..' segment would keep its page /graph/… from finding it"
+        elif uri_length(graph) > MAX_GRAPH_URI_CHARS:
+            problem = (f"its address is {uri_length(graph):,} characters once percent-encoded; at most "
+                       f"{MAX_GRAPH_URI_CHARS:,} are accepted")
+        if problem:
+            shown = graph if len(graph) <= 120 else graph[:120] + "…"
+            raise BadRequest(f"graph <{shown}> cannot be created: {problem}. Name graphs like "
+                             f"{self.base}graph/curated or {self.base}graph/topic/2025", limit=MAX_GRAPH_URI_CHARS)
 
     # -- conditional writes --------------------------------------------------------
     def graph_version(self, store: ox.Store, key: str, graph: str) -> str:
@@ -567,6 +602,12 @@ def detached(exc: BaseException) -> BaseException:
     exc.__context__ = None
     exc.__cause__ = None
     return exc
+
+
+def uri_length(iri: str) -> int:
+    """Characters of the IRI as a URI (RFC 3987 §3.1: each non-ASCII UTF-8 byte becomes %XX)."""
+    encoded = iri.encode("utf-8")
+    return len(encoded) + 2 * sum(1 for b in encoded if b >= 0x80)
 
 
 def graph_as_rdflib(store: ox.Store, graph: str) -> rdflib.Graph:
