@@ -124,9 +124,14 @@ def test_a_violating_update_is_rejected_with_the_report_and_the_store_is_byte_fo
 
 def test_a_write_with_only_warnings_is_applied_and_the_warnings_returned(wclient) -> None:  # type: ignore[no-untyped-def]
     claim = KG + "claim-turkiye-second-round-held"
-    r = update(wclient, f'DELETE {{ GRAPH ?g {{ <{claim}> kgo:statementDate ?d }} }} '
-                        f'INSERT {{ GRAPH ?g {{ <{claim}> kgo:statementDate "2025-11-26"^^<http://www.w3.org/2001/XMLSchema#date> }} }} '
-                        f'WHERE {{ GRAPH ?g {{ <{claim}> kgo:statementDate ?d }} }}',
+    day = '"2025-11-26"^^<http://www.w3.org/2001/XMLSchema#date>'
+    # the value and its statement record change together (a record about a triple its graph no
+    # longer states would be a Violation)
+    r = update(wclient, f'PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> '
+                        f'DELETE {{ GRAPH ?g {{ <{claim}> kgo:statementDate ?d . ?r rdf:object ?d }} }} '
+                        f'INSERT {{ GRAPH ?g {{ <{claim}> kgo:statementDate {day} . ?r rdf:object {day} }} }} '
+                        f'WHERE {{ GRAPH ?g {{ <{claim}> kgo:statementDate ?d . '
+                        f'?r rdf:subject <{claim}> ; rdf:predicate kgo:statementDate ; rdf:object ?d }} }}',
                headers={**AUTH, "Accept": "application/json"})
     assert r.status_code == 200, r.text
     assert r.json["counts"]["Warning"] >= 1

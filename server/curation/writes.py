@@ -399,11 +399,11 @@ class Curation:
         if not rules.local_ok:
             return computation(validate, self.data_source(mem), shapes=rules.shapes, max_results=self.max_results), 0, False
         affected = _back_closure(mem, touched, BACK_HOPS, skip)
-        triples = _forward_closure(mem, affected, FORWARD_HOPS, skip | {self.g_ontology})
-        data = self.to_rdflib(triples)
-        for t in rules.ontology:  # class hierarchy and concept schemes, whole (pySHACL does not mix ont_graph in)
-            data.add(t)
-        full = computation(validate, data, shapes=rules.shapes, ontology=rules.ontology)
+        # Each quad stays in its named graph: some shapes count values per source graph.
+        local = ox.Store()
+        local.extend(_forward_closure(mem, affected, FORWARD_HOPS, skip | {self.g_ontology}))
+        local.extend(mem.quads_for_pattern(None, None, None, ox.NamedNode(self.g_ontology)))  # the class hierarchy, whole
+        full = computation(validate, Source(local), shapes=rules.shapes)
         keep = {n.value for n in affected if isinstance(n, ox.NamedNode)}
         return restrict(full.graph, keep, rules.shapes, self.max_results), len(affected), True
 
