@@ -348,3 +348,10 @@ def test_the_ontology_lists_the_properties_the_shapes_compare() -> None:
     one_per_source = {str(p) for p in shapes.objects(rdflib.URIRef(ns.SHAPES + "OneValuePerSourceShape"),
                                                       rdflib.SH.targetSubjectsOf)}
     assert declared <= one_per_source
+
+
+def test_the_home_index_lists_both_sources_things_not_their_records(sapp: Flask) -> None:
+    page = Tree(sapp.test_client().get("/", headers={"Accept": "text/html"}).get_data(as_text=True)).root
+    hrefs = {a["attrs"].get("href") for a in find_all(page, "a")}
+    assert {"/doc/armenian-foreign-ministry", "/doc/article-" + SECOND_REPORT_SLUG, "/doc/gyumri"} <= hrefs
+    assert not any("/statement/" in (h or "") or "/quote/" in (h or "") for h in hrefs)
