@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -191,3 +192,11 @@ def test_kg_evidence_check_of_files_and_of_the_store(store_link: Path, tmp_path:
         'oa:exact "met on Nov. 28"', 'oa:exact "met on Nov. 29"'), encoding="utf-8")
     code, out = kg("--check", str(bad))
     assert code == 1 and "'met on Nov. 29' is not the text at 821–835" in out
+
+
+def test_kg_evidence_reads_a_remote_store(remote_oxigraph: Any) -> None:
+    flags = [f"--{k.replace('_', '-')}={v}" for k, v in remote_oxigraph.settings.items()]
+    code, out = kg("--check", *flags)
+    assert code == 0 and out.strip().endswith("141 quotes, 237 statement records: 0 errors, 0 notes")
+    code, out = kg("met on Nov. 28", "--source", "kars-gyumri-second-round", *flags)
+    assert code == 0 and "821-835" in out

@@ -28,15 +28,9 @@ def _prefixes(settings: Settings) -> dict[str, str]:
 def served_store(settings: Settings) -> Iterator[ox.Store]:
     """The built store (opened read-only), or the remote's quads in an in-memory store."""
     if settings.remote:
-        from ..store.remote import RemoteStore
+        from ..store.remote import memory_copy
 
-        remote = RemoteStore(settings)
-        try:
-            mem = ox.Store()
-            mem.extend(remote.quads())
-        finally:
-            remote.close()
-        yield mem
+        yield memory_copy(settings)
         return
     store = KGStore(settings.store, read_only=True)
     try:
