@@ -355,3 +355,15 @@ def test_the_home_index_lists_both_sources_things_not_their_records(sapp: Flask)
     hrefs = {a["attrs"].get("href") for a in find_all(page, "a")}
     assert {"/doc/armenian-foreign-ministry", "/doc/article-" + SECOND_REPORT_SLUG, "/doc/gyumri"} <= hrefs
     assert not any("/statement/" in (h or "") or "/quote/" in (h or "") for h in hrefs)
+
+
+def test_statement_records_and_quotes_are_not_listed_as_links(sapp: Flask, talks_page: dict[str, Any]) -> None:
+    """They show as each value's sources and words; the article's page does not list its 237 records."""
+    article = Tree(sapp.test_client().get("/doc/article-kars-gyumri-second-round", headers={"Accept": "text/html"})
+                   .get_data(as_text=True)).root
+    for page in (talks_page, article):
+        hrefs = [a["attrs"].get("href") or "" for a in find_all(page, "a")]
+        assert not [h for h in hrefs if "/statement/" in h or "/quote/" in h]
+    border = Tree(sapp.test_client().get("/doc/border-closure", headers={"Accept": "text/html"})
+                  .get_data(as_text=True)).root
+    assert "/doc/statement-closure-follows-occupation" in {a["attrs"].get("href") for a in find_all(border, "a")}

@@ -237,11 +237,14 @@ class Display:
         return self.labels[iri]
 
 
-def _collect(desc: Description, labels: dict[str, str], base: str, inferred_graph: str
+def _collect(desc: Description, labels: dict[str, str], base: str, inferred_graph: str, kgo: str
              ) -> tuple[dict[str, dict[str, Value]], dict[str, dict[str, Value]], str]:
     """Values of the resource's triples by property: what it states (labels included) and what points
-    to it; and the first description found (for the summary)."""
+    to it; and the first description found (for the summary). Statement records and quotes that point
+    to it are not links of their own: the page shows them as each value's sources and words."""
     node = ox.NamedNode(desc.iri)
+    evidence_types = {ox.NamedNode(kgo + "SourcedStatement"), ox.NamedNode(kgo + "EvidenceQuote")}
+    evidence = {q.subject for q in desc.quads if q.predicate.value == RDF + "type" and q.object in evidence_types}
     outgoing: dict[str, dict[str, Value]] = defaultdict(dict)
     incoming: dict[str, dict[str, Value]] = defaultdict(dict)
     summary = ""
@@ -251,7 +254,7 @@ def _collect(desc: Description, labels: dict[str, str], base: str, inferred_grap
             if q.predicate.value in _DESCRIPTION_PROPS and isinstance(q.object, ox.Literal) and not summary:
                 summary = q.object.value
             bucket, term = outgoing[q.predicate.value], q.object
-        elif q.object == node:
+        elif q.object == node and q.subject not in evidence:
             bucket, term = incoming[q.predicate.value], q.subject
         else:
             continue
@@ -324,7 +327,7 @@ def build_page(desc: Description, select: Select, *, base: str, kgo: str, inferr
     display.labels.update(labels)
     title = labels.get(desc.iri) or _local_name(desc.iri)
 
-    outgoing, incoming, summary = _collect(desc, labels, base, inferred_graph)
+    outgoing, incoming, summary = _collect(desc, labels, base, inferred_graph, kgo)
     said = attributions(select, desc.iri, kgo=kgo, base=base, infos=infos, display=display)
     _attach_sources([outgoing, incoming], infos, order, said)
 
