@@ -123,10 +123,10 @@ def test_derived_days_keep_the_words_they_come_from(sapp: Flask) -> None:
 
 
 def test_a_relayed_claim_keeps_its_chain(sapp: Flask) -> None:
-    rows = select(sapp, f"""SELECT ?phrase ?via ?citing ?origin WHERE {{
+    rows = select(sapp, """SELECT ?phrase ?via ?citing ?origin WHERE {
         kg:claim-crm-second-round-held kgo:reportingVerbAsWritten ?phrase ; kgo:cites ?r1 .
         ?r1 prov:wasAttributedTo ?a1 ; kgo:reportingVerbAsWritten ?citing ; kgo:cites ?r2 .
-        ?r2 prov:wasAttributedTo ?a2 . ?a1 rdfs:label ?via . ?a2 rdfs:label ?origin }}""")
+        ?r2 prov:wasAttributedTo ?a2 . ?a1 rdfs:label ?via . ?a2 rdfs:label ?origin }""")
     assert rows == [{"phrase": "according to", "via": "Armenian state media", "citing": "citing",
                      "origin": "Armenian Foreign Ministry"}]
 

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from ..http.security import safe_href
 from .describe import DCTERMS, GEO, RDF, RDFS, SKOS, Description, Select, local_path
-from .quotes import Quote, quotes_for, rows, sentence_around  # noqa: F401  (sentence_around: part of this module's API)
+from .quotes import Quote, quotes_for, rows
 from .sources_view import (Attribution, Comparison, Row, Said, SourceInfo, attributions, graph_infos, single_valued,
                            source_order, status_of, chains)
 
