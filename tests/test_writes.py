@@ -277,3 +277,26 @@ def test_a_store_keeping_literals_as_written_sees_only_the_real_change(wapp, mon
     assert plan.removed == [] and {q.subject.value for q in plan.added} == {f"{KG}other-town"}
     plan = curation.plan(Change("update", update=PFX + f"DELETE WHERE {{ GRAPH <{G}> {{ kg:forms-town kgo:x ?v }} }}"))
     assert sorted(map(str, plan.removed)) == sorted(map(str, written))
+
+
+@pytest.mark.parametrize("where, backwards", [
+    ("GRAPH ?g { $this ex:p ?v , ?w }", False),            # a named graph per source is read forwards
+    ('$this ex:p "a"^^ex:t', False),                       # the ^^ of a datatype is no inverse path
+    ("?x ex:p $this", True),
+    ("$this ^ex:p ?x", True),
+    ("$this ex:a/^ex:b ?x", True),
+    ("$this ex:p ?v FILTER NOT EXISTS { ?z ex:q $this }", True),
+    ("{ SELECT ?x WHERE { ?x ex:p $this } }", True),
+])
+def test_which_sparql_constraints_read_backwards(where: str, backwards: bool) -> None:
+    from server.curation.writes import sparql_reads_backwards
+
+    assert sparql_reads_backwards(f"PREFIX ex: <http://e/> SELECT $this WHERE {{ {where} }}") is backwards
+
+
+def test_the_project_shapes_allow_local_validation(shapes: rdflib.Graph) -> None:
+    """Regression: the per-source shapes' `GRAPH ?g { $this …` was read as `$this` in object position,
+    and every write validated the whole graph."""
+    from server.curation.writes import shapes_read_forward_only
+
+    assert shapes_read_forward_only(shapes)
