@@ -123,6 +123,11 @@ class Settings:
     def writes_enabled(self) -> bool:
         return bool(self.write_token)
 
+    @property
+    def worker_processes(self) -> int:
+        """The gunicorn workers that actually run: one when writes are enabled (one writer per store)."""
+        return 1 if self.writes_enabled else max(1, self.workers)
+
 
 def _coerce(setting: Setting, value: Any) -> Any:
     """Turn a string from the environment or a flag into the setting's type."""
