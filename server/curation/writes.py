@@ -54,8 +54,8 @@ from ..errors import BadRequest, Conflict, Forbidden, NotFound, QuerySyntaxError
 from ..http.offload import computation
 from ..settings import Settings
 from ..store.embedded import data_version, touch_version
-from ..store.terms import to_rdflib_term
-from ..validation.validate import Report, Source, parse_report, validate
+from ..validation.fidelity import Fidelity
+from ..validation.validate import Report, Source, parse_report, validate, written_terms
 from .changelog import Activity, activity_iri, kgc, new_activity_id, now_utc, parse_nquads, rebased
 
 BACK_HOPS = 3
@@ -265,10 +265,8 @@ class Curation:
 
     @staticmethod
     def to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:
-        g = rdflib.Graph()
-        for q in quads:
-            g.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object)))  # type: ignore[arg-type]
-        return g
+        """Literals as written (a payload's own forms, where the store would rewrite them)."""
+        return written_terms(quads)
 
     def data_graph_names(self, quads: Iterable[ox.Quad]) -> set[str]:
         """Graphs validated as data: all but the shapes and the change log."""
@@ -283,7 +281,7 @@ class Curation:
                 return self._report[1]
         target, mem = self.snapshot_store()
         report = computation(validate, self.data_source(mem), shapes=self.store_rules(target, mem).shapes,
-                          max_results=self.max_results)
+                             max_results=self.max_results, allow_warnings=self.settings.allow_warnings)
         with self._cache_lock:
             self._report = (version, report)
         return report
@@ -294,9 +292,11 @@ class Curation:
         rules = self.store_rules(target, mem)
         if standalone:
             return computation(validate, self.to_rdflib(proposed), shapes=rules.shapes, ontology=rules.ontology,
-                            max_results=self.max_results)
-        mem.extend(ox.Quad(q.subject, q.predicate, q.object, PROPOSED) for q in proposed)
-        return computation(validate, self.data_source(mem), shapes=rules.shapes, max_results=self.max_results)
+                               max_results=self.max_results, allow_warnings=self.settings.allow_warnings)
+        proposed = [ox.Quad(q.subject, q.predicate, q.object, PROPOSED) for q in proposed]
+        mem.extend(proposed)
+        return computation(validate, self.data_source(mem, proposed), shapes=rules.shapes, max_results=self.max_results,
+                           allow_warnings=self.settings.allow_warnings)
 
     def snapshot_store(self) -> tuple[Path | str, ox.Store]:
         """The store as it is now, copied into an in-memory Oxigraph store (no Python list of quads),
@@ -315,9 +315,11 @@ class Curation:
         graphs = (ox.NamedNode(self.g_shapes), ox.NamedNode(self.g_ontology))
         return self.rules(target, [q for g in graphs for q in mem.quads_for_pattern(None, None, None, g)])
 
-    def data_source(self, mem: ox.Store) -> Source:
-        """The data graphs of a store: all but the shapes and the change log (the ontology is one of them)."""
-        return Source(mem, frozenset({self.g_shapes, self.g_changelog}))
+    def data_source(self, mem: ox.Store, written: list[ox.Quad] | None = None) -> Source:
+        """The data graphs of a store: all but the shapes and the change log (the ontology is one of them);
+        the literals of `written` (a payload) judged as written."""
+        fidelity = Fidelity.of_payload(written, mem) if written else Fidelity()
+        return Source(mem, frozenset({self.g_shapes, self.g_changelog}), fidelity=fidelity)
 
     # -- writes ------------------------------------------------------------------
     def write(self, change: Change) -> Outcome:
@@ -381,9 +383,9 @@ class Curation:
             self.check_graph(g)
         if change.graph and change.graph not in graphs:
             graphs.append(change.graph)
-        report, focus, local = self.validate_post_state(mem, rules, {q.subject for q in added + removed})
+        report, focus, local = self.validate_post_state(mem, rules, {q.subject for q in added + removed}, added)
         plan = Plan(change, target, added, removed, graphs, report, created, started, focus, local)
-        if not report.conforms:
+        if not report.passed:
             raise WriteRejected(report)
         return plan
 
@@ -394,18 +396,24 @@ class Curation:
         if graph in self.reserved:
             raise Forbidden(f"graph <{graph}> is reserved: {self.reserved[graph]}")
 
-    def validate_post_state(self, mem: ox.Store, rules: Rules, touched: set[Any]) -> tuple[Report, int, bool]:
+    def validate_post_state(self, mem: ox.Store, rules: Rules, touched: set[Any],
+                            added: list[ox.Quad]) -> tuple[Report, int, bool]:
+        """The store after the write, the added literals as written (a graph write's payload)."""
         skip = {self.g_shapes, self.g_changelog}
+        source = self.data_source(mem, added)
         if not rules.local_ok:
-            return computation(validate, self.data_source(mem), shapes=rules.shapes, max_results=self.max_results), 0, False
+            return computation(validate, source, shapes=rules.shapes, max_results=self.max_results,
+                               allow_warnings=self.settings.allow_warnings), 0, False
         affected = _back_closure(mem, touched, BACK_HOPS, skip)
         triples = _forward_closure(mem, affected, FORWARD_HOPS, skip | {self.g_ontology})
-        data = self.to_rdflib(triples)
+        data = written_terms(triples, source.fidelity)
         for t in rules.ontology:  # class hierarchy and concept schemes, whole (pySHACL does not mix ont_graph in)
             data.add(t)
         full = computation(validate, data, shapes=rules.shapes, ontology=rules.ontology)
         keep = {n.value for n in affected if isinstance(n, ox.NamedNode)}
-        return restrict(full.graph, keep, rules.shapes, self.max_results), len(affected), True
+        report = restrict(full.graph, keep, rules.shapes, self.max_results, self.settings.allow_warnings)
+        report.notes += [n for n in (source.fidelity.note(),) if n]
+        return report, len(affected), True
 
     def _undo_diff(self, mem: ox.Store, activity: str) -> tuple[list[ox.Quad], list[ox.Quad]]:
         v = kgc(self.base)
@@ -461,8 +469,9 @@ def apply_update(store_dir: Path, request: str) -> None:
         del store
 
 
-def restrict(report_graph: rdflib.Graph, focus: set[str], shapes: rdflib.Graph, max_results: int | None) -> Report:
-    """The report limited to results about these focus nodes (sh:conforms recomputed)."""
+def restrict(report_graph: rdflib.Graph, focus: set[str], shapes: rdflib.Graph, max_results: int | None,
+             allow_warnings: bool = True) -> Report:
+    """The report limited to results about these focus nodes (sh:conforms recomputed by parse_report)."""
     g = rdflib.Graph()
     for prefix, namespace in report_graph.namespaces():
         g.bind(prefix, namespace)
@@ -472,11 +481,7 @@ def restrict(report_graph: rdflib.Graph, focus: set[str], shapes: rdflib.Graph, 
         if str(g.value(res, SH.focusNode)) not in focus:
             g.remove((None, SH.result, res))
             g.remove((res, None, None))
-    violation = any(g.value(r, SH.resultSeverity) == SH.Violation
-                    for r in g.subjects(RDF.type, SH.ValidationResult))
-    for report_node in g.subjects(RDF.type, SH.ValidationReport):
-        g.set((report_node, SH.conforms, rdflib.Literal(not violation)))
-    return parse_report(g, shapes, max_results)
+    return parse_report(g, shapes, max_results, allow_warnings=allow_warnings)
 
 
 def stored_form(q: ox.Quad) -> ox.Quad:
