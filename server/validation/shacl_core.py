@@ -116,9 +116,12 @@ class Source:
         return sorted(seen, key=str)
 
 
+FOCUS = "?focus__"   # the variable a `Focus` binds, renamed where it is used
+
+
 @dataclass(frozen=True)
 class Focus:
-    """A set of nodes: a SPARQL group that binds ?this to each (and the closure paths it reads)."""
+    """A set of nodes: a SPARQL subquery that binds FOCUS to each (and the closure paths it reads)."""
 
     text: str
     closures: frozenset[str] = frozenset()
@@ -127,13 +130,14 @@ class Focus:
 class Query:
     """Text of one query over a `Source`."""
 
+    _n = itertools.count()   # one count for all queries: a focus made by one query is embedded in others
+
     def __init__(self, source: Source) -> None:
         self.source = source
-        self._n = itertools.count()
         self.closures: set[str] = set()
 
     def var(self, stem: str) -> str:
-        return f"?{stem}{next(self._n)}"
+        return f"?{stem}{next(Query._n)}"
 
     def triple(self, s: str, p: str, o: str) -> str:
         if self.source.graph is not None:
@@ -156,9 +160,7 @@ class Query:
     def use(self, focus: Focus, var: str) -> str:
         """The focus nodes bound to `var`."""
         self.closures |= focus.closures
-        if var == "?this":
-            return focus.text
-        return f"{{ SELECT (?this AS {var}) WHERE {{ {focus.text} }} }}"
+        return focus.text.replace(FOCUS, var)
 
     def values(self, shape: Shape, focus: Focus, f: str, v: str) -> str:
         """The focus nodes (`f`) and their value nodes (`v`): the focus itself for a node shape."""
@@ -183,13 +185,13 @@ class Query:
 
     def targets(self, t: Targets) -> Focus:
         """The focus nodes of a shape's targets (SHACL §2.1.3)."""
-        parts = [self.instance_of("?this", c) for c in t.classes]
+        parts = [self.instance_of(FOCUS, c) for c in t.classes]
         if t.nodes:
-            parts.append(f"VALUES ?this {{ {' '.join(str(ox_term(n)) for n in t.nodes)} }}")
-        parts += [self.triple("?this", f"<{p}>", self.var("o")) for p in t.subjects_of]
-        parts += [self.triple(self.var("s"), f"<{p}>", "?this") for p in t.objects_of]
+            parts.append(f"VALUES {FOCUS} {{ {' '.join(str(ox_term(n)) for n in t.nodes)} }}")
+        parts += [self.triple(FOCUS, f"<{p}>", self.var("o")) for p in t.subjects_of]
+        parts += [self.triple(self.var("s"), f"<{p}>", FOCUS) for p in t.objects_of]
         union = " UNION ".join(f"{{ {p} }}" for p in parts) or "FILTER(false)"
-        return Focus(f"{{ SELECT DISTINCT ?this WHERE {{ {union} }} }}", frozenset(self.closures))
+        return Focus(f"{{ SELECT DISTINCT {FOCUS} WHERE {{ {union} }} }}", frozenset(self.closures))
 
     def value_nodes(self, shape: Shape, focus: Focus) -> Focus:
         """The value nodes of `shape` for these focus nodes, as the focus of the shapes it refers to."""
@@ -197,7 +199,7 @@ class Query:
             return focus
         f, v = self.var("f"), self.var("v")
         body = self.values(shape, focus, f, v)
-        return Focus(f"{{ SELECT DISTINCT ({v} AS ?this) WHERE {{ {body} }} }}", frozenset(self.closures))
+        return Focus(f"{{ SELECT DISTINCT ({v} AS {FOCUS}) WHERE {{ {body} }} }}", frozenset(self.closures))
 
     def run(self, text: str) -> ox.QuerySolutions:
         return self.source.run(text, frozenset(self.closures))
@@ -406,18 +408,31 @@ class Evaluator:
                         path=self.source.term(row[1]))  # type: ignore[index]
 
     def _qualified(self, shape: Shape, qualified: Qualified, focus: Focus) -> Iterator[Found]:
+        """How many value nodes conform to the qualified shape (and to none of its siblings)."""
         q = Query(self.source)
         f, v = q.var("f"), q.var("v")
-        domain = Query(self.source).value_nodes(shape, focus)
-        failing = self.failing(qualified.shape, domain)
-        siblings = [self.failing(s, domain) for s in qualified.siblings]
-        counts: dict[object, int] = {}
-        text = (f"SELECT DISTINCT {f} {v} WHERE {{ {q.use(focus, f)} OPTIONAL {{ {q.values(shape, focus, f, v)} }} }}")
-        for row in q.run(text):
-            key, value = row[0], row[1]  # type: ignore[index]
-            counts.setdefault(key, 0)
-            if value is not None and value not in failing and all(value in s for s in siblings):
-                counts[key] += 1
+        exact = qualified.shape.inline and not qualified.siblings and not self.source.fidelity.written \
+            and all(t.decide is None for t in qualified.shape.tests)  # type: ignore[union-attr]
+        if exact:  # one query: SPARQL alone decides each value
+            plan = _Flags(q, v, False)
+            may, _must = plan.shape(qualified.shape)
+            outside = " || ".join(([f"?n < {qualified.min_count}"] if qualified.min_count is not None else [])
+                                  + ([f"?n > {qualified.max_count}"] if qualified.max_count is not None else []))
+            text = (f"SELECT {f} ?n WHERE {{ {{ SELECT {f} (COUNT(DISTINCT {v}) AS ?n) WHERE {{ {q.use(focus, f)} "
+                    f"OPTIONAL {{ {q.values(shape, focus, f, v)} {' '.join(plan.binds)} FILTER(!({may})) }} }} "
+                    f"GROUP BY {f} }} FILTER({outside}) }}")
+            counts = {row[0]: int(row[1].value) for row in q.run(text)}  # type: ignore[index]
+        else:
+            domain = Query(self.source).value_nodes(shape, focus)
+            failing = self.failing(qualified.shape, domain)
+            siblings = [self.failing(s, domain) for s in qualified.siblings]
+            counts = {}
+            text = f"SELECT DISTINCT {f} {v} WHERE {{ {q.use(focus, f)} OPTIONAL {{ {q.values(shape, focus, f, v)} }} }}"
+            for row in q.run(text):
+                key, value = row[0], row[1]  # type: ignore[index]
+                counts.setdefault(key, 0)
+                if value is not None and value not in failing and all(value in s for s in siblings):
+                    counts[key] += 1
         lo, hi = qualified.min_count, qualified.max_count
         for key, n in counts.items():
             if hi is not None and n > hi:

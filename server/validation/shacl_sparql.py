@@ -35,6 +35,7 @@ graph is the data alone.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -59,7 +60,7 @@ _TOKEN = re.compile("|".join([
     r"(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)",
     r"(?P<var>[?$][A-Za-z0-9_\u00B7-\uFFFF]+)",
     r"(?P<word>[A-Za-z_][A-Za-z0-9_\-]*(?::[^\s{}()\[\];,]*)?)",
-    r"(?P<open>\{)", r"(?P<close>\})",
+    r"(?P<open>\{)", r"(?P<close>\})", r"(?P<paren>[()])",
 ]), re.S)
 _PLACEHOLDER = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -74,9 +75,9 @@ class SparqlConstraint:
     batched: bool                        # one query for all focus nodes is the same as one per node
     variables: frozenset[str]            # pre-bound variables the query uses
 
-    def text(self, join: str) -> str:
-        """The query with `join` written after the `{` of every group pattern."""
-        return self.prologue + _insert_joins(self.body, join)
+    def text(self, join: str, *, everywhere: bool = True) -> str:
+        """The query with `join` written into its group patterns (see `_joins`)."""
+        return self.prologue + _insert_joins(self.body, join, everywhere=everywhere)
 
 
 # -- reading and checking ------------------------------------------------------------------------
@@ -91,26 +92,81 @@ def read_constraint(shapes: rdflib.Graph, shape: Node, node: Node, path: Path | 
     body = str(selects[0])
     if path is not None:
         body = _substitute_path(body, path.sparql())
-    tree = _parse(prologue + body, node)
-    _refuse(tree, node, PREBOUND)
+    reading = _checked(prologue + body, node, PREBOUND)
     messages = tuple(m for m in shapes.objects(node, SH.message) if isinstance(m, rdflib.Literal)) or \
         tuple(m for m in shapes.objects(shape, SH.message) if isinstance(m, rdflib.Literal))
-    used = frozenset(v for v in _variables(tree) if v in PREBOUND)
-    return SparqlConstraint(shape, node, prologue, body, messages, _batchable(tree), used)
+    return SparqlConstraint(shape, node, prologue, body, messages, reading.batched, reading.variables & PREBOUND)
 
 
 def check_all(shapes: rdflib.Graph) -> None:
     """Refuse, before anything runs, every SPARQL query of the shapes graph of a form the spec
     forbids (those that pySHACL would evaluate too)."""
+    validators = (SH.validator, SH.nodeValidator, SH.propertyValidator)
     for p, prebound in ((SH.select, PREBOUND), (SH.ask, PREBOUND | {"value"})):
         for owner, text in shapes.subject_objects(p):
             if shapes.value(owner, SH.deactivated) == rdflib.Literal(True):
                 continue
             body = _substitute_path(str(text), "<urn:x-kg:path>")
-            tree = _parse(prologue_of(shapes, owner) + body, owner)
-            extra = {str(shapes.value(par, SH.path)).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-                     for comp in shapes.subjects(SH.validator, owner) for par in shapes.objects(comp, SH.parameter)}
-            _refuse(tree, owner, prebound | extra)
+            params = {str(shapes.value(par, SH.path)).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+                      for v in validators for comp in shapes.subjects(v, owner) for par in shapes.objects(comp, SH.parameter)}
+            _checked(prologue_of(shapes, owner) + body, owner, frozenset(prebound | params))
+
+
+@dataclass(frozen=True)
+class Reading:
+    batched: bool                  # one query for all focus nodes is the same as one per node
+    variables: frozenset[str]      # the variables the query names
+
+
+# Keywords of the forms the spec refuses and of those that read across solutions: a query whose
+# tokens hold none of them (and one SELECT, no `AS` of a pre-bound variable, no `*` projection)
+# has none of these forms, and is decided by its tokens alone; any other is parsed.
+_PARSE_WHEN = frozenset({"MINUS", "VALUES", "SERVICE", "GROUP", "HAVING", "LIMIT", "OFFSET", "COUNT", "SUM", "MIN",
+                         "MAX", "AVG", "SAMPLE", "GROUP_CONCAT", "BNODE", "RAND", "UUID", "STRUUID"})
+
+
+def _checked(text: str, owner: Node, prebound: frozenset[str]) -> Reading:
+    result = _read(text, prebound)
+    if isinstance(result, str):
+        raise ValidationFailure(f"the SPARQL query of {owner} {result}")
+    return result
+
+
+@functools.lru_cache(maxsize=1024)
+def _read(text: str, prebound: frozenset[str]) -> Reading | str:
+    """The query's reading, or what is wrong with it (kept per text: rdflib takes 15-250 ms to parse one)."""
+    tokens = [(m.lastgroup, m.group(), m.start()) for m in _TOKEN.finditer(text) if m.lastgroup != "comment"]
+    words = [t.upper() for kind, t, _ in tokens if kind == "word"]
+    names = frozenset(t[1:] for kind, t, _ in tokens if kind == "var")
+    after_as = {tokens[i + 1][1][1:] for i, (kind, t, _) in enumerate(tokens[:-1])
+                if kind == "word" and t.upper() == "AS" and tokens[i + 1][0] == "var"}
+    projection = _projection(text, tokens)
+    if not (_PARSE_WHEN & set(words)) and words.count("SELECT") <= 1 and not (after_as & prebound) \
+            and "*" not in projection:
+        return Reading("this" in {t[1:] for kind, t, _ in _variable_tokens(projection)} or "SELECT" not in words, names)
+    try:
+        tree = parseQuery(text)[1]
+    except (ParseException, ValueError, KeyError) as exc:
+        return f"does not parse: {exc}"
+    problem = _refusal(tree, prebound)
+    if problem:
+        return (f"uses {problem}, which SHACL does not allow in a query with pre-bound variables (SHACL 5.3.1); "
+                "rewrite the query without it")
+    return Reading(_batchable(tree), frozenset(_variables(tree)))
+
+
+def _projection(text: str, tokens: list[tuple[str | None, str, int]]) -> str:
+    """The text between the first SELECT and the WHERE group."""
+    select = next((start for kind, t, start in tokens if kind == "word" and t.upper() == "SELECT"), None)
+    if select is None:
+        return ""
+    end = next((start for kind, t, start in tokens if start > select and
+                (kind == "open" or (kind == "word" and t.upper() == "WHERE"))), len(text))
+    return text[select + len("SELECT"):end]
+
+
+def _variable_tokens(text: str) -> list[tuple[str | None, str, int]]:
+    return [(m.lastgroup, m.group(), m.start()) for m in _TOKEN.finditer(text) if m.lastgroup == "var"]
 
 
 def prologue_of(shapes: rdflib.Graph, owner: Node) -> str:
@@ -134,13 +190,6 @@ def prologue_of(shapes: rdflib.Graph, owner: Node) -> str:
     return "".join(f"PREFIX {p}: <{n}>\n" for p, n in sorted(declared.items()))
 
 
-def _parse(text: str, owner: Node) -> CompValue:
-    try:
-        return parseQuery(text)[1]
-    except (ParseException, ValueError, KeyError) as exc:
-        raise ValidationFailure(f"the SPARQL query of {owner} does not parse: {exc}") from None
-
-
 def _walk(node: object) -> Iterator[CompValue]:
     if isinstance(node, CompValue):
         yield node
@@ -151,27 +200,24 @@ def _walk(node: object) -> Iterator[CompValue]:
             yield from _walk(item)
 
 
-def _refuse(tree: CompValue, owner: Node, prebound: frozenset[str] | set[str]) -> None:
-    """SHACL §5.3.1: the forms a SHACL-SPARQL processor must report as a failure."""
-    def fail(what: str) -> None:
-        raise ValidationFailure(f"the SPARQL query of {owner} uses {what}, which SHACL does not allow in a query "
-                            "with pre-bound variables (SHACL 5.3.1); rewrite the query without it")
-
+def _refusal(tree: CompValue, prebound: frozenset[str]) -> str | None:
+    """SHACL §5.3.1: the forms a SHACL-SPARQL processor must report as a failure (None: none)."""
     if "valuesClause" in tree and tree["valuesClause"] is not None:
-        fail("VALUES")
+        return "VALUES"
     for node in _walk(tree):
         if node.name == "MinusGraphPattern":
-            fail("MINUS")
+            return "MINUS"
         if node.name in ("InlineData", "ValuesClause"):
-            fail("VALUES")
+            return "VALUES"
         if node.name == "ServiceGraphPattern":
-            fail("SERVICE")
+            return "SERVICE"
         bound = node["var"] if node.name in ("Bind", "GroupAs") and "var" in node else \
             node["evar"] if node.name == "vars" and "evar" in node else None
         if bound is not None and str(bound) in prebound:
-            fail(f"AS ?{bound} (a pre-bound variable)")
+            return f"AS ?{bound} (a pre-bound variable)"
         if node.name == "SubSelect" and "this" not in _projected(node):
-            fail("a subquery that does not return $this")
+            return "a subquery that does not return $this"
+    return None
 
 
 def _projected(select: CompValue) -> set[str]:
@@ -235,29 +281,67 @@ def _substitute_path(body: str, path: str) -> str:
     return "".join(out) + body[last:]
 
 
-def _insert_joins(body: str, join: str) -> str:
-    """`join` after every `{` that opens a group pattern outside EXISTS, except one that holds a
-    subquery (its own WHERE gets it)."""
-    tokens = [(m.lastgroup, m.group(), m.start(), m.end()) for m in _TOKEN.finditer(body)
-              if m.lastgroup not in ("comment",)]
-    out, last = [], 0
-    exists_depth: list[int] = []   # brace depths at which an EXISTS group was opened
-    depth = 0
+@dataclass
+class _Group:
+    end: int                 # offset just after its `{`
+    join: bool               # the join goes in (see `_joins`)
+    exists: bool             # inside FILTER EXISTS / NOT EXISTS
+    optional: bool           # the group of an OPTIONAL
+    subquery: bool = False   # holds a subquery (its WHERE gets the join)
+    mentions: bool = False   # a pre-bound variable appears somewhere inside
+
+
+def _joins(body: str, everywhere: bool, prebound: frozenset[str] = PREBOUND) -> list[int]:
+    """The offsets where the join is written: after the `{` of group patterns (not the one that holds
+    a subquery: its WHERE gets it; none inside EXISTS: the row outside binds $this already).
+
+    With one row (`everywhere`), every such group. With every focus node, only the groups where it
+    changes the answer (the query's WHERE, and any group with a FILTER or BIND over a pre-bound
+    variable or an OPTIONAL that reads one); elsewhere it distributes over UNION, GRAPH and joins,
+    and a join with every focus node there would only multiply the rows to evaluate."""
+    tokens = [(m.lastgroup, m.group(), m.end()) for m in _TOKEN.finditer(body) if m.lastgroup != "comment"]
+    stack: list[_Group] = []
+    out: list[int] = []
+    owner: _Group | None = None     # the group whose FILTER or BIND expression is being read
+    start = (0, 0)                  # (parens, groups) when that expression began
+    opened = False
+    parens = 0
     previous = ""
-    for i, (kind, text, _start, end) in enumerate(tokens):
+    for i, (kind, text, end) in enumerate(tokens):
+        if kind == "var" and text[1:] in prebound:
+            for g in stack:
+                g.mentions = True
+            if owner is not None:
+                owner.join = True
         if kind == "open":
-            depth += 1
             following = tokens[i + 1][1].upper() if i + 1 < len(tokens) else ""
-            if previous == "EXISTS":
-                exists_depth.append(depth)
-            elif not exists_depth and following != "SELECT":
-                out += [body[last:end], " ", join, " "]
-                last = end
-        elif kind == "close":
-            if exists_depth and exists_depth[-1] == depth:
-                exists_depth.pop()
-            depth -= 1
-        previous = text.upper() if kind == "word" else ""
+            inside_exists = previous == "EXISTS" or (bool(stack) and stack[-1].exists)
+            subquery = following == "SELECT"
+            stack.append(_Group(end, everywhere or not stack, inside_exists, previous == "OPTIONAL", subquery))
+            opened = opened or owner is not None
+        elif kind == "close" and stack:
+            group = stack.pop()
+            if group.join and not group.exists and not group.subquery:
+                out.append(group.end)
+            if group.optional and group.mentions and stack:
+                stack[-1].join = True
+        elif kind == "paren":
+            parens += 1 if text == "(" else -1
+            opened = opened or (owner is not None and text == "(")
+        if owner is not None and opened and (parens, len(stack)) == start:
+            owner, opened = None, False
+        word = text.upper() if kind == "word" else ""
+        if word in ("FILTER", "BIND") and owner is None and stack:
+            owner, start, opened = stack[-1], (parens, len(stack)), False
+        previous = word
+    return sorted(out)
+
+
+def _insert_joins(body: str, join: str, *, everywhere: bool = True) -> str:
+    out, last = [], 0
+    for at in _joins(body, everywhere):
+        out += [body[last:at], " ", join, " "]
+        last = at
     return "".join(out) + body[last:]
 
 
@@ -272,8 +356,16 @@ def solutions(c: SparqlConstraint, run: Callable[[str], ox.QuerySolutions], focu
               shapes_graph: str | None, current_shape: Node) -> Iterator[Solution]:
     """Every solution of the constraint for every focus node (the subquery `focus_query` yields them)."""
     extra = _extra_join(c, shapes_graph, current_shape)
+    try:
+        yield from _evaluate(c, run, focus_query, extra)
+    except SyntaxError as exc:  # a query decided by its tokens alone was not parsed before
+        raise ValidationFailure(f"the SPARQL query of {c.node} does not parse: {exc}") from None
+
+
+def _evaluate(c: SparqlConstraint, run: Callable[[str], ox.QuerySolutions], focus_query: str,
+              extra: str) -> Iterator[Solution]:
     if c.batched:
-        yield from _rows(run(c.text(f"{focus_query} {extra}")), None)
+        yield from _rows(run(c.text(f"{focus_query} {extra}", everywhere=False)), None)
         return
     nodes = [row["this"] for row in run(f"SELECT ?this WHERE {{ {focus_query} }} ORDER BY ?this")]
     for i, node in enumerate(nodes):
