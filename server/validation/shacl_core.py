@@ -86,6 +86,25 @@ class Source:
         names = [g for g in self.store.named_graphs() if isinstance(g, ox.NamedNode) and g.value not in self.exclude]
         return {"default_graph": names}
 
+    def rewritten_predicates(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The predicates of literals the store rewrote: those whose lexical form changed, and those
+        whose datatype changed (a store made for one validation lists them, see `fidelity`)."""
+        if not self.fidelity.written:
+            return frozenset(), frozenset()
+        lexical, typed = set(), set()
+        q = Query(self)
+        text = (f"SELECT DISTINCT ?p ?o WHERE {{ VALUES ?o {{ {' '.join(str(t) for t in self.fidelity.written)} }} "
+                f"{q.triple('?s', '?p', '?o')} }}")
+        for row in q.run(text):
+            stored, written = row["o"], self.fidelity.written.get(row["o"])  # type: ignore[index]
+            if written is None:
+                continue
+            if stored.value != str(written):  # type: ignore[union-attr]
+                lexical.add(row["p"].value)  # type: ignore[index]
+            if stored.datatype.value != str(written.datatype or ""):  # type: ignore[union-attr]
+                typed.add(row["p"].value)  # type: ignore[index]
+        return frozenset(lexical), frozenset(typed)
+
     def _used_outside_data(self, predicates: frozenset[str]) -> bool:
         """Whether a graph that is not data (an excluded graph, the store's default graph) holds a
         triple with one of these predicates: then the union of all graphs is not the data."""

@@ -410,3 +410,106 @@ def message(template: rdflib.Literal, values: dict[str, object], written: Callab
         return m.group(0)
 
     return rdflib.Literal(_PLACEHOLDER.sub(fill, str(template)), lang=template.language)
+
+
+# -- literals the store rewrote -----------------------------------------------------------------------
+_LEXICAL = frozenset("Builtin_" + n for n in (
+    "STR", "STRLEN", "SUBSTR", "UCASE", "LCASE", "STRSTARTS", "STRENDS", "CONTAINS", "STRBEFORE", "STRAFTER",
+    "ENCODE_FOR_URI", "CONCAT", "LANG", "LANGMATCHES", "REGEX", "REPLACE", "MD5", "SHA1", "SHA256", "SHA384",
+    "SHA512", "IRI", "STRDT", "STRLANG", "sameTerm", "DATATYPE")) | {"Aggregate_GroupConcat"}
+_LEXICAL_WORDS = frozenset(n.split("_", 1)[1].upper() for n in _LEXICAL) | {"URI", "GROUP_CONCAT"}
+_PASSING = frozenset({"Builtin_IF", "Builtin_COALESCE"})   # functions that hand a term on unchanged
+
+
+def reads_rewritten(c: SparqlConstraint, lexical: frozenset[str], typed: frozenset[str]) -> bool:
+    """Whether the query may read the lexical form (STR, REGEX, ...) of a literal the store rewrote, or
+    the datatype (DATATYPE, sameTerm) of one whose datatype it changed: `lexical` and `typed` are the
+    predicates of such literals. Then its answer on the store may differ from the answer on the data
+    as written. Values are followed from triple patterns through BIND; any doubt counts as a read."""
+    if not (lexical or typed):
+        return False
+    words = {m.group().upper() for m in _TOKEN.finditer(c.body) if m.lastgroup == "word"}
+    iris = {m.group() for m in _TOKEN.finditer(c.body) if m.lastgroup == "iri"}
+    if not (words & _LEXICAL_WORDS) and "XSD:STRING" not in words and f"<{XSD_STRING}>" not in iris:
+        return False
+    tree = _algebra(c.prologue + c.body)
+    kinds: dict[str, set[str]] = {}
+    for node in _walk_all(tree):
+        for triple in _triples(node):
+            for p, o in zip(triple[1::2], triple[2::2]):
+                found = _kinds(p, lexical, typed)
+                ends = [o] + ([triple[0]] if not isinstance(p, rdflib.URIRef) else [])  # a path may run backwards
+                for v in ends:
+                    if isinstance(v, rdflib.Variable) and found:
+                        kinds.setdefault(str(v), set()).update(found)
+    changed = True
+    while changed:  # BIND(?x AS ?y), BIND(IF(.., ?x, ..) AS ?y): ?y may hold what ?x holds
+        changed = False
+        for node in _walk_all(tree):
+            if isinstance(node, CompValue) and node.name == "Bind":
+                expr = _unwrapped(node["expr"])
+                passed = {str(expr)} if isinstance(expr, rdflib.Variable) else \
+                    _mentioned(expr) if isinstance(expr, CompValue) and expr.name in _PASSING else set()
+                new = set().union(*(kinds.get(v, set()) for v in passed)) - kinds.get(str(node["var"]), set())
+                if new:
+                    kinds.setdefault(str(node["var"]), set()).update(new)
+                    changed = True
+    for node in _walk_all(tree):
+        if not isinstance(node, CompValue):
+            continue
+        wanted = {"dt"} if node.name == "Builtin_DATATYPE" else {"lex", "dt"} if node.name == "Builtin_sameTerm" \
+            else {"lex"} if node.name in _LEXICAL or (node.name == "Function" and str(node.get("iri")) == XSD_STRING) \
+            else set()
+        if wanted and any(kinds.get(v, set()) & wanted for v in _mentioned(node)):
+            return True
+    return False
+
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+@functools.lru_cache(maxsize=256)
+def _algebra(text: str) -> CompValue:
+    """The parse tree with prefixed names resolved (the parse, not the algebra: rdflib's algebra keeps
+    the FILTERs inside EXISTS out of sight)."""
+    from rdflib.plugins.sparql.algebra import translatePName, translatePrologue, traverse
+
+    parsed = parseQuery(text)
+    prologue = translatePrologue(parsed[0], None)
+    return traverse(parsed[1], visitPost=functools.partial(translatePName, prologue=prologue))
+
+
+def _walk_all(node: object) -> Iterator[object]:
+    yield node
+    if isinstance(node, CompValue):
+        for value in node.values():
+            yield from _walk_all(value)
+    elif isinstance(node, (list, tuple, ParseResults)):
+        for item in node:
+            yield from _walk_all(item)
+
+
+def _triples(node: object) -> list[list[object]]:
+    """The triple patterns of a triples block (subject, then predicate-object pairs)."""
+    if isinstance(node, CompValue) and node.name == "TriplesBlock":
+        return [list(t) for t in node["triples"]]
+    return []
+
+
+def _kinds(predicate: object, lexical: frozenset[str], typed: frozenset[str]) -> set[str]:
+    if isinstance(predicate, rdflib.URIRef):
+        return ({"lex"} if str(predicate) in lexical else set()) | ({"dt"} if str(predicate) in typed else set())
+    if isinstance(predicate, CompValue):  # a property path: any of its IRIs
+        return set().union(*(_kinds(n, lexical, typed) for n in _walk_all(predicate) if isinstance(n, rdflib.URIRef)))
+    return {"lex", "dt"}  # a variable, or anything unexpected
+
+
+def _unwrapped(expr: object) -> object:
+    """An expression without the parse's one-child layers (ConditionalOrExpression > ... > ?x)."""
+    while isinstance(expr, CompValue) and expr.name.endswith("Expression") and "other" not in expr and "op" not in expr:
+        expr = expr["expr"]
+    return expr
+
+
+def _mentioned(node: object) -> set[str]:
+    return {str(n) for n in _walk_all(node) if isinstance(n, rdflib.Variable)}

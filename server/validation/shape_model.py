@@ -12,7 +12,7 @@ parameters. Everything else in SHACL Core is, and sh:sparql constraints (`shacl_
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import rdflib
@@ -440,3 +440,18 @@ def targeted_shapes_implicit(shapes: rdflib.Graph) -> set[Node]:
     classes = {RDFS.Class} | set(shapes.subjects(RDFS.subClassOf, RDFS.Class))
     return {s for c in classes for s in shapes.subjects(RDF.type, c)
             if (s, RDF.type, SH.NodeShape) in shapes or (s, RDF.type, SH.PropertyShape) in shapes}
+
+
+def reachable(shape: Shape) -> Iterator[Shape]:
+    """The shape and every shape it refers to (sh:node, sh:not, sh:and, sh:or, sh:xone, sh:property,
+    qualified value shapes and their siblings), once each."""
+    seen: set[int] = set()
+    todo = [shape]
+    while todo:
+        s = todo.pop()
+        if id(s) in seen:
+            continue
+        seen.add(id(s))
+        yield s
+        todo += [m for t in s.tests if isinstance(t, Nested) for m in t.members] + s.properties
+        todo += [q.shape for q in s.qualified] + [x for q in s.qualified for x in q.siblings]

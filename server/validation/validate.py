@@ -38,7 +38,7 @@ from .fidelity import Fidelity, as_rdflib
 from .paths import PathError, read_path
 from .paths import text as path_text
 from .shacl_core import REWRITTEN, Evaluator, Found, Source, add_result
-from .shape_model import TARGETS, Model, read_model, targeted_shapes
+from .shape_model import TARGETS, Model, reachable, read_model, targeted_shapes
 
 SEVERITIES = ("Violation", "Warning", "Info")
 
@@ -289,6 +289,7 @@ def validate(data: rdflib.Graph | Source, *, shapes: rdflib.Graph, ontology: rdf
     source = data if isinstance(data, Source) else in_memory(data, ontology, shapes)
     if (source.fidelity.collisions and not isinstance(data, Source)) or (None, SH.rule, None) in shapes:
         model = Model({}, [], sorted(targeted_shapes(shapes), key=str), {})   # see the module's docstring
+    notes = _rewritten_reads(data, source, model)
     found = list(Evaluator(source, model).evaluate())
     if model.fallback:
         graph = data if isinstance(data, rdflib.Graph) else rdflib_copy(source)
@@ -298,12 +299,31 @@ def validate(data: rdflib.Graph | Source, *, shapes: rdflib.Graph, ontology: rdf
         report.add((rdflib.BNode(), RDF.type, SH.ValidationReport))
     parsed = parse_report(report, shapes, max_results, found, allow_warnings=allow_warnings)
     parsed.pyshacl_shapes = tuple(_short(n) or "" for n in model.fallback)
-    note = source.fidelity.note() if isinstance(data, Source) else None
-    if note:
+    notes += [n for n in (source.fidelity.note(),) if n and isinstance(data, Source)]
+    for note in notes:
         parsed.notes.append(note)
         for node in parsed.graph.subjects(RDF.type, SH.ValidationReport):
             parsed.graph.add((node, RDFS.comment, rdflib.Literal(note)))
     return parsed
+
+
+def _rewritten_reads(data: rdflib.Graph | Source, source: Source, model: Model) -> list[str]:
+    """SPARQL-based constraints that may read a literal the store rewrote (`shacl_sparql.reads_rewritten`):
+    with the data at hand as written, their shapes go to pySHACL, which reads it so; on a store
+    holding a payload the report says so."""
+    if not source.fidelity.written:
+        return []
+    lexical, typed = source.rewritten_predicates()
+    reading = [shape for shape in model.top if any(shacl_sparql.reads_rewritten(c, lexical, typed)
+                                                   for s in reachable(shape) for c in s.sparql)]
+    if isinstance(data, Source):
+        return [f"the SPARQL-based constraints of {', '.join(_short(s.node) or '' for s in reading)} read literals "
+                "the store holds in canonical form, not as written"] if reading else []
+    for shape in reading:
+        model.top.remove(shape)
+        model.fallback.append(shape.node)
+        model.reasons[shape.node] = "its SPARQL constraints read the lexical form of literals the store rewrites"
+    return []
 
 
 def written_terms(quads: Iterable[ox.Quad], fidelity: Fidelity | None = None) -> rdflib.Graph:
