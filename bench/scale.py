@@ -275,7 +275,7 @@ def bench_build(nq: Path, work: Path, cap_s: float) -> dict[str, Any]:
 
 
 def table(results: dict[str, Any]) -> str:
-    """The figures as Markdown (the README, Scale, carries the latest)."""
+    """The figures as Markdown (bench/README.md carries the latest; docs/scale.md a summary)."""
     rows = ["| size | quads | N-Quads MB | kg load s / disk MB / peak RSS MB | oxigraph load s / disk MB / peak RSS MB | "
             "q/s kg (embedded) | q/s oxigraph | q/s kg → oxigraph (remote) | p50 ms emb. / ox / remote | "
             "paired mean ms: ox / emb. / remote | remote added latency (paired) | bare proxy's (paired) |",
@@ -317,7 +317,7 @@ def _paired_cells(q: dict[str, Any]) -> list[str]:
 
 
 def build_table(results: dict[str, Any]) -> list[str]:
-    """`kg build` per step, as Markdown rows (the README, Scale, Figures carries the latest)."""
+    """`kg build` per step, as Markdown rows (bench/README.md, Building, carries the latest)."""
     rows = ["", "| size | quads built | parse s | infer s (new triples) | validate s | publish s | total s | "
             "peak RSS MB |", "|---|---|---|---|---|---|---|---|"]
     for name, s in sorted(results["sizes"].items(), key=lambda kv: kv[1]["triples"]):

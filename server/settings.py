@@ -161,8 +161,11 @@ def settings_table_markdown() -> str:
     """The README's settings table, generated so it cannot drift from the code."""
     rows = ["| setting | CLI flag | environment | default | meaning |", "|---|---|---|---|---|"]
     for s in SETTINGS:
-        default = f"`{s.default}`" if s.default != "" else "(empty)"
-        rows.append(f"| {s.name} | `{s.flag}` | `{s.env}` | {default} | {s.help} |")
+        if isinstance(s.default, bool):
+            default, flag = ("on" if s.default else "off"), f"{s.flag}` / `--no-{s.flag[2:]}"
+        else:
+            default, flag = (f"`{s.default}`" if s.default != "" else "(empty)"), s.flag
+        rows.append(f"| {s.name} | `{flag}` | `{s.env}` | {default} | {s.help} |")
     return "\n".join(rows)
 
 

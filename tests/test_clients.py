@@ -1,8 +1,9 @@
 """Real SPARQL clients against the real `kg serve` (gunicorn) on loopback; rows compared.
 
-rdflib's SPARQLStore, rdflib's own SERVICE evaluation (federation from a local graph), and
-Comunica's CLI (npm @comunica/query-sparql, 4.x: 5.x needs Node.js 22). SPARQLWrapper is in
-test_serve.py. The expected rows come from the same store through the in-process engine.
+rdflib's SPARQLStore, rdflib's own SERVICE evaluation (federation from a local graph), Comunica's
+CLI (npm @comunica/query-sparql, 4.x: 5.x needs Node.js 22), and SPARQLWrapper's N3 (its other
+formats are in test_serve.py). The expected rows come from the same store through the in-process
+engine.
 """
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from pathlib import Path
 import pytest
 import rdflib
 from flask import Flask
+from rdflib.compare import isomorphic
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import N3, SPARQLWrapper
 
 from server import namespaces as ns
 
@@ -69,6 +72,23 @@ def test_federated_query_from_a_local_graph(live_server: LiveServer, app: Flask)
     got = rows_of(local.query(query))
     sizes = {r["g"]: r["n"] for r in app.extensions["kg"].select(GRAPH_SIZES)}
     assert got == {(("g", g), ("n", sizes[g])) for g in (ns.G_ONTOLOGY, ns.G_OUTSIDE)}
+
+
+@pytest.mark.parametrize("query", [
+    f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ns.G_OUTSIDE}> {{ ?s ?p ?o }} }}",
+    f"DESCRIBE <{ns.ID}gyumri>"], ids=["construct", "describe"])
+def test_sparqlwrapper_n3(live_server: LiveServer, app: Flask, query: str) -> None:
+    """SPARQLWrapper's N3 (its `format=n3` parameters and its Accept list, which ends in text/n3)
+    was answered 406. Turtle is N3: the answer is labelled text/n3, and parses as N3 to the graph
+    the Turtle answer holds."""
+    client = SPARQLWrapper(live_server.url + "/sparql")
+    client.setQuery(query)
+    client.setReturnFormat(N3)
+    result = client.query()
+    assert result.info()["content-type"] == "text/n3; charset=utf-8"
+    got = rdflib.Graph().parse(data=result.convert(), format="n3")
+    turtle = app.test_client().get("/sparql", query_string={"query": query}, headers={"Accept": "text/turtle"})
+    assert len(got) > 5 and isomorphic(got, rdflib.Graph().parse(data=turtle.data, format="turtle"))
 
 
 @pytest.fixture(scope="module")

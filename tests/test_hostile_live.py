@@ -72,11 +72,12 @@ def test_overlong_request_line_is_414(server: LiveServer) -> None:
     assert get(server, "/healthz")[0] == 200
 
 
-def test_huge_header_and_too_many_headers_are_4xx(server: LiveServer) -> None:
+def test_huge_header_and_too_many_headers_are_431(server: LiveServer) -> None:
+    """RFC 6585 §5: Request Header Fields Too Large (gunicorn's limits: 8,190 bytes a field, 100 fields)."""
     big = raw(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")
     many = raw(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(300))
                + b"\r\n")
-    assert status_of(big) in (400, 431) and status_of(many) in (400, 431)
+    assert (status_of(big), status_of(many)) == (431, 431)
     assert get(server, "/healthz")[0] == 200
 
 
@@ -145,16 +146,25 @@ def test_a_crashing_query_does_not_take_other_clients_with_it(server: LiveServer
     assert get(server, normal)[0] == 200
 
 
+# Malformed requests and the answer each gets: gunicorn's own 400 for what is no HTTP request,
+# the app's 404 for a path that names nothing, and its 400 for what it cannot read.
+PROBES = [
+    (b"GARBAGE\r\n\r\n", 400),
+    (b"GET / HTTP/9.9\r\nHost: x\r\n\r\n", 400),
+    (b"GET /%ff%fe HTTP/1.1\r\nHost: x\r\n\r\n", 404),
+    (b"GET /doc/%00 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400),
+    (b"GET /sparql?query=%ZZ HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\nContent-Length: 4\r\n\r\n"
+     b"\xff\xfe\x00\x01", 400),
+]
+
+
 def test_no_python_text_in_gunicorn_or_app_errors(server: LiveServer) -> None:
-    probes = [b"GARBAGE\r\n\r\n", b"GET / HTTP/9.9\r\nHost: x\r\n\r\n", b"GET /%ff%fe HTTP/1.1\r\nHost: x\r\n\r\n",
-              b"GET /doc/%00 HTTP/1.1\r\nHost: x\r\n\r\n", b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
-              b"GET /sparql?query=%ZZ HTTP/1.1\r\nHost: x\r\n\r\n",
-              b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\nContent-Length: 4\r\n\r\n\xff\xfe\x00\x01"]
-    for probe in probes:
+    for probe, status in PROBES:
         answer = raw(server, probe, read_timeout=10)
-        if answer:
-            assert status_of(answer) != 500, probe
-            assert not LEAK.search(answer.decode("utf-8", "replace")), probe
+        assert answer and status_of(answer) == status, (probe, answer[:200])
+        assert not LEAK.search(answer.decode("utf-8", "replace")), probe
     assert get(server, "/healthz")[0] == 200
 
 

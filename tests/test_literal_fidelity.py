@@ -15,7 +15,7 @@ from server.cli import main as kg_main
 from server.validation.inputs import read_files
 from server.validation.validate import validate
 
-from .w3c.shacl_suite import parse
+from .w3c_shacl import parse
 
 SHAPES = """
 @prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .

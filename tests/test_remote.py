@@ -139,7 +139,8 @@ def test_the_guard_still_refuses_before_the_remote_sees_anything(rapp: Flask) ->
 
 
 class _Misbehaving(http.server.BaseHTTPRequestHandler):
-    """/silent never answers; /broken answers 500; /nonsense answers text/html."""
+    """/silent never answers; /broken answers 500; /busy-503 and /busy-429 are overloaded;
+    /nonsense answers text/html."""
 
     def do_POST(self) -> None:  # noqa: N802
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -148,6 +149,8 @@ class _Misbehaving(http.server.BaseHTTPRequestHandler):
             return
         if self.path.startswith("/broken"):
             body, status, ctype = b"out of memory", 500, "text/plain"
+        elif self.path.startswith("/busy-"):
+            body, status, ctype = b"too many queries at once", int(self.path[len("/busy-"):]), "text/plain"
         else:
             body, status, ctype = b"<html></html>", 200, "text/html"
         self.send_response(status)
@@ -179,12 +182,19 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.parametrize("path, status, title", [
-    ("/silent", 503, "Query timeout"), ("/broken", 502, "Bad gateway"), ("/nonsense", 502, "Bad gateway")])
-def test_remote_failures_are_precise_statuses(make_app, misbehaving: str, path: str, status: int, title: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("path, status, title, message", [
+    ("/silent", 503, "Query timeout", "the SPARQL store did not answer within the limit of 1 s"),
+    ("/broken", 502, "Bad gateway", "the SPARQL store answered the query with 500: out of memory"),
+    ("/nonsense", 502, "Bad gateway", "the SPARQL store answered with 'text/html'"),
+    # A remote that is busy or rate-limits us is busy for our client too: try again later.
+    ("/busy-503", 503, "Service unavailable", "the SPARQL store is busy (503): too many queries at once"),
+    ("/busy-429", 503, "Service unavailable", "the SPARQL store is busy (429): too many queries at once")])
+def test_remote_failures_are_precise_statuses(make_app, misbehaving: str, path: str, status: int, title: str,  # type: ignore[no-untyped-def]
+                                              message: str) -> None:
     client = make_app(remote_query_url=misbehaving + path, query_timeout_s=1.0).test_client()
     r = client.post("/sparql", data={"query": "SELECT * WHERE { ?s ?p ?o }"}, headers={"Accept": "application/json"})
-    assert r.status_code == status and r.json["error"] == title, r.text
+    assert (r.status_code, r.json["error"]) == (status, title), r.text
+    assert r.json["message"].startswith(message), r.json["message"]
 
 
 def test_an_unreachable_remote_is_503(make_app) -> None:  # type: ignore[no-untyped-def]

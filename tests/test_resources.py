@@ -26,7 +26,7 @@ def app(any_store_app: Flask) -> Flask:
 KGO = rdflib.Namespace(ns.KGO)
 OA = rdflib.Namespace("http://www.w3.org/ns/oa#")
 RDFLIB_FORMAT = {"turtle": "turtle", "trig": "trig", "jsonld": "json-ld", "rdfxml": "xml", "ntriples": "nt",
-                 "nquads": "nquads"}
+                 "nquads": "nquads", "n3": "n3"}
 RDF_FORMATS = [f for f in resource_formats() if f.is_rdf]
 
 

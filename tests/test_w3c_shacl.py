@@ -1,5 +1,5 @@
 """The W3C SHACL test suite (core/ and sparql/), every entry through `kg validate DATA --shapes SHAPES`,
-the report compared as the suite's index.html says (tests/w3c/shacl_suite.py). A test that fails
+the report compared as the suite's index.html says (tests/w3c_shacl.py). A test that fails
 must be listed in tests/w3c/known_failures.toml with its reason, and even then it may not miss a
 result the suite expects (a missed violation is never a known failure)."""
 from __future__ import annotations
@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from server.cli import main as kg_main
 
-from .w3c.shacl_suite import Entry, entries, known_failures, missing, parse, same
-from .w3c_suites import require, suites_root
+from .w3c_shacl import Entry, entries, missing, parse, same
+from .w3c_suites import known_failures, require, suites_root
 
 ROOT = suites_root()
 ENTRIES = entries(ROOT / "shacl") if ROOT is not None and (ROOT / "shacl").is_dir() else []

@@ -51,7 +51,7 @@ def sparql_update(op: Operation) -> Response:
         raise BadRequest("the update is empty")
     settings = current_app.extensions["kg"].settings
     check_update(op.text, max_depth=settings.max_query_depth, max_kb=settings.max_query_kb)
-    return write_response(curation().write(Change("sparql-update", update=op.text)))
+    return write_response(curation().write(Change("sparql-update", update=op.text, base_iri=op.base_iri)))
 
 
 def _part(name: str) -> tuple[bytes, str | None, str | None] | None:

@@ -84,6 +84,7 @@ class Change:
     must_not_exist: bool = False             # add-source: a new graph only
     undo_of: str | None = None
     comment: str | None = None
+    base_iri: str | None = None              # the base of the update's relative IRIs (the request's URL)
 
 
 @dataclass
@@ -340,7 +341,7 @@ class Curation:
         if change.update is not None:
             before = set(mem)   # as Oxigraph holds them: the diff must not see its canonical forms as changes
             try:
-                mem.update(change.update)
+                mem.update(change.update, base_iri=change.base_iri)
             except SyntaxError as exc:
                 raise syntax_error(exc, "update") from None
             except (OSError, ValueError, RuntimeError) as exc:

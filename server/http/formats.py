@@ -70,6 +70,9 @@ FORMATS: tuple[Format, ...] = (
     _f("rdfxml", "application/rdf+xml", "rdf", [GRAPH], "RDF/XML", rdf=ox.RdfFormat.RDF_XML),
     _f("ntriples", "application/n-triples", "nt", [GRAPH, REPORT], "N-Triples", rdf=ox.RdfFormat.N_TRIPLES),
     _f("nquads", "application/n-quads", "nq", [DATASET, GRAPH], "N-Quads", rdf=ox.RdfFormat.N_QUADS),
+    # N3 for clients that ask for it by name (SPARQLWrapper's `format=n3`): written as Turtle, which
+    # is N3 without formulae or rules; an N3 body is read as Turtle (formulae are a syntax error).
+    _f("n3", "text/n3", "n3", [GRAPH], "N3", ("text/rdf+n3", "application/n3"), rdf=ox.RdfFormat.TURTLE),
     _f("html", "text/html", "html", [PAGE, REPORT], "HTML", ("application/xhtml+xml",)),
     _f("text", "text/plain", "txt", [REPORT], "plain text"),
     # A validation report's rows as plain JSON (`Report.to_json`); after "json" so that

@@ -35,7 +35,7 @@ def sparql() -> Response:
         return service_description_or_ui(kg)
     answer = kg.engine.run(QueryRequest(
         op.text, accept=request.headers.get("Accept"), format=op.format,
-        default_graph_uris=op.default_graph_uris, named_graph_uris=op.named_graph_uris))
+        default_graph_uris=op.default_graph_uris, named_graph_uris=op.named_graph_uris, base_iri=op.base_iri))
     return answer_response(answer)
 
 

@@ -86,7 +86,8 @@ class SparqlFastPath:
         if op.kind != "query":
             return self._to_flask(environ, req, start_response)
         request = QueryRequest(op.text, accept=environ.get("HTTP_ACCEPT"), format=op.format,
-                               default_graph_uris=op.default_graph_uris, named_graph_uris=op.named_graph_uris)
+                               default_graph_uris=op.default_graph_uris, named_graph_uris=op.named_graph_uris,
+                               base_iri=op.base_iri)
         try:
             if self.inline and "gunicorn.socket" in environ:
                 answer = self.kg.engine.run(request, abort=self._abort(environ, op.text, started))

@@ -1,48 +1,94 @@
 """Judge a query safe before any parser sees it.
 
 pyoxigraph's parser overflows the native stack (and kills the process) at about 2,500 nested
-groups; rdflib's raises RecursionError at about 100. A lexical scan -- strings, IRIs and
-comments skipped per SPARQL 1.1 Query §19.8 -- measures nesting and finds SERVICE and LOAD
-without building a parse tree, so it cannot itself be driven into deep recursion.
+groups; rdflib's raises RecursionError at about 100. So the guard cannot be a parser: it is a
+tokenizer, one pass of a regular expression over the text, never recursive. It knows the
+terminals of SPARQL 1.1 Query §19.8 -- IRIs, prefixed names (every character a local name may
+hold, `:` and `.` and escapes included), the four string forms, language tags, blank node
+labels, variables, comments -- so that a keyword is only ever a keyword: `:from`, `ex:SERVICE`,
+`"x"@from`, `?load` and `# FROM <g>` are not. What it reads (nesting depth, SERVICE endpoints,
+LOAD, whether the query names its own dataset, the query form) decides what the engine is
+asked, so reading a keyword where there is none would change what a query means.
+
+One thing it must read as Oxigraph's parser does, not as the grammar says: that parser matches a
+keyword wherever the grammar allows one, even inside what the grammar calls one word
+(`SERVICEx:y` is SERVICE to `x:y`, `FROMNAMED` is FROM NAMED, `falseSERVICE <…>` is the literal
+false and a SERVICE). A word or prefix name that holds SERVICE, LOAD or FROM without being that
+keyword is therefore refused as ambiguous rather than guessed at. (`1.5e3SERVICE` is the number
+1.5e3 and SERVICE to the grammar too: numbers are tokens here, so that `e3SERVICE` is no word.)
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urljoin
 
 from ..errors import PayloadTooLarge, QueryRefused
 
-_STRING = re.compile(r"'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^\"\\]|\\.|\"(?!\"\"))*\"\"\"|'(?:[^'\\\n\r]|\\.)*'|\"(?:[^\"\\\n\r]|\\.)*\"", re.S)
-_IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*(?::[^\s{}()\[\];,]*)?")
-_VAR = re.compile(r"[?$][A-Za-z0-9_\u00B7-\uFFFF]+")
-_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
-# One token at a time, found by the regex engine: the scan's Python loop runs once per token that
-# matters, never per character (a 400-character query: about 80 tokens). Every kind of token
-# starts with characters no other kind starts with, so the first that matches is the token; a
-# character where none matches (a space, an operator, a lone quote) is stepped over.
-_TOKEN = re.compile("|".join([
-    r"(?P<comment>#[^\n]*)",
-    f"(?P<string>{_STRING.pattern})",
-    f"(?P<iri>{_IRI.pattern})",
-    f"(?P<var>{_VAR.pattern})",
-    f"(?P<word>{_WORD.pattern})",
-    r"(?P<open>[{(\[])",
-    r"(?P<close>[})\]])",
+# -- the terminals (Query §19.8) as regular expressions -------------------------------------------
+# Written so that the regex engine never backtracks far: `X*+` (possessive), and where the grammar
+# says "dots inside but not at the end", a run of dots only when a name character follows.
+_PN_CHARS_BASE = ("A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D"
+                  "\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\U00010000-\U000EFFFF")
+_PN_CHARS_U = _PN_CHARS_BASE + "_"
+_PN_CHARS = _PN_CHARS_U + "\\-0-9\u00B7\u0300-\u036F\u203F-\u2040"
+_DOTTED = "(?:[" + _PN_CHARS + "]++|\\.++(?=[" + _PN_CHARS + "]))*+"   # ((PN_CHARS|'.')* PN_CHARS)?
+_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
+_PN_LOCAL = ("(?:[" + _PN_CHARS_U + ":0-9]|" + _PLX + ")"
+             "(?:[" + _PN_CHARS + ":]++|\\.++(?=[" + _PN_CHARS + ":]|" + _PLX + ")|" + _PLX + ")*+")
+_PN_PREFIX = "[" + _PN_CHARS_BASE + "]" + _DOTTED
+PNAME = "(?:" + _PN_PREFIX + ")?:(?:" + _PN_LOCAL + ")?"              # PNAME_NS or PNAME_LN
+BLANK_NODE_LABEL = "_:[" + _PN_CHARS_U + "0-9]" + _DOTTED
+VAR = "[?$][" + _PN_CHARS_U + "0-9][" + _PN_CHARS_U + "0-9\u00B7\u0300-\u036F\u203F-\u2040]*+"   # VAR1, VAR2
+LANGTAG = "@[a-zA-Z]++(?:-[a-zA-Z0-9]++)*+"
+_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"    # Oxigraph reads these escapes inside IRIs too
+_IRI_CHAR = r'[^<>"{}|^`\\\x00-\x20]'
+IRIREF = "<" + _IRI_CHAR + "*+(?:(?:" + _UCHAR + ")" + _IRI_CHAR + "*+)*+>"
+# An IRIREF without brackets. `<` is also "less than": `FILTER(?a<(?b))` is an IRI to a
+# context-free tokenizer but an expression to Oxigraph's parser, which recurses into those
+# brackets; so the brackets of an IRI that has some are counted (see `scan`).
+_PLAIN_IRI_CHAR = r'[^<>"{}|^`\\\x00-\x20()\[\]]'
+_IRIREF_PLAIN = "<" + _PLAIN_IRI_CHAR + "*+(?:(?:" + _UCHAR + ")" + _PLAIN_IRI_CHAR + "*+)*+>"
+STRING = "|".join([r"'''(?:[^'\\]|\\.|'(?!''))*+'''", r'"""(?:[^"\\]|\\.|"(?!""))*+"""',
+                   r"'(?:[^'\\\n\r]|\\.)*+'", r'"(?:[^"\\\n\r]|\\.)*+"'])
+COMMENT = r"#[^\n\r]*+"
+NUMBER = r"[0-9]++(?:\.[0-9]*+)?(?:[eE][+-]?[0-9]++)?|\.[0-9]++(?:[eE][+-]?[0-9]++)?"
+WORD = "[A-Za-z][A-Za-z0-9_]*+"
+# A word, or a prefixed name whose prefix starts like a word.
+_LETTER_TOKEN = WORD + "(?:" + _DOTTED + ":(?:" + _PN_LOCAL + ")?)?"
+# Keywords are ASCII and case-insensitive (§19.3): `(?ai:…)`, so that `ſelect` (long s) is not SELECT.
+_KEYWORDS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE", "FROM", "SERVICE", "LOAD")
+_KEYWORD_START = "(?ai:" + "|".join(_KEYWORDS) + ")"
+_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+# The name a PREFIX declaration introduces is only a name (`PREFIX from: <…>`); a name that a
+# local part follows is no declaration (`prefix:from`).
+_PREFIX_DECL = ("(?ai:PREFIX)(?:[ \\t\\r\\n]++|" + COMMENT + ")*+(?:" + _PN_PREFIX + ")?:"
+                "(?![" + _PN_CHARS_U + ":0-9%\\\\])")
+
+# Every token, in the order a longest-match tokenizer needs them: a prefixed name before a word
+# (`from:x` is a name), a string before a lone quote, an IRI before `<`. Read by the SERVICE pass
+# and by tests; `scan` uses `_FAST`.
+TOKEN = re.compile("|".join([
+    r"(?P<space>[ \t\r\n]+)", f"(?P<comment>{COMMENT})", f"(?P<string>{STRING})", f"(?P<iri>{IRIREF})",
+    f"(?P<var>{VAR})", f"(?P<langtag>{LANGTAG})", f"(?P<bnode>{BLANK_NODE_LABEL})", f"(?P<pname>{PNAME})",
+    f"(?P<word>{WORD})", f"(?P<number>{NUMBER})", r"(?P<open>[{(\[])", r"(?P<close>[})\]])", r"(?P<other>.)",
 ]), re.S)
 
-_KEYWORDS = ("SELECT", "SERVICE", "LOAD", "ASK", "CONSTRUCT", "DESCRIBE", "FROM")
-# A keyword is a whole word (what `_WORD` would match, upper-cased, is the keyword); spelt with
-# ASCII classes, as `str.upper` on an ASCII word compares.
-_KEYWORD = "(?:" + "|".join("".join(f"[{c}{c.lower()}]" for c in k) for k in _KEYWORDS) + r")(?![A-Za-z0-9_\-:])"
-# Whatever the guard does not count, in one atomic run: characters that start no token, comments,
-# strings, IRIs, variables, words that are not keywords, and a character whose token does not
-# complete (a lone quote). The same alternatives in the same order as `_TOKEN`, so the text is cut
-# into the same tokens.
-_SKIP = "|".join([r"[^{}()\[\]A-Za-z_'\"<#?$]+", r"#[^\n]*", _STRING.pattern, _IRI.pattern, _VAR.pattern, f"(?!{_KEYWORD}){_WORD.pattern}",
-                  r"[^{}()\[\]A-Za-z_]"])
-_FAST = re.compile(f"(?:{_SKIP})*+(?:" + "|".join([r"(?P<open>[{(\[])", r"(?P<close>[})\]])",
-                                                    f"(?P<keyword>{_KEYWORD})", r"\Z"]) + ")", re.S)
+# What the guard does not count, cut into the same tokens as `TOKEN`: runs of characters that
+# start no token (spaces, operators), variables, PREFIX declarations, words and prefixed names that
+# do not start with a keyword, numbers (`1.5e3` is one: its `e3` is no word), IRIs, strings,
+# comments, language tags, blank nodes, and a lone character (a quote that opens no string, a `<`
+# that is "less than"). Matched possessively, so the Python loop runs only on brackets and
+# keyword-like words.
+_NON_ASCII_BASE = _PN_CHARS_BASE[len("A-Za-z"):]
+_SKIP = "|".join([
+    "[^{}()\\[\\]A-Za-z" + _NON_ASCII_BASE + "_'\"<#?$@:0-9]++", VAR, _PREFIX_DECL,
+    f"(?!{_KEYWORD_START}){_LETTER_TOKEN}", f":(?:{_PN_LOCAL})?", NUMBER, _IRIREF_PLAIN, STRING, COMMENT, LANGTAG,
+    BLANK_NODE_LABEL, "[" + _NON_ASCII_BASE + "]" + _DOTTED + ":(?:" + _PN_LOCAL + ")?",
+    r"[^{}()\[\]A-Za-z<]", f"<(?!{IRIREF[1:]})"])
+_FAST = re.compile(f"(?:{_SKIP})*+(?:" + "|".join([
+    r"(?P<open>[{(\[])", r"(?P<close>[})\]])", f"(?P<word>{_LETTER_TOKEN})", f"(?P<iri>{IRIREF})", r"\Z"]) + ")",
+    re.S)
 
 
 @dataclass
@@ -54,15 +100,17 @@ class QueryShape:
     form: str | None = None            # SELECT, ASK, CONSTRUCT or DESCRIBE: the first one met (Query §16)
     first_brace: int | None = None     # offset of the first `{`: the outer WHERE group
     selects: int = 0                   # SELECT keywords: more than one means subqueries
+    ambiguous: str | None = None       # a word that starts with SERVICE, LOAD or FROM without being it
 
 
-def scan(text: str) -> QueryShape:
+def scan(text: str, base_iri: str | None = None) -> QueryShape:
     """One pass over the text; never recursive.
 
     Most tokens of a query (variables, names, strings, IRIs) change nothing the guard measures, so
     the regex engine steps over them itself (`_FAST`) and the Python loop runs only on brackets
-    and keywords: about a quarter of the tokens. The endpoints of a query that names a SERVICE
-    are read by a second pass over every token (`_services`)."""
+    and words that start with a keyword. The endpoints of a query that names a SERVICE are read
+    by a second pass over every token (`services`), with `base_iri` as the base of relative IRIs
+    (a BASE in the query wins)."""
     shape = QueryShape()
     depth = 0
     service = False
@@ -76,40 +124,147 @@ def scan(text: str) -> QueryShape:
                 shape.depth = depth
         elif kind == "close":
             depth -= 1
-        elif kind == "keyword":
-            upper = m.group(kind).upper()
-            if upper == "SELECT":
+        elif kind == "word":
+            token = m.group(kind)
+            keyword = token.upper()
+            if keyword == "SELECT":
                 shape.selects += 1
-            if upper == "SERVICE":
-                service = True
-            elif upper == "LOAD":
-                shape.loads += 1
-            elif upper in _FORMS and shape.form is None:
-                shape.form = upper   # the prologue holds only BASE/PREFIX, so the first form word is the query's
-            elif upper == "FROM":  # only dataset clauses use this keyword (Query §13.2)
+            if keyword in _FORMS:
+                # The prologue holds only BASE and PREFIX, so the first form word is the query's (§16).
+                shape.form = shape.form or keyword
+            elif keyword == "FROM":  # only dataset clauses use this keyword (Query §13.2)
                 shape.has_dataset_clause = True
+            elif keyword == "SERVICE":
+                service = True
+            elif keyword == "LOAD":
+                shape.loads += 1
+            else:
+                _joined_keyword(shape, token)
+        elif kind == "iri":  # an IRI with brackets in it: maybe an expression after "less than"
+            for char in m.group(kind):
+                if char in "([":
+                    depth += 1
+                    shape.depth = max(shape.depth, depth)
+                elif char in ")]":
+                    depth -= 1
+    if shape.ambiguous is None and _inside_a_word(text):
+        shape.ambiguous = _glued_keyword(text)
     if service:
-        shape.services = _services(text)
+        shape.services = services(text, base_iri)
     return shape
 
 
-def _services(text: str) -> list[str | None]:
-    """The endpoint after each SERVICE: the next IRI, variable (None) or prefixed name."""
-    services: list[str | None] = []
-    expect_service = False
-    for m in _TOKEN.finditer(text):
+def _joined_keyword(shape: QueryShape, token: str) -> None:
+    """A word or prefix name that starts with a keyword and goes on (`CONSTRUCTWHERE`, `fromage:x`):
+    a form starts the query all the same; SERVICE, LOAD or FROM makes the query ambiguous."""
+    upper = token[:9].upper()
+    keyword = next(k for k in _KEYWORDS if upper.startswith(k))
+    if keyword not in _FORMS:
+        shape.ambiguous = shape.ambiguous or token
+    elif shape.form is None:
+        shape.form = keyword
+    if keyword == "SELECT" and ":" not in token:
+        shape.selects += 1
+
+
+_HELD_KEYWORD = re.compile("(?ai:SERVICE|LOAD|FROM)")
+# Characters after which SERVICE, LOAD or FROM cannot be inside a word or a prefix name (after `:`
+# or `/` it is in a local name or an IRI).
+_DELIMITERS = frozenset(" \t\r\n{}()[]<>\"'#?$@,;:/=!|&^*+")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _inside_a_word(text: str) -> bool:
+    """Whether SERVICE, LOAD or FROM (in any case) follows a character a word or a prefix name can
+    hold: rare, and then every token is read again (`_glued_keyword`). Searched with `str.find` in
+    the text with ASCII letters lowered, a small part of what a regular expression's search costs."""
+    data = text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+    for keyword in ("service", "load", "from"):
+        at = data.find(keyword, 1)
+        while at > 0:
+            if data[at - 1] not in _DELIMITERS:
+                return True
+            at = data.find(keyword, at + 1)
+    return False
+
+
+def _glued_keyword(text: str) -> str | None:
+    """The first word or prefix name that holds SERVICE, LOAD or FROM without being that keyword
+    (a local name is whole to Oxigraph too, once its prefix is read; so is a declared name)."""
+    declaring = False
+    for m in TOKEN.finditer(text):
         kind = m.lastgroup
-        if kind == "word":
-            word = m.group()
-            if word.upper() == "SERVICE":
-                expect_service = True
-            elif expect_service and ":" in word:
-                services.append(word)  # a prefixed name: refused unless its expansion is listed
-                expect_service = False
-        elif expect_service and kind in ("iri", "var"):
-            services.append(m.group()[1:-1] if kind == "iri" else None)
-            expect_service = False
-    return services
+        if kind in ("space", "comment"):
+            continue
+        token = m.group()
+        if (kind == "word" and token.upper() not in ("SERVICE", "LOAD", "FROM")
+                or kind == "pname" and not declaring) and _HELD_KEYWORD.search(token.partition(":")[0]):
+            return token
+        declaring = kind == "word" and token.upper() == "PREFIX"
+    return None
+
+
+def services(text: str, base_iri: str | None = None) -> list[str | None]:
+    """The endpoint of each SERVICE, as the parser will read it: an IRI resolved against the base,
+    a prefixed name expanded by its PREFIX, or None for a variable."""
+    found: list[str | None] = []
+    prefixes: dict[str, str] = {}
+    base = base_iri
+    expect: str | None = None   # what the next token is: "service", "prefix", "prefix-iri", "base"
+    declared = ""
+    for m in TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind in ("space", "comment"):
+            continue
+        token = m.group()
+        upper = token.upper() if kind == "word" else ""
+        if upper in ("SERVICE", "PREFIX", "BASE"):
+            expect = upper.lower()
+        elif expect == "service" and upper == "SILENT":
+            continue
+        elif expect == "service":
+            # Anything but an IRI, a name or a variable here is a syntax error (or a word Oxigraph
+            # reads in two, like `SILENTx:y`): it is kept as written, which no allow-list holds.
+            found.append(None if kind == "var" else _resolve(base, _iri_value(token)) if kind == "iri"
+                         else _expand(prefixes, token) if kind == "pname" and not token.upper().startswith("SILENT")
+                         else token)
+            expect = None
+        elif expect == "prefix" and kind == "pname" and token.endswith(":"):
+            declared, expect = token[:-1], "prefix-iri"
+        elif expect == "prefix-iri" and kind == "iri":
+            prefixes[declared] = _resolve(base, _iri_value(token))
+            expect = None
+        elif expect == "base" and kind == "iri":
+            base = _resolve(base, _iri_value(token))
+            expect = None
+        else:
+            expect = None
+    return found
+
+
+_UCHAR_RE = re.compile(_UCHAR)
+_LOCAL_ESCAPE = re.compile(r"\\(.)")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def _iri_value(token: str) -> str:
+    return _UCHAR_RE.sub(lambda m: chr(int(m.group()[2:], 16)), token[1:-1])
+
+
+def _resolve(base: str | None, iri: str) -> str:
+    """RFC 3986 §5.2 resolution, as the parser does it (an absolute IRI is taken as written)."""
+    if base is None or _SCHEME.match(iri):
+        return iri
+    return urljoin(base, iri)
+
+
+def _expand(prefixes: dict[str, str], pname: str) -> str:
+    """A prefixed name as the IRI it stands for (§4.1.1: escapes in the local part removed); an
+    undeclared prefix stays as written, which no allow-list holds."""
+    prefix, _, local = pname.partition(":")
+    if prefix not in prefixes:
+        return pname
+    return prefixes[prefix] + _LOCAL_ESCAPE.sub(r"\1", local)
 
 
 def check_size(text: str, *, max_kb: int | None) -> None:
@@ -124,14 +279,25 @@ def check_size(text: str, *, max_kb: int | None) -> None:
                               limit_kb=max_kb)
 
 
-def check_query(text: str, *, max_depth: int, allowed_services: frozenset[str],
-                max_kb: int | None = None) -> QueryShape:
-    """Raise QueryRefused (or PayloadTooLarge) for what must not reach the engine; return the shape otherwise."""
-    check_size(text, max_kb=max_kb)
-    shape = scan(text)
+def _check_common(shape: QueryShape, what: str, max_depth: int) -> None:
     if shape.depth > max_depth:
-        raise QueryRefused(f"the query nests {shape.depth} levels of brackets; at most {max_depth} are accepted",
+        raise QueryRefused(f"the {what} nests {shape.depth} levels of brackets; at most {max_depth} are accepted",
                            limit=max_depth)
+    if shape.ambiguous:
+        word = shape.ambiguous
+        held = _HELD_KEYWORD.search(word)
+        keyword = held.group().upper() if held else word
+        raise QueryRefused(f"'{word}' may be read by the engine as the keyword {keyword} joined to other words: "
+                           f"put spaces around {keyword}, or give the prefix another name")
+
+
+def check_query(text: str, *, max_depth: int, allowed_services: frozenset[str],
+                max_kb: int | None = None, base_iri: str | None = None) -> QueryShape:
+    """Raise QueryRefused (or PayloadTooLarge) for what must not reach the engine; return the shape
+    otherwise. `base_iri` is what the engine resolves relative IRIs against (the request's URL)."""
+    check_size(text, max_kb=max_kb)
+    shape = scan(text, base_iri)
+    _check_common(shape, "query", max_depth)
     for endpoint in shape.services:
         if endpoint is None or endpoint not in allowed_services:
             what = "SERVICE with a variable endpoint" if endpoint is None else f"SERVICE <{endpoint}>"
@@ -148,9 +314,7 @@ def check_update(text: str, *, max_depth: int, max_kb: int | None = None) -> Que
     host. SERVICE (even to an allow-listed endpoint) and LOAD are refused in updates."""
     check_size(text, max_kb=max_kb)
     shape = scan(text)
-    if shape.depth > max_depth:
-        raise QueryRefused(f"the update nests {shape.depth} levels of brackets; at most {max_depth} are accepted",
-                           limit=max_depth)
+    _check_common(shape, "update", max_depth)
     if shape.services:
         raise QueryRefused("SERVICE is not allowed in an update: the writer never waits on another host; "
                            "query that service first and write the data you got")

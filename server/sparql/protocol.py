@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import unquote
+from typing import Any
+from urllib.parse import quote, unquote
 
 from flask import Request
 from werkzeug.datastructures import MultiDict
@@ -27,6 +28,7 @@ class Operation:
     using_graph_uris: list[str] = field(default_factory=list)
     using_named_graph_uris: list[str] = field(default_factory=list)
     format: str | None = None      # a `format` parameter (URL first, then the form): it overrides Accept
+    base_iri: str | None = None    # the base of the operation's relative IRIs: the request's URL
 
 
 def _one(params: MultiDict[str, str], name: str) -> str | None:
@@ -51,6 +53,13 @@ def _charset_ok(req: Request) -> None:
 
 def read_operation(req: Request) -> Operation:
     """§2.1.1–2.1.3 and §2.2.1–2.2.2: GET, POST form, POST direct; everything else is 4xx."""
+    op = _read(req)
+    if op.kind != "none":
+        op.base_iri = request_base(req.environ)
+    return op
+
+
+def _read(req: Request) -> Operation:
     if req.method in ("GET", "HEAD"):
         args = req.args
         if "update" in args:
@@ -117,6 +126,21 @@ def parse_form(body: str) -> list[tuple[str, str]]:
             name, _, value = field_.partition("=")
             pairs.append((_unquote_plus(name), _unquote_plus(value)))
     return pairs
+
+
+_HOST = re.compile(r"(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def request_base(environ: dict[str, Any]) -> str | None:
+    """The URL the request was sent to, without its query string: the base IRI of the operation's
+    relative IRIs (Query §4.1.1.1 and RFC 3986 §5.1.3: the URI the text was retrieved from), as
+    `oxigraph serve` gives it; a BASE in the text still wins. None when the Host header is no
+    host name (then a relative IRI stays the parser's syntax error)."""
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
+    if not _HOST.fullmatch(host):
+        return None
+    path = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1", "replace")
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}{quote(path, safe='/;=,~!$&()*+@:-._')}"
 
 
 def _with_graphs(op: Operation, params: MultiDict[str, str]) -> Operation:

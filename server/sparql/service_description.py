@@ -13,7 +13,7 @@ VOID = "http://rdfs.org/ns/void#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 _RESULT_FORMATS = {"json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML", "csv": "SPARQL_Results_CSV",
                    "tsv": "SPARQL_Results_TSV", "turtle": "Turtle", "ntriples": "N-Triples",
-                   "rdfxml": "RDF_XML", "jsonld": "JSON-LD", "trig": "TriG", "nquads": "N-Quads"}
+                   "rdfxml": "RDF_XML", "jsonld": "JSON-LD", "trig": "TriG", "nquads": "N-Quads", "n3": "N3"}
 
 
 def describe_service(endpoint: str, dataset: str, graph_sizes: dict[str, int]) -> list[ox.Triple]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import itertools
+import re
 import select
 import subprocess
 import sys
@@ -244,7 +245,8 @@ class QueryEngine:
         """Guard, evaluate within the time limit, and return the serialized answer."""
         started = time.monotonic()
         shape = check_query(request.query, max_depth=self.settings.max_query_depth,
-                            allowed_services=self.settings.allowed_services, max_kb=self.settings.max_query_kb)
+                            allowed_services=self.settings.allowed_services, max_kb=self.settings.max_query_kb,
+                            base_iri=request.base_iri)
         deadline = started + self.settings.query_timeout_s
         worker = self._checkout(deadline)
         try:
@@ -332,12 +334,13 @@ class RemoteEngine:
     def run(self, request: QueryRequest) -> QueryAnswer:
         started = time.monotonic()
         shape = check_query(request.query, max_depth=self.settings.max_query_depth,
-                            allowed_services=self.settings.allowed_services)
+                            allowed_services=self.settings.allowed_services, base_iri=request.base_iri)
         kind = "graph" if shape.form in ("CONSTRUCT", "DESCRIBE") else "bindings"
         fmt = formats.negotiate(request.accept, [formats.GRAPH if kind == "graph" else formats.BINDINGS],
                                 request.format)
         accept = _wire_accept(fmt.name, kind)
-        data = self.remote.form(request.query, accept=accept, default_graph_uris=request.default_graph_uris,
+        data = self.remote.form(with_base(request.query, request.base_iri), accept=accept,
+                                default_graph_uris=request.default_graph_uris,
                                 named_graph_uris=request.named_graph_uris,
                                 union=not shape.has_dataset_clause)
         limit = self.settings.max_result_rows
@@ -396,6 +399,18 @@ class RemoteEngine:
             return reader.drain(), "graph", len(quads), False
         triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
         return render_triples(fmt, triples, prefixes), "graph", len(triples), truncated
+
+
+_RELATIVE_IRI = re.compile(r"<(?![A-Za-z][A-Za-z0-9+.\-]*:)[^<>\"{}|^`\\\x00-\x20]*>")
+
+
+def with_base(query: str, base_iri: str | None) -> str:
+    """The query as the remote must read it: the remote would resolve a relative IRI against its
+    own URL, so a query that may hold one is sent with our base declared first (a BASE of the
+    query's own comes later and still wins)."""
+    if base_iri is None or not _RELATIVE_IRI.search(query):
+        return query
+    return f"BASE <{base_iri}> {query}"
 
 
 def make_engine(settings: Settings) -> Any:

@@ -194,7 +194,8 @@ class InlineEngine:
         """
         started = time.monotonic()
         shape = check_query(request.query, max_depth=self.settings.max_query_depth,
-                            allowed_services=self.settings.allowed_services, max_kb=self.settings.max_query_kb)
+                            allowed_services=self.settings.allowed_services, max_kb=self.settings.max_query_kb,
+                            base_iri=request.base_iri)
         store = self._current_store()
         message = query_message(request, shape, self.settings)
         deadline = started + self.settings.query_timeout_s
