@@ -88,8 +88,9 @@ def test_literals_the_store_would_merge_go_to_pyshacl(tmp_path: Path) -> None:
 
 def test_posted_data_is_reported_as_written(client) -> None:  # type: ignore[no-untyped-def]
     """POST /validate judges the body as written: the store would report kgo:roundNumber "-01" as "-1"."""
-    body = (f"@prefix kgo: <{ns.KGO}> . @prefix kg: <{ns.ID}> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
-            'kg:bad-talks a kgo:TechnicalTalks ; rdfs:label "talks"@en ; kgo:roundNumber "-01"^^<http://www.w3.org/2001/XMLSchema#integer> .')
+    body = (f"@prefix kgo: <{ns.KGO}> . @prefix kg: <{ns.ID}> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+            'kg:bad-talks a kgo:TechnicalTalks ; <http://www.w3.org/2000/01/rdf-schema#label> "talks"@en ;\n'
+            '  kgo:roundNumber "-01"^^xsd:integer .')
     for mode in ("standalone", "with-graph"):
         r = client.post(f"/validate?mode={mode}", data=body,
                         headers={"Content-Type": "text/turtle", "Accept": "application/json"})

@@ -67,7 +67,8 @@ def test_focus_nodes_and_messages(select: str, batched: bool) -> None:
     "SELECT $this WHERE { { FILTER(false) } UNION { FILTER($this = <http://example.org/b>) } }",
     "SELECT $this WHERE { { { FILTER($this = <http://example.org/b>) } FILTER bound($this) } FILTER(true) }",
     "SELECT $this WHERE { BIND($this AS ?that) FILTER(?that = <http://example.org/b>) }",
-    "SELECT $this WHERE { { FILTER(bound($this)) } $this a <http://example.org/C> . FILTER(?this = <http://example.org/b>) }",
+    "SELECT $this WHERE { { FILTER(bound($this)) } $this a <http://example.org/C> . "
+    "FILTER(?this = <http://example.org/b>) }",
     "SELECT $this WHERE { { SELECT $this WHERE { FILTER($this = <http://example.org/b>) } } }",
     "SELECT $this WHERE { OPTIONAL { FILTER($this = <http://example.org/b>) BIND(1 AS ?hit) } FILTER(bound(?hit)) }",
 ], ids=["union", "nested-groups", "bind", "group-before-triples", "subquery", "optional"])
@@ -182,8 +183,10 @@ ex:a ex:q ex:b . ex:b ex:q ex:c . ex:e ex:r "y" ; ex:p ex:b . _:n a ex:C ; ex:p 
     "SELECT $this ?value WHERE { { ?x <http://example.org/q> ?value } UNION { $this <http://example.org/p> ?value } }",
     "SELECT $this ?value WHERE { $this a ?c OPTIONAL { $this <http://example.org/q> ?value } }",
     "SELECT $this ?value WHERE { { ?value <http://example.org/q> ?y OPTIONAL { $this <http://example.org/p> ?y } } }",
-    "SELECT $this ?value WHERE { GRAPH ?g { $this ?p ?value } FILTER(?p != <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>) }",
-    "SELECT $this ?value WHERE { { SELECT $this ?value WHERE { $this <http://example.org/p>|<http://example.org/q> ?value } } }",
+    "SELECT $this ?value WHERE { GRAPH ?g { $this ?p ?value } "
+    "FILTER(?p != <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>) }",
+    "SELECT $this ?value WHERE { { SELECT $this ?value WHERE { "
+    "$this <http://example.org/p>|<http://example.org/q> ?value } } }",
     "SELECT DISTINCT $this ?value WHERE { ?s ?p ?value FILTER(?s != $this && isLiteral(?value)) }",
     "SELECT $this WHERE { FILTER EXISTS { $this <http://example.org/p> ?v FILTER(?v > 1) } }",
 ], ids=["flat", "union-without-this", "optional", "optional-inside", "graph", "subquery", "distinct", "exists"])

@@ -65,7 +65,8 @@ def _entries(manifest: Path, tests: Path) -> Iterator[Entry]:
         for e in g.items(listed):
             action, result = g.value(e, MF.action), g.value(e, MF.result)
             name = str(_local(e).relative_to(tests)).removesuffix(".ttl")
-            expected = None if result == SHT.Failure else reduce(g, result, frozenset(g.objects(None, SH.resultMessage)))
+            messages = frozenset(g.objects(None, SH.resultMessage))
+            expected = None if result == SHT.Failure else reduce(g, result, messages)
             yield Entry(name, _local(g.value(action, SHT.dataGraph)), _local(g.value(action, SHT.shapesGraph)),
                         expected, frozenset(g.objects(result, SH.resultMessage)) | _messages(g, result))
 

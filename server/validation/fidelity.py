@@ -19,18 +19,15 @@ was written before is gone, and validation reads what is stored.
 """
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 import rdflib
 
-from ..store.terms import to_ox_term
+from ..store.terms import to_ox_term, to_rdflib_term
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
-XSD_STRING = XSD + "string"
-XSD_BOOLEAN = XSD + "boolean"
 # The datatypes whose literals Oxigraph re-encodes (oxrdf's native value types).
 _REWRITTEN_TYPES = frozenset(XSD + t for t in (
     "boolean", "float", "double", "decimal", "integer", "nonPositiveInteger", "negativeInteger", "long", "int",
@@ -41,36 +38,9 @@ _PROBE_SUBJECT = "urn:x-kg:validation:probe:"
 _PROBE_PREDICATE = ox.NamedNode("urn:x-kg:validation:probe")
 
 
-_PLAIN = frozenset(XSD + t for t in ("boolean", "integer", "decimal", "double"))
-
-
-class WrittenLiteral(rdflib.Literal):
-    """A literal of a type rdflib's Turtle writer abbreviates (`true`, `42`, `1.5`, `1e3`): written in
-    full instead, so that its lexical form comes out as written (rdflib would write `"none"^^xsd:boolean`
-    as a bare `none`, invalid Turtle, and `"3.0E4"^^xsd:double` as `3e+04`)."""
-
-    def _literal_n3(self, use_plain: bool = False, qname_callback: object = None) -> str:
-        return super()._literal_n3(False, qname_callback)  # type: ignore[arg-type]
-
-
 def as_rdflib(t: object) -> rdflib.term.Node:
-    """A pyoxigraph term in rdflib, its lexical form kept (an xsd:string literal is a plain one:
-    RDF 1.1 and Oxigraph treat them as one term)."""
-    if isinstance(t, ox.NamedNode):
-        return rdflib.URIRef(t.value)
-    if isinstance(t, ox.BlankNode):
-        return rdflib.BNode(t.value)
-    if isinstance(t, ox.Literal):
-        if t.language:
-            return rdflib.Literal(t.value, lang=t.language, normalize=False)
-        if t.datatype.value == XSD_STRING:
-            return rdflib.Literal(t.value, normalize=False)
-        if t.datatype.value in _PLAIN:
-            with warnings.catch_warnings():  # rdflib warns of an ill-typed boolean; SHACL reports it
-                warnings.simplefilter("ignore")
-                return WrittenLiteral(t.value, datatype=rdflib.URIRef(t.datatype.value), normalize=False)
-        return rdflib.Literal(t.value, datatype=rdflib.URIRef(t.datatype.value), normalize=False)
-    raise TypeError(f"unexpected term {t!r}")
+    """A pyoxigraph term in rdflib, its lexical form kept."""
+    return to_rdflib_term(t, written=True)
 
 
 def may_be_rewritten(lit: rdflib.Literal) -> bool:

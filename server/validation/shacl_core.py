@@ -29,7 +29,7 @@ change log), or, for a store made for one validation, its one data graph.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -197,8 +197,8 @@ class Query:
         """`v` is a SHACL instance of `cls` (rdf:type/rdfs:subClassOf*)."""
         classes = self.source.subclasses(cls)
         if classes is None:
-            return self.path(Step("seq", parts=(Step("pred", RDF.type), Step("*", parts=(Step("pred", RDFS.subClassOf),)))),
-                             v, f"<{cls}>")
+            sub_class_of = Step("*", parts=(Step("pred", RDFS.subClassOf),))
+            return self.path(Step("seq", parts=(Step("pred", RDF.type), sub_class_of)), v, f"<{cls}>")
         tc = self.var("tc")
         return f"VALUES {tc} {{ {' '.join(str(c) for c in classes)} }} {self.triple(v, f'<{RDF.type}>', tc)}"
 
@@ -362,7 +362,8 @@ class Evaluator:
             if hi is not None and n > hi:
                 yield self._found(shape, key, SH.MaxCountConstraintComponent, f"More than {hi} values on {where}")
 
-    def _pairs_of(self, shape: Shape, focus: Focus, other: Node | None = None) -> dict[object, tuple[set[Node], set[Node]]]:
+    def _pairs_of(self, shape: Shape, focus: Focus,
+                  other: Node | None = None) -> dict[object, tuple[set[Node], set[Node]]]:
         """Per focus node: its value nodes, and its values of `other` (terms as written)."""
         q = Query(self.source)
         f, v, w = q.var("f"), q.var("v"), q.var("w")
@@ -446,7 +447,8 @@ class Evaluator:
             failing = self.failing(qualified.shape, domain)
             siblings = [self.failing(s, domain) for s in qualified.siblings]
             counts = {}
-            text = f"SELECT DISTINCT {f} {v} WHERE {{ {q.use(focus, f)} OPTIONAL {{ {q.values(shape, focus, f, v)} }} }}"
+            text = (f"SELECT DISTINCT {f} {v} WHERE {{ {q.use(focus, f)} "
+                    f"OPTIONAL {{ {q.values(shape, focus, f, v)} }} }}")
             for row in q.run(text):
                 key, value = row[0], row[1]  # type: ignore[index]
                 counts.setdefault(key, 0)
@@ -496,7 +498,8 @@ class _Flags:
             else:
                 sparql = leaf.prefilter(self.v)
             if leaf.lexical and self.rewritten:
-                sparql = f"({sparql} || EXISTS {{ GRAPH <{REWRITTEN.value}> {{ <{REWRITTEN.value}> <{REWRITTEN.value}> {self.v} }} }})"
+                r = f"<{REWRITTEN.value}>"
+                sparql = f"({sparql} || EXISTS {{ GRAPH {r} {{ {r} {r} {self.v} }} }})"
             self.names.append(f"?flag{i}")
             self.binds.append(f"BIND(COALESCE({sparql}, true) AS ?flag{i})")
         name = self.names[self.flag_of[id(leaf)]]
@@ -607,5 +610,3 @@ def add_result(report: rdflib.Graph, report_node: Node, f: Found, shapes: rdflib
     for m in ([] if f.messages is not None else [rdflib.Literal(f.message)]) + messages:
         report.add((r, SH.resultMessage, m))
 
-
-Judge = Callable[[Node], bool]

@@ -107,8 +107,9 @@ def check_all(shapes: rdflib.Graph) -> None:
             if shapes.value(owner, SH.deactivated) == rdflib.Literal(True):
                 continue
             body = _substitute_path(str(text), "<urn:x-kg:path>")
+            components = {comp for v in validators for comp in shapes.subjects(v, owner)}
             params = {str(shapes.value(par, SH.path)).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-                      for v in validators for comp in shapes.subjects(v, owner) for par in shapes.objects(comp, SH.parameter)}
+                      for comp in components for par in shapes.objects(comp, SH.parameter)}
             _checked(prologue_of(shapes, owner) + body, owner, frozenset(prebound | params))
 
 

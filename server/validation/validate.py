@@ -7,8 +7,8 @@ constraints with SHACL's pre-binding (`shacl_sparql`). A shape the compiled engi
 evaluate (`shape_model` lists what, and why) is handed whole to pySHACL, on an rdflib copy of the
 data (slow at scale: pySHACL reads triple by triple, 8-16x slower still through oxrdflib), and so
 is everything when the data holds two literals that the store would make one (`1.0` and `1.00`)
-or the shapes use SHACL rules. The project's shapes need no pySHACL at all
-(tests/test_shacl_core.py).
+or the shapes use SHACL rules, and a shape whose SPARQL constraint may read a literal the store
+rewrote (`_rewritten_reads`). The project's shapes need no pySHACL at all (tests/test_shacl_core.py).
 
 The report says sh:conforms false as soon as it has any result (SHACL §3.6). Whether Warnings
 and Infos pass -- a write is stored, a build published, `kg validate` exits 0 -- is the separate
@@ -269,7 +269,8 @@ def _pyshacl(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph | 
     except (ReportableRuntimeError, ShapeLoadError, PyshaclFailure) as exc:
         raise ValidationFailure(f"the shapes cannot be checked: {getattr(exc, 'message', exc)}") from None
     except (RuntimeError, ValueError, TypeError, NotImplementedError, AttributeError, KeyError) as exc:
-        raise ValidationFailure(f"the shapes cannot be checked (pySHACL stopped: {type(exc).__name__}: {exc})") from None
+        raise ValidationFailure(f"the shapes cannot be checked (pySHACL stopped: {type(exc).__name__}: {exc})") \
+            from None
     if not isinstance(report, rdflib.Graph):
         raise ValidationFailure(f"the shapes cannot be checked: {text or report}")
     return report
