@@ -332,6 +332,7 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @main.command()
 @setting_option("store")
 @setting_option("base_iri")
+@setting_option("public_url")
 @setting_option("host")
 @setting_option("port")
 @setting_option("workers")

@@ -46,6 +46,12 @@ class InputSyntaxError(BadRequest):
     title = "Malformed RDF"
 
 
+class InputTooDeep(InputSyntaxError):
+    """RDF nested deeper than any parser here is allowed to see (its stack would overflow)."""
+
+    title = "RDF nested too deeply"
+
+
 class QueryRefused(BadRequest):
     """A query that is well-formed but not allowed here (SERVICE, LOAD, too deep)."""
 
@@ -104,6 +110,12 @@ class URITooLong(KGError):
 class UnsupportedMediaType(KGError):
     status = 415
     title = "Unsupported media type"
+
+
+class TripleTermsRefused(UnsupportedMediaType):
+    """RDF 1.2 triple terms or reifiers, in RDF or in an update: the rest of the stack carries RDF 1.1 only."""
+
+    title = "RDF 1.2 not supported"
 
 
 class Unprocessable(KGError):

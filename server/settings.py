@@ -33,6 +33,7 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("store", "var/store", "Directory of the embedded Oxigraph store (a link that `kg build` swaps atomically)."),
     Setting("base_iri", DEFAULT_BASE, "Canonical base IRI of every resource the graph mints."),
+    Setting("public_url", "", "URL the service is reached at, for the absolute links of the dataset description (/dataset, /.well-known/void: its endpoint and dumps); empty means base_iri. Never taken from a request's Host header, which a client chooses and a cache would keep."),
     Setting("host", "127.0.0.1", "Interface `kg serve` listens on; loopback by default so nothing is exposed by accident."),
     Setting("port", 8000, "Port `kg serve` listens on; 0 picks a free port."),
     Setting("workers", 2, "gunicorn worker processes; each opens the store read-only (forced to 1 when writes are enabled)."),
@@ -44,7 +45,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("query_timeout_s", 30.0, "Time limit of one SPARQL query in seconds; past it the answer is 503."),
     Setting("max_result_rows", 10000, "Most rows (or triples) one answer carries; a capped answer says so in `KG-Result-Truncated`."),
     Setting("max_body_mb", 4.0, "Largest request body accepted, in MiB; larger bodies get 413."),
-    Setting("max_query_depth", 64, "Deepest nesting of { } and ( ) accepted in a query; deeper queries get 400 before any parser sees them."),
+    Setting("max_query_depth", 64, "Deepest nesting of { }, ( ), [ ] and << >> accepted in a query or update; deeper ones get 400 before any parser sees them."),
     Setting("max_query_kb", 512, "Largest SPARQL query or update text accepted, in KiB; longer ones get 413 before any parser sees them."),
     Setting("service_allowlist", "", "Space-separated endpoint IRIs that SERVICE may call; empty refuses every SERVICE (LOAD is always refused)."),
     Setting("write_token", "", "Bearer token that enables writes; empty means the service is read-only."),
@@ -68,6 +69,7 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 class Settings:
     store: str = "var/store"
     base_iri: str = DEFAULT_BASE
+    public_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
@@ -99,6 +101,11 @@ class Settings:
     @property
     def max_body_bytes(self) -> int:
         return int(self.max_body_mb * 1024 * 1024)
+
+    @property
+    def public_base(self) -> str:
+        """Where the service is reached (public_url, else base_iri), ending with '/'."""
+        return (self.public_url or self.base_iri).rstrip("/") + "/"
 
     @property
     def allowed_services(self) -> frozenset[str]:

@@ -206,7 +206,8 @@ def test_odd_parameters(fuzz_app: Flask, path: str, pairs: list[tuple[str, str]]
 GUARD_PIECES = ["SELECT", "select", "SERVICE", "LOAD", "FROM", "ASK", "CONSTRUCT", "DESCRIBE", "SELECT:", "from_x",
                 "Selected", "x1SELECT", "ex:a", "?v", "$w", "<http://x/>", "<a b>", "'", '"', "'''", '"""', "#",
                 "\n", " ", "{", "}", "(", ")", "[", "]", "\\", ":", "-", "1", "\u212a", "\u017f", "é", "中", "<",
-                "PREFIX", "prefix ", "@", "_:", ".", "1.5e3", "false", "SILENT", "%2F", "\\.", "<a(b)>", "xſervice:"]
+                "PREFIX", "prefix ", "@", "_:", ".", "1.5e3", "false", "SILENT", "%2F", "\\.", "<a(b)>", "xſervice:",
+                ">", "<<", ">>", "<<(", ")>>"]
 _KEYWORD_WORDS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE", "FROM", "SERVICE", "LOAD")
 
 
@@ -224,6 +225,9 @@ def _every_token(text: str) -> dict[str, Any]:
         kind, token = m.lastgroup, m.group()
         if kind in ("space", "comment"):
             continue
+        if token in ("<<", ">>"):   # SPARQL 1.2 triple terms and reifiers nest as brackets do
+            depth += 1 if token == "<<" else -1
+            shape["depth"] = max(shape["depth"], depth)
         for offset, char in enumerate(token if kind in ("open", "close", "iri") else ""):
             if char == "{" and shape["first_brace"] is None:
                 shape["first_brace"] = m.start() + offset

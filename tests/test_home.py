@@ -51,16 +51,35 @@ def test_dataset_description_void_and_dcat(client: Any) -> None:
         g = rdflib.Graph().parse(data=resp.data, format="turtle")
         ds = rdflib.URIRef(ns.DATASET)
         assert (ds, RDF.type, VOID.Dataset) in g and (ds, RDF.type, DCAT.Dataset) in g
-        assert g.value(ds, VOID.sparqlEndpoint) == rdflib.URIRef("http://localhost/sparql")
+        assert g.value(ds, VOID.sparqlEndpoint) == rdflib.URIRef(ns.DEFAULT_BASE + "sparql")  # public_url unset
         assert g.value(ds, DCTERMS.license) is not None
         assert int(g.value(ds, VOID.triples)) == sum(client.application.extensions["kg"].graph_sizes().values())
-        assert rdflib.URIRef("http://localhost/dumps/dataset.nq.gz") in set(g.objects(ds, VOID.dataDump))
+        assert rdflib.URIRef(ns.DEFAULT_BASE + "dumps/dataset.nq.gz") in set(g.objects(ds, VOID.dataDump))
     # every distribution's checksum and size match the bytes served
     for dist in g.objects(ds, DCAT.distribution):
         url = str(g.value(dist, DCAT.downloadURL))
-        body = client.get(url.replace("http://localhost", "")).data
+        body = client.get(url.replace(ns.DEFAULT_BASE, "/")).data
         assert int(g.value(dist, DCAT.byteSize)) == len(body)
         assert str(g.value(g.value(dist, SPDX.checksum), SPDX.checksumValue)) == hashlib.sha256(body).hexdigest()
+
+
+def endpoints_and_dumps(client: Any, host: str) -> tuple[set[str], str]:
+    """Every absolute URL the Turtle description names for the endpoint and the downloads, and its ETag."""
+    resp = client.get("/dataset", headers={"Accept": "text/turtle", "Host": host})
+    g = rdflib.Graph().parse(data=resp.data, format="turtle")
+    urls = {str(o) for p in (VOID.sparqlEndpoint, VOID.dataDump, DCAT.downloadURL) for o in g.objects(None, p)}
+    return urls, resp.headers["ETag"]
+
+
+def test_dataset_description_never_takes_the_host_header(client: Any, make_app: Any) -> None:
+    """The description is cached (Cache-Control: public): a Host header chosen by one client must not
+    become the links every other client gets."""
+    urls, etag = endpoints_and_dumps(client, "attacker.example")
+    assert urls and all(u.startswith(ns.DEFAULT_BASE) for u in urls), urls
+    assert endpoints_and_dumps(client, "localhost") == (urls, etag)
+    public = make_app(public_url="http://127.0.0.1:8000").test_client()
+    moved, _ = endpoints_and_dumps(public, "attacker.example")
+    assert moved == {u.replace(ns.DEFAULT_BASE, "http://127.0.0.1:8000/") for u in urls}
 
 
 def test_dumps_hold_the_dataset(client: Any) -> None:

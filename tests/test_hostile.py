@@ -15,7 +15,7 @@ from server.errors import InputSyntaxError, PayloadTooLarge
 from server.http.formats import BY_NAME
 from server.http.security import safe_href
 from server.store.embedded import parse_rdf
-from server.store.rdf_guard import MAX_XML_DEPTH
+from server.store.rdf_guard import MAX_RDF_DEPTH
 from server.validation.validate import validate
 
 from .hostile_support import assert_clean, connection_arrived, silent_listener, unchanged_store
@@ -164,11 +164,11 @@ def test_ordinary_entities_still_work() -> None:
 
 
 def test_deep_rdfxml_nesting_is_refused() -> None:
-    n = MAX_XML_DEPTH
+    n = MAX_RDF_DEPTH
     doc = (f'<rdf:RDF {RDF_NS}><rdf:Description rdf:about="http://ex.example/a">'
            + "<ex:p><rdf:Description>" * n + "<ex:q>x</ex:q>" + "</rdf:Description></ex:p>" * n
            + "</rdf:Description></rdf:RDF>")
-    with pytest.raises(InputSyntaxError, match="nests elements"):
+    with pytest.raises(InputSyntaxError, match="nests elements 257 levels deep"):
         parse_rdf(doc.encode(), BY_NAME["rdfxml"], source="body")
     shallow = doc.replace("<ex:p><rdf:Description>" * n, "<ex:p><rdf:Description>" * 50, 1).replace(
         "</rdf:Description></ex:p>" * n, "</rdf:Description></ex:p>" * 50, 1)

@@ -60,6 +60,9 @@ BAD_AUTH = [
     ({}, f"access_token={TOKEN}", 400), ({}, f"token={TOKEN}", 400), ({}, f"write_token={TOKEN}", 400),
     ({"Cookie": f"token={TOKEN}"}, "", 401), ({"X-Write-Token": TOKEN}, "", 401),
     ({"Authorization": f"Bearer {TOKEN}"}, f"access_token={TOKEN}", 400),  # a token in the URL, even with the header
+    ({"Authorization": f"Bearer {TOKEN}"}, f"Access_Token={TOKEN}", 400),   # whatever the case of its name
+    ({"Authorization": f"Bearer {TOKEN}"}, f"TOKEN={TOKEN}", 400),
+    ({"Authorization": f"Bearer {TOKEN}"}, f"Write_Token={TOKEN}", 400),
 ]
 
 

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -119,6 +120,19 @@ def process_rss(pid: int) -> dict[str, int]:
             roles["gunicorn"] += _rss(p)
     roles["total"] = roles["gunicorn"] + roles["query_processes"]
     return roles
+
+
+def http(url: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None,
+         timeout: float = 60) -> tuple[int, bytes]:
+    """One request on a connection of its own: (status, body); status 0 when it failed."""
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+    except (OSError, urllib.error.URLError):
+        return 0, b""
 
 
 def write_results(name: str, data: dict[str, Any], markdown: str) -> None:

@@ -28,9 +28,7 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +37,7 @@ ROOT = HERE.parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.hostile.common import KG, RESULTS, descendants, process_rss, start, write_results  # noqa: E402
+from bench.hostile.common import KG, RESULTS, descendants, http, process_rss, start, write_results  # noqa: E402
 
 BASE = "https://kars-gyumri.example.org/"
 G = BASE + "graph/soak"
@@ -48,18 +46,6 @@ PFX = (f"PREFIX kgo: <{BASE}ontology#> PREFIX kg: <{BASE}id/> "
        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> ")
 COMPETENCY = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "tests" / "competency").glob("*.rq"))]
 PAGES = ["/doc/gyumri", "/doc/kars", "/doc/second-round-technical-talks", "/", "/dataset", "/graph/outside"]
-
-
-def http(url: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None,
-         timeout: float = 60) -> tuple[int, bytes]:
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read()
-    except (OSError, urllib.error.URLError):
-        return 0, b""
 
 
 def change(i: int) -> tuple[str, dict[str, str], bool]:

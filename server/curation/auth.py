@@ -17,10 +17,11 @@ URL_TOKEN_PARAMETERS = ("access_token", "token", "write_token")
 
 
 def refuse_token_in_url(req: Request) -> None:
-    for name in URL_TOKEN_PARAMETERS:
-        if name in req.args:
-            raise BadRequest(f"a token in the URL ('{name}=') is refused: URLs get logged. Send it only as the "
-                             "header 'Authorization: Bearer <token>'; the token may now be exposed, so replace it")
+    """Whatever the case of its name: `?Access_Token=` ends up in the logs as surely as `?access_token=`."""
+    for name in req.args:
+        if name.lower() in URL_TOKEN_PARAMETERS:
+            raise BadRequest(f"a token in the URL ('{name.lower()}=') is refused: URLs get logged. Send it only as "
+                             "the header 'Authorization: Bearer <token>'; the token may now be exposed, so replace it")
 
 
 def require_write_token(req: Request, settings: Settings) -> None:

@@ -16,7 +16,7 @@ from ..http.formats import Format
 from ..store.embedded import parse_rdf, rebase_quads
 from .writes import Change
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 
@@ -26,7 +26,7 @@ def slug_from_name(name: str) -> str:
 
 
 def source_graph(base: str, slug: str) -> str:
-    if not SLUG.match(slug):
+    if not SLUG.fullmatch(slug):  # `$` would let a trailing newline through
         raise BadRequest(f"slug {slug!r} is not usable: use lower-case letters, digits and hyphens (at most 80)")
     return f"{base}graph/article/{slug}"
 

@@ -54,11 +54,13 @@ from ..errors import BadRequest, Conflict, Forbidden, NotFound, QuerySyntaxError
 from ..http.offload import computation
 from ..settings import Settings
 from ..store.embedded import data_version, touch_version
+from ..store.rdf_guard import triple_terms_refused
 from ..validation.fidelity import Fidelity
 from ..validation.validate import Report, Source, parse_report, validate, written_terms
 from .changelog import Activity, activity_iri, kgc, new_activity_id, now_utc, parse_nquads, rebased
 
 BACK_HOPS = 3
+MAX_GRAPH_URI_CHARS = 2000
 PROPOSED = ox.NamedNode("urn:x-kg:validation:proposed")  # where POST /validate puts the proposed triples
 FORWARD_HOPS = 3
 
@@ -348,6 +350,8 @@ class Curation:
                 raise BadRequest(f"the update could not be evaluated: {exc}") from None
             after = set(mem)
             added, removed = list(after - before), list(before - after)
+            if any(isinstance(q.object, ox.Triple) for q in added):
+                raise triple_terms_refused("the update", "<<( … )>>, << … >>")
             fresh = [q for q in added if _has_blank(q)]
             if fresh:
                 skolem = skolemize(fresh, self.base, {})
@@ -382,6 +386,8 @@ class Curation:
                 raise BadRequest("the change writes to the default graph, which here is the union of the named "
                                  f"graphs; name a graph, e.g. INSERT DATA {{ GRAPH <{self.base}graph/curated> {{ … }} }}")
             self.check_graph(g)
+        for g in sorted({graph_of(q) or "" for q in added} - graphs_before):
+            self.check_new_graph(g)
         if change.graph and change.graph not in graphs:
             graphs.append(change.graph)
         report, focus, local = self.validate_post_state(mem, rules, {q.subject for q in added + removed}, added)
@@ -396,6 +402,30 @@ class Curation:
                              f"write to a graph IRI under {self.base}graph/")
         if graph in self.reserved:
             raise Forbidden(f"graph <{graph}> is reserved: {self.reserved[graph]}")
+
+    def check_new_graph(self, graph: str) -> None:
+        """A graph a write creates must have a page of its own: `/graph/<rest>` finds it by its path.
+
+        Clients drop a fragment and send a query apart from the path, and the server decodes
+        percent-escapes and merges slashes, so an IRI with `#`, `?`, `%`, an empty or a dot segment
+        would name a graph that no address reaches. The length bound keeps its address (UTF-8
+        percent-encoded) under the 2,000 characters every client and proxy accepts.
+        """
+        rest = graph[len(self.base + "graph/"):]
+        problem = None
+        if not rest:
+            problem = "it names no graph below graph/"
+        elif any(c in rest for c in "?#%"):
+            problem = "a '?', '#' or '%' would keep its page /graph/… from finding it"
+        elif any(seg in ("", ".", "..") for seg in rest.split("/")):
+            problem = "an empty, '.' or '..' segment would keep its page /graph/… from finding it"
+        elif uri_length(graph) > MAX_GRAPH_URI_CHARS:
+            problem = (f"its address is {uri_length(graph):,} characters once percent-encoded; at most "
+                       f"{MAX_GRAPH_URI_CHARS:,} are accepted")
+        if problem:
+            shown = graph if len(graph) <= 120 else graph[:120] + "…"
+            raise BadRequest(f"graph <{shown}> cannot be created: {problem}. Name graphs like "
+                             f"{self.base}graph/curated or {self.base}graph/topic/2025", limit=MAX_GRAPH_URI_CHARS)
 
     def validate_post_state(self, mem: ox.Store, rules: Rules, touched: set[Any],
                             added: list[ox.Quad]) -> tuple[Report, int, bool]:
@@ -511,6 +541,12 @@ def as_stored(removed: list[ox.Quad], snapshot: list[ox.Quad]) -> list[ox.Quad]:
         if (q.subject, q.predicate, q.graph_name) in wanted:
             originals.setdefault(stored_form(q), []).append(q)
     return [q for q in removed if q in present] + [o for q in missing for o in originals.get(q, [q])]
+
+
+def uri_length(iri: str) -> int:
+    """Characters of the IRI as a URI (RFC 3987 §3.1: each non-ASCII UTF-8 byte becomes %XX)."""
+    encoded = iri.encode("utf-8")
+    return len(encoded) + 2 * sum(1 for b in encoded if b >= 0x80)
 
 
 def graph_of(q: ox.Quad) -> str | None:

@@ -15,15 +15,14 @@ A description (what `/doc/<slug>` serves) holds, each quad with the named graph 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 import pyoxigraph as ox
 
-from ..errors import BadRequest
 from ..http import formats
 from ..http.renderers import render_quads
+from ..store.terms import checked_iri
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -36,9 +35,6 @@ VOID = "http://rdfs.org/ns/void#"
 
 # `select(query)` returns the SPARQL 1.1 JSON results document of a SELECT.
 Select = Callable[[str], dict[str, Any]]
-
-# Characters that RFC 3987 does not allow in an IRI, and that would break out of `<…>` in SPARQL.
-_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f-\x9f]')
 
 # Formats a resource is offered in (server order: the first one answers `*/*` and no Accept).
 RESOURCE_KINDS = (formats.GRAPH, formats.DATASET, formats.PAGE)
@@ -56,16 +52,7 @@ def iri_for_path(base: str, path: str) -> str:
     `path` is the decoded path without its leading slash (`id/gyumri`). Raises BadRequest when the
     result is not an IRI (a space, a quote, a control character…).
     """
-    bad = _NOT_IN_IRI.search(path)
-    if bad:
-        raise BadRequest(f"the path holds {bad.group()!r}, which an IRI cannot contain; "
-                         "percent-encode it or check the address")
-    iri = base + path
-    try:
-        ox.NamedNode(iri)
-    except ValueError as exc:
-        raise BadRequest(f"{iri!r} is not a valid IRI: {exc}") from None
-    return iri
+    return checked_iri(base + path, "the address names")
 
 
 def local_path(base: str, iri: str) -> str | None:

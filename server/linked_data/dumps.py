@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -46,11 +47,23 @@ def cache_root(store: str | os.PathLike[str]) -> Path:
     return link.parent / (link.name + ".cache")
 
 
+# `{base}graph/<rest>` with a plain rest (lower-case words, hyphens, slashes) keeps a name that reads
+# as the graph: `graph-article.kars-gyumri-second-round`. Every other graph gets a short readable stem
+# and a hash of its whole IRI after an underscore, which no plain name holds: names never collide,
+# and never grow past the file system's 255 bytes whatever the IRI's length.
+_PLAIN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*")
+PLAIN_MAX = 80
+STEM_MAX = 40
+
+
 def graph_dump_name(base: str, graph: str) -> str:
-    rest = graph[len(base):] if graph.startswith(base) else hashlib.sha256(graph.encode()).hexdigest()[:16]
-    if rest.startswith("graph/"):
-        rest = rest[len("graph/"):]
-    return "graph-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in rest)
+    """The dump file name of one named graph (without `.nq.gz`): one name per graph, at most 86 characters."""
+    rest = graph[len(base + "graph/"):] if graph.startswith(base + "graph/") else ""
+    if len(rest) <= PLAIN_MAX and _PLAIN.fullmatch(rest):
+        return "graph-" + rest.replace("/", ".")
+    readable = rest or (graph[len(base):] if graph.startswith(base) else graph.split("://", 1)[-1])
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", readable).strip("-")[:STEM_MAX].strip("-")
+    return f"graph-{stem}_{hashlib.sha256(graph.encode('utf-8')).hexdigest()[:16]}"
 
 
 def ensure_dumps(select: Select, *, store: str, version: str, base: str, prefixes: dict[str, str],

@@ -90,7 +90,7 @@ def dataset() -> Response:
     sizes = k.graph_sizes()
     stats = statistics(select, base=k.base, inferred_graph=canonical(ns.G_INFERRED), graphs=sizes)
     dumps = current_dumps()
-    root = request.url_root
+    root = k.settings.public_base   # the answer is cached: never the client's Host header
     triples = describe_dataset(dataset=k.dataset_iri, base=k.base, endpoint=root + "sparql",
                                dumps_url=root + "dumps/", stats=stats, dumps=dumps,
                                source=k.base + "id/article-kars-gyumri-second-round",

@@ -18,6 +18,7 @@ from ..http import formats
 from ..http.renderers import render_triples
 from ..http.responses import negotiated
 from ..store.embedded import format_for_media_type, parse_rdf
+from ..store.terms import checked_iri
 from ..validation.views import curation
 
 bp = Blueprint("graph_store", __name__)
@@ -30,9 +31,7 @@ def target_graph() -> str | None:
     has_default = "default" in request.args
     if has_default == bool(graphs) or len(graphs) > 1:
         raise BadRequest("name exactly one graph: ?graph=<absolute IRI> or ?default")
-    if graphs and ":" not in graphs[0]:
-        raise BadRequest(f"graph {graphs[0]!r} is not an absolute IRI")
-    return graphs[0] if graphs else None
+    return checked_iri(graphs[0], "graph") if graphs else None
 
 
 @bp.route("/rdf-graph-store", methods=["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"])

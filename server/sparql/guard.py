@@ -71,7 +71,7 @@ _PREFIX_DECL = ("(?ai:PREFIX)(?:[ \\t\\r\\n]++|" + COMMENT + ")*+(?:" + _PN_PREF
 TOKEN = re.compile("|".join([
     r"(?P<space>[ \t\r\n]+)", f"(?P<comment>{COMMENT})", f"(?P<string>{STRING})", f"(?P<iri>{IRIREF})",
     f"(?P<var>{VAR})", f"(?P<langtag>{LANGTAG})", f"(?P<bnode>{BLANK_NODE_LABEL})", f"(?P<pname>{PNAME})",
-    f"(?P<word>{WORD})", f"(?P<number>{NUMBER})", r"(?P<open>[{(\[])", r"(?P<close>[})\]])", r"(?P<other>.)",
+    f"(?P<word>{WORD})", f"(?P<number>{NUMBER})", r"(?P<open><<|[{(\[])", r"(?P<close>>>|[})\]])", r"(?P<other>.)",
 ]), re.S)
 
 # What the guard does not count, cut into the same tokens as `TOKEN`: runs of characters that
@@ -82,12 +82,15 @@ TOKEN = re.compile("|".join([
 # keyword-like words.
 _NON_ASCII_BASE = _PN_CHARS_BASE[len("A-Za-z"):]
 _SKIP = "|".join([
-    "[^{}()\\[\\]A-Za-z" + _NON_ASCII_BASE + "_'\"<#?$@:0-9]++", VAR, _PREFIX_DECL,
+    "[^{}()\\[\\]A-Za-z" + _NON_ASCII_BASE + "_'\"<>#?$@:0-9]++", VAR, _PREFIX_DECL,
     f"(?!{_KEYWORD_START}){_LETTER_TOKEN}", f":(?:{_PN_LOCAL})?", NUMBER, _IRIREF_PLAIN, STRING, COMMENT, LANGTAG,
     BLANK_NODE_LABEL, "[" + _NON_ASCII_BASE + "]" + _DOTTED + ":(?:" + _PN_LOCAL + ")?",
-    r"[^{}()\[\]A-Za-z<]", f"<(?!{IRIREF[1:]})"])
+    r"[^{}()\[\]A-Za-z<>]", f"<(?!<|{IRIREF[1:]})", ">(?!>)"])
+# `<<` and `>>` (SPARQL 1.2 triple terms and reifiers) nest like brackets and overflow the parser's
+# stack as deep groups do. In SPARQL 1.1 `<<` can only be "less than" before an IRI (`?x<<a>`):
+# counted as a level all the same, which can only refuse, never admit.
 _FAST = re.compile(f"(?:{_SKIP})*+(?:" + "|".join([
-    r"(?P<open>[{(\[])", r"(?P<close>[})\]])", f"(?P<word>{_LETTER_TOKEN})", f"(?P<iri>{IRIREF})", r"\Z"]) + ")",
+    r"(?P<open><<|[{(\[])", r"(?P<close>>>|[})\]])", f"(?P<word>{_LETTER_TOKEN})", f"(?P<iri>{IRIREF})", r"\Z"]) + ")",
     re.S)
 
 

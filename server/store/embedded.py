@@ -19,7 +19,7 @@ from oxrdflib import OxigraphStore
 
 from ..errors import InputSyntaxError, NotFound, UnsupportedMediaType
 from ..http.formats import BY_NAME, Format, by_media_type
-from .rdf_guard import check_rdfxml
+from .rdf_guard import check_rdf
 
 RDF_EXTENSIONS = {"ttl": "turtle", "trig": "trig", "nt": "ntriples", "nq": "nquads", "jsonld": "jsonld",
                   "rdf": "rdfxml", "owl": "rdfxml", "xml": "rdfxml"}
@@ -66,12 +66,12 @@ def parse_rdf(data: bytes | IO[bytes], fmt: Format, *, source: str, graph: str |
               base_iri: str | None = None) -> list[ox.Quad]:
     """Parse all of `data` or raise InputSyntaxError naming source, line and column.
 
-    Triples go into `graph` (a named graph IRI) unless the format carries its own graphs.
+    Triples go into `graph` (a named graph IRI) unless the format carries its own graphs. Every
+    document passes the guard first (nesting, XML entities, RDF 1.2: see rdf_guard).
     """
     target = ox.NamedNode(graph) if graph else None
-    if fmt.name == "rdfxml":  # entity expansion and deep nesting: see rdf_guard
-        data = data if isinstance(data, bytes) else data.read()
-        check_rdfxml(data, source=source)
+    data = data if isinstance(data, bytes) else data.read()
+    check_rdf(data, fmt.name, source=source)
     try:
         quads = list(ox.parse(data, format=fmt.rdf, base_iri=base_iri,
                               without_named_graphs=False, rename_blank_nodes=False))

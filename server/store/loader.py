@@ -5,7 +5,8 @@ Progress is measured at the reader: bytes consumed, and triples counted by line 
 line-based formats (N-Triples, N-Quads) or estimated from the bytes for the others.
 On a parse error the bulk loader ingests nothing from that file (observed with pyoxigraph
 0.5 and tested in tests/test_loader.py): files before it stay loaded, the failing file is
-rolled back as a whole.
+rolled back as a whole. Each file is read once through the RDF guard first (`rdf_guard`: nesting,
+XML entities, RDF 1.2), in chunks, before the loader parses it.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ import pyoxigraph as ox
 
 from ..errors import InputSyntaxError
 from .embedded import KGStore, format_for_path, open_input, syntax_error, touch_version
+from .rdf_guard import check_stream
+from .terms import checked_iri
 
 if TYPE_CHECKING:
     from .remote import RemoteStore
@@ -93,9 +96,17 @@ class _CountingReader(io.RawIOBase):
         return n
 
 
+def guard(path: Path, syntax: str) -> None:
+    """The same guard as every other RDF input, read once in chunks before the loader parses the file."""
+    with open_input(path) as raw:
+        check_stream(raw, syntax, source=str(path))
+
+
 def load_files(store_path: Path, files: list[Path], *, graph: str | None = None,
                progress: Progress | None = None) -> LoadStats:
     """Bulk-load each file; a syntax error names file, line and column (that file is not loaded)."""
+    if graph:
+        checked_iri(graph, "--graph")
     stats = LoadStats()
     store = KGStore(store_path, read_only=False)
     started_all = time.monotonic()
@@ -104,6 +115,7 @@ def load_files(store_path: Path, files: list[Path], *, graph: str | None = None,
             if not path.exists():
                 raise InputSyntaxError(f"{path}: file not found", source=str(path))
             fmt = format_for_path(path)
+            guard(path, fmt.name)
             line_based = fmt.name in ("ntriples", "nquads")
             total = path.stat().st_size
             state = {"bytes": 0, "lines": 0}
@@ -152,12 +164,13 @@ def load_remote(remote: "RemoteStore", files: list[Path], *, graph: str | None =
 
     stats = LoadStats()
     started_all = time.monotonic()
-    target = ox.NamedNode(graph) if graph else None
+    target = ox.NamedNode(checked_iri(graph, "--graph")) if graph else None
     try:
         for path in files:
             if not path.exists():
                 raise InputSyntaxError(f"{path}: file not found", source=str(path))
             fmt = format_for_path(path)
+            guard(path, fmt.name)
             with open_input(path) as raw:
                 try:
                     for _ in ox.parse(raw, format=fmt.rdf, without_named_graphs=False):

@@ -5,13 +5,33 @@ RDF 1.1 and Oxigraph treat them as one: an xsd:string literal becomes a plain rd
 """
 from __future__ import annotations
 
+import re
 import warnings
 
 import pyoxigraph as ox
 import rdflib
 
+from ..errors import BadRequest
+
 XSD = "http://www.w3.org/2001/XMLSchema#"
 XSD_STRING = XSD + "string"
+# Characters that RFC 3987 does not allow in an IRI, and that would break out of `<…>` in SPARQL.
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f-\x9f]')
+
+
+def checked_iri(text: str, what: str) -> str:
+    """`text` when it is an absolute IRI (RFC 3987) that can stand in `<…>`; else 400 saying why."""
+    shown = repr(text[:120] + ("…" if len(text) > 120 else ""))
+    bad = _NOT_IN_IRI.search(text)
+    if bad:
+        raise BadRequest(f"{what} {shown} holds {bad.group()!r}, which an IRI cannot contain; "
+                         "percent-encode it (%20 for a space)")
+    try:
+        ox.NamedNode(text)
+    except ValueError as exc:
+        raise BadRequest(f"{what} {shown} is not an absolute IRI ({exc}); write it with its scheme, "
+                         "e.g. https://…") from None
+    return text
 
 
 _PLAIN = frozenset(XSD + t for t in ("boolean", "integer", "decimal", "double"))
