@@ -10,6 +10,7 @@ from flask import Flask, request
 from . import namespaces as ns
 from .http.responses import register_error_handlers
 from .settings import Settings, load_settings
+from .sparql.examples import load_examples
 from .store.engine import QueryRequest, make_engine
 
 
@@ -43,18 +44,6 @@ class KG:
         return {r["g"]: int(r["n"]) for r in rows}
 
 
-def load_examples() -> list[dict[str, str]]:
-    """The competency questions, offered as ready-to-run examples in the query UI."""
-    folder = Path(__file__).resolve().parent.parent / "tests" / "competency"
-    examples = []
-    for path in sorted(folder.glob("*.rq")):
-        text = path.read_text(encoding="utf-8")
-        question = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("# Question:")),
-                        path.stem)
-        examples.append({"name": path.stem, "question": question, "query": text})
-    return examples
-
-
 def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     """Build the app for these settings (a Settings, a mapping of overrides, or the environment)."""
     if not isinstance(settings, Settings):
@@ -64,8 +53,9 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.extensions["kg"] = KG(settings)
     register_error_handlers(app)
 
-    from .http import assets, meta
+    from .http import assets, meta, site
     from .linked_data import home_views, ontology_views, resource_views
+    from .search import views as search_views
     from .sparql import endpoint
 
     app.register_blueprint(endpoint.bp)
@@ -74,6 +64,8 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(resource_views.bp)
     app.register_blueprint(ontology_views.bp)
     app.register_blueprint(home_views.bp)
+    app.register_blueprint(search_views.bp)
+    site.init_app(app)
     register_curation(app, settings)
 
     from .http import observability

@@ -17,6 +17,10 @@ GRAPH = DEFAULT_BASE + "graph/"               # named graphs
 SHAPES = DEFAULT_BASE + "shapes#"             # SHACL shapes
 DATASET = DEFAULT_BASE + "dataset"
 
+# Where an IRI under the base is served: the same path, except that things (`id/…`) link
+# straight to their document (`doc/…`) to spare a redirect.
+LOCAL_REWRITES = {"id/": "doc/"}
+
 # Named graphs of the store. The union of them is the default graph of queries.
 G_ONTOLOGY = GRAPH + "ontology"
 G_SHAPES = GRAPH + "shapes"

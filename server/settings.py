@@ -125,6 +125,11 @@ class Settings:
     def writes_enabled(self) -> bool:
         return bool(self.write_token)
 
+    @property
+    def worker_processes(self) -> int:
+        """The gunicorn workers that actually run: one when writes are enabled (one writer per store)."""
+        return 1 if self.writes_enabled else max(1, self.workers)
+
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 

@@ -212,3 +212,15 @@ def test_kg_serve_refuses_a_negative_linger(tmp_path: Path) -> None:
     done = subprocess.run([KG, "serve", "--store", str(tmp_path / "store"), "--port", "0",
                            "--keepalive-linger-ms", "-1"], capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "keepalive_linger_ms" in done.stderr and not (tmp_path / "store").exists()
+
+
+def test_a_port_in_use_names_the_flag_that_changes_it(store_link: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([KG, "serve", "--store", str(store_link), "--port", str(port)],
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
+    assert "Traceback" not in done.stderr

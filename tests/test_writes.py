@@ -201,7 +201,8 @@ def test_a_second_article_is_added_and_its_facts_are_queryable(wclient) -> None:
     r = wclient.post("/sources", data=_source_form(facts, "test-wire-gyumri-inspection"), headers=AUTH)
     assert r.status_code == 201, r.text
     graph = ns.GRAPH + "article/test-wire-gyumri-inspection"
-    assert r.headers["Location"] == graph
+    assert r.headers["Location"] == "/graph/article/test-wire-gyumri-inspection"   # served here, not on the canonical host
+    assert wclient.get(r.headers["Location"], headers={"Accept": "text/turtle"}).status_code == 200
     assert ask(wclient, f'ASK {{ GRAPH <{graph}> {{ kg:gyumri-station-inspection kgo:location kg:gyumri ; '
                         f'kgo:date "2025-12-01"^^<http://www.w3.org/2001/XMLSchema#date> }} }}')
     text = (FIXTURES / "second-article.txt").read_text(encoding="utf-8")

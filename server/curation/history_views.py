@@ -7,6 +7,7 @@ from .. import namespaces as ns
 from ..errors import BadRequest
 from ..http import formats
 from ..http.responses import negotiated
+from ..linked_data.describe import local_path
 from ..sparql.endpoint import answer_response
 from ..store.engine import QueryRequest
 from ..validation.views import curation
@@ -25,7 +26,7 @@ def history() -> Response:
                             prefer="html")
     if fmt.name == "html":
         rows = kg.select(history_query(kg.base, HISTORY_LIMIT))
-        return negotiated(render_template("history.html", rows=rows, base=kg.base), fmt)
+        return negotiated(render_template("history.html", rows=rows, local=lambda iri: local_path(kg.base, iri)), fmt)
     v, g = kgc(kg.base), rebased(ns.G_CHANGELOG, kg.base)
     query = (f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{g}> {{ ?s ?p ?o "
              f"FILTER (?p NOT IN (<{v}addedQuads>, <{v}removedQuads>)) }} }}")

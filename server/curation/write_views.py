@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 
 from ..errors import BadRequest, UnsupportedMediaType
+from ..linked_data.describe import local_path
 from ..sparql.guard import check_update
 from ..sparql.protocol import Operation
 from ..store.embedded import format_for_media_type, format_for_path
@@ -31,14 +32,19 @@ def write_response(outcome: Outcome, *, created: bool = False) -> Response:
         preamble = "Nothing changed: the store already holds this state; no change was recorded."
         headers: dict[str, str] = {}
     else:
-        preamble = (f"Applied change {outcome.activity.iri}: {len(plan.added)} triples added, "
+        preamble = (f"Applied change {outcome.activity.iri}: {triples(len(plan.added))} added, "
                     f"{len(plan.removed)} removed, in {', '.join(plan.graphs)}.")
         headers = {"KG-Change": outcome.activity.iri, "KG-Triples-Added": str(len(plan.added)),
                    "KG-Triples-Removed": str(len(plan.removed))}
     if created and plan.change.graph:
-        headers["Location"] = plan.change.graph
+        # Where the new graph is served here (its IRI's host is the canonical one, which may not resolve).
+        headers["Location"] = local_path(current_app.extensions["kg"].base, plan.change.graph) or plan.change.graph
     return report_response(outcome.report, status=201 if created and outcome.activity else 200, headers=headers,
                            preamble=preamble, html_ok=False)
+
+
+def triples(n: int) -> str:
+    return f"{n} triple" if n == 1 else f"{n} triples"
 
 
 def sparql_update(op: Operation) -> Response:

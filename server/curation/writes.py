@@ -53,6 +53,7 @@ from .. import namespaces as ns
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, QuerySyntaxError, ServiceUnavailable, Unprocessable
 from ..http.offload import computation
 from ..settings import Settings
+from ..search import index_changes
 from ..store.embedded import data_version, touch_version
 from ..store.rdf_guard import triple_terms_refused
 from ..validation.fidelity import Fidelity
@@ -330,6 +331,8 @@ class Curation:
         with self._write_lock:
             plan = self.plan(change)
             activity = self.commit(plan) if (plan.added or plan.removed) else None
+            if activity is not None:
+                index_changes(self.settings, plan.added + plan.removed, self.engine)
             return Outcome(activity, plan)
 
     def plan(self, change: Change) -> Plan:

@@ -23,6 +23,7 @@ GRAPH = "graph"         # triples: CONSTRUCT, DESCRIBE, a resource description
 DATASET = "dataset"     # quads: dumps, descriptions that keep named graphs
 REPORT = "report"       # a SHACL validation report
 PAGE = "page"           # a page for people
+HITS = "hits"           # search results: things that match words
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,11 @@ FORMATS: tuple[Format, ...] = (
     # N3 for clients that ask for it by name (SPARQLWrapper's `format=n3`): written as Turtle, which
     # is N3 without formulae or rules; an N3 body is read as Turtle (formulae are a syntax error).
     _f("n3", "text/n3", "n3", [GRAPH], "N3", ("text/rdf+n3", "application/n3"), rdf=ox.RdfFormat.TURTLE),
-    _f("html", "text/html", "html", [PAGE, REPORT], "HTML", ("application/xhtml+xml",)),
+    _f("html", "text/html", "html", [PAGE, REPORT, HITS], "HTML", ("application/xhtml+xml",)),
     _f("text", "text/plain", "txt", [REPORT], "plain text"),
-    # A validation report's rows as plain JSON (`Report.to_json`); after "json" so that
-    # SPARQL results keep application/json.
-    _f("report-json", "application/json", "json", [REPORT], "JSON rows"),
+    # A validation report's rows (`Report.to_json`) or search hits as plain JSON; after "json" so
+    # that SPARQL results keep application/json.
+    _f("report-json", "application/json", "json", [REPORT, HITS], "JSON rows"),
 )
 
 BY_NAME: dict[str, Format] = {f.name: f for f in FORMATS}

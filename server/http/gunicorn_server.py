@@ -13,6 +13,7 @@ import functools
 import os
 import selectors
 import shutil
+import socket
 import sys
 import tempfile
 from typing import Any
@@ -129,10 +130,9 @@ def _worker_class_option(settings: Settings) -> Any:
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
-    workers = 1 if settings.writes_enabled else max(1, settings.workers)
     return {
         "bind": f"{settings.host}:{settings.port}",
-        "workers": workers,
+        "workers": settings.worker_processes,
         "threads": max(1, settings.threads),
         "worker_class": _worker_class_option(settings),
         # The app enforces the query time limit itself; gunicorn's limit is a backstop.
@@ -164,10 +164,28 @@ def resolve_isolation(settings: Settings) -> Settings:
     return dataclasses.replace(settings, query_isolation="process" if settings.writes_enabled else "worker")
 
 
+def check_port_free(settings: Settings) -> None:
+    """A port another process listens on is named with the flag that changes it. (gunicorn retries
+    for five seconds and then says only "Can't connect".)"""
+    if settings.port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((settings.host, settings.port))
+        except OSError as exc:
+            from ..errors import SettingsError
+
+            raise SettingsError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}; is another "
+                                f"server running there? Choose another port with --port (e.g. --port "
+                                f"{settings.port + 1}) or KG_PORT, or --port 0 for any free one") from None
+
+
 def run(settings: Settings) -> None:
     # Metrics from every worker process are added up through files in one folder, which must
     # be set before the workers start (prometheus_client's multiprocess mode).
     if not os.environ.get(MULTIPROC_ENV):
         os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="kg-metrics-")
     settings = resolve_isolation(settings)
+    check_port_free(settings)
     _Server(settings, gunicorn_options(settings)).run()

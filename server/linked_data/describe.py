@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import pyoxigraph as ox
 
+from .. import namespaces as ns
 from ..http import formats
 from ..http.renderers import render_quads
 from ..store.terms import checked_iri
@@ -56,15 +57,14 @@ def iri_for_path(base: str, path: str) -> str:
 
 
 def local_path(base: str, iri: str) -> str | None:
-    """The path on this server that dereferences `iri`, or None for IRIs outside our base.
-
-    Things (`id/…`) link straight to their document (`doc/…`) to spare a redirect.
-    """
+    """The path on this server that dereferences `iri`, or None for IRIs outside our base."""
     if not iri.startswith(base):
         return None
     rest = iri[len(base):]
-    if rest.startswith("id/"):
-        rest = "doc/" + rest[3:]
+    for prefix, replacement in ns.LOCAL_REWRITES.items():
+        if rest.startswith(prefix):
+            rest = replacement + rest[len(prefix):]
+            break
     return "/" + rest
 
 

@@ -12,6 +12,7 @@ from ..http import formats
 from ..http.ld_answers import CACHE_CONTROL, alternates, is_not_modified, ld_answer, link_header, validators
 from ..http.renderers import render_triples
 from ..http.responses import CORS_HEADERS
+from ..sparql.examples import examples_by_topic
 from .dataset_description import ABOUT, TITLE, describe_dataset, statistics
 from .dumps import Dump, dump_path, ensure_dumps
 from .pages import all_events
@@ -67,7 +68,7 @@ def home() -> Response:
     stats = statistics(select, base=k.base, inferred_graph=canonical(ns.G_INFERRED), graphs=sizes)
     body = render_template("home.html", title=TITLE, about=ABOUT, stats=stats, graphs=graph_rows(sizes),
                            events=all_events(select, k.prefixes["kgo"], k.base),
-                           examples=k.examples, classes=things_by_class(), alternates=alts,
+                           example_topics=examples_by_topic(k.examples), classes=things_by_class(), alternates=alts,
                            ontology="/ontology", dumps=current_dumps())
     return ld_answer(body, fmt, v, link=link_header(alts))
 

@@ -1,23 +1,26 @@
-"""`/ontology` (and its version IRI `/ontology/1.0.0`): pyLODE documentation for people, the
-ontology's named graph in every RDF format for machines. Hash terms (`ontology#Term`) reach the
-server as `/ontology` (browsers strip the fragment), so the same answer serves them all.
+"""`/ontology` (and its version IRI `/ontology/1.0.0`): documentation for people (pyLODE's sections
+and the SKOS schemes, see ontology_docs), the ontology's named graph in every RDF format for
+machines. Hash terms (`ontology#Term`) reach the server as `/ontology` (browsers strip the
+fragment), so the same answer serves them all.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, render_template
+from markupsafe import Markup
 
 from .. import namespaces as ns
 from ..errors import NotFound
 from ..http import formats
 from ..http.ld_answers import alternates, is_not_modified, ld_answer, link_header, validators
 from .describe import fetch_paged, graph_query, render
-from .ontology_docs import ontology_html
+from .ontology_docs import OWL, concept_schemes, ontology_sections, term_index, without_schemes
 from .resource_views import canonical, choose, kg, select
 
 bp = Blueprint("ontology", __name__)
 
 KINDS = (formats.GRAPH, formats.DATASET, formats.PAGE)
-OWL_ONTOLOGY = "http://www.w3.org/2002/07/owl#Ontology"
+OWL_ONTOLOGY = OWL + "Ontology"
+DCTERMS = "http://purl.org/dc/terms/"
 
 
 def _ontology(path: str, ext: str | None = None) -> Response:
@@ -31,13 +34,21 @@ def _ontology(path: str, ext: str | None = None) -> Response:
         return ld_answer(b"", fmt, v, link=link, content_location=location)
     graph = canonical(ns.G_ONTOLOGY)
     quads = fetch_paged(select, lambda limit, offset: graph_query(graph, limit, offset), k.settings.max_result_rows)
-    if fmt.name == "html":
-        turtle = render(formats.BY_NAME["turtle"], quads, k.prefixes)
-        body = ontology_html(turtle, store=k.settings.store, version=k.data_version()[0],
-                             namespace=k.prefixes["kgo"])
-    else:
-        body = render(fmt, quads, k.prefixes)
+    body = documentation(quads, alts) if fmt.name == "html" else render(fmt, quads, k.prefixes)
     return ld_answer(body, fmt, v, link=link, content_location=location)
+
+
+def documentation(quads: list, alts: list) -> str:  # type: ignore[type-arg]
+    k = kg()
+    namespace = k.prefixes["kgo"]
+    schemes = concept_schemes(quads, namespace)
+    turtle = render(formats.BY_NAME["turtle"], without_schemes(quads, schemes), k.prefixes)
+    sections = ontology_sections(turtle, store=k.settings.store, version=k.data_version()[0], namespace=namespace)
+    onto = {q.predicate.value: q.object.value for q in quads if q.subject.value == canonical(ns.ONTOLOGY)}
+    return render_template("ontology.html", title=onto.get(DCTERMS + "title", "Ontology"), iri=canonical(ns.ONTOLOGY),
+                           about=onto.get(DCTERMS + "description", ""), version=onto.get(OWL + "versionInfo", ""),
+                           sections=Markup(sections), schemes=schemes, terms=term_index(quads, namespace),
+                           alternates=alts)
 
 
 @bp.route("/ontology", methods=["GET", "HEAD"])

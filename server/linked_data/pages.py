@@ -7,6 +7,7 @@ No Flask here: `build_page` turns a `Description` (and a few page-only queries t
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import pyoxigraph as ox
 
 from ..http.security import safe_href
 from .describe import DCTERMS, GEO, OA, RDF, RDFS, SKOS, Description, Select, local_path
+from .map_labels import place_labels
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _DESCRIPTION_PROPS = (SKOS + "definition", RDFS + "comment", DCTERMS + "description", SKOS + "scopeNote")
@@ -276,14 +278,26 @@ def nearby(points: list[Point], lon_span: float = 12.0, lat_span: float = 8.0) -
 
 
 def map_frame(points: list[Point], width: int = 640, height: int = 320) -> dict[str, Any]:
-    """Plot points on a plain equirectangular frame fitted around them (no tiles: none are reachable)."""
+    """Plot points on an equirectangular frame fitted around them (no tiles: none are reachable),
+    scaled for the frame's middle latitude so that distances look as they are."""
     points = nearby(points)
     lons, lats = [p.lon for p in points], [p.lat for p in points]
-    pad_lon, pad_lat = max(2.0, (max(lons) - min(lons)) * 0.1), max(2.0, (max(lats) - min(lats)) * 0.15)
+    pad_lon, pad_lat = max(0.3, (max(lons) - min(lons)) * 0.15), max(0.2, (max(lats) - min(lats)) * 0.2)
     west, east = min(lons) - pad_lon, max(lons) + pad_lon
     south, north = min(lats) - pad_lat, max(lats) + pad_lat
+    shrink = max(0.2, math.cos(math.radians((north + south) / 2)))   # a degree of longitude, in degrees of latitude
+    if (east - west) * shrink / (north - south) > width / height:    # too wide: show more latitude
+        grow = ((east - west) * shrink * height / width - (north - south)) / 2
+        south, north = south - grow, north + grow
+    else:                                                            # too tall: show more longitude
+        grow = ((north - south) * width / height / shrink - (east - west)) / 2
+        west, east = west - grow, east + grow
     plotted = [{"x": round((p.lon - west) / (east - west) * width, 1),
                 "y": round((north - p.lat) / (north - south) * height, 1), "point": p} for p in points]
+    current = next((i for i, p in enumerate(points) if p.current), None)
+    for spot, label in zip(plotted, place_labels([(d["x"], d["y"], d["point"].label) for d in plotted],
+                                                 width, height, first=current)):
+        spot["label"] = label
     return {"width": width, "height": height, "points": plotted,
             "west": round(west, 1), "east": round(east, 1), "south": round(south, 1), "north": round(north, 1)}
 
@@ -332,8 +346,10 @@ def build_page(desc: Description, select: Select, *, base: str, kgo: str, inferr
     asserted_types = desc.types(exclude_graph=inferred_graph) or desc.types()
     types = [value_of(ox.NamedNode(t), labels, base) for t in asserted_types]
     if not summary:
-        kinds = ", ".join(t.text for t in types) or "resource"
-        summary = f"{title}: a {kinds} in the Kars–Gyumri knowledge graph."
+        # Worded like a Wikidata description ("city in Armenia"): no article to get wrong for
+        # a plural type ("technical talks") or one that starts with a vowel ("agreement").
+        kinds = " and ".join(t.text for t in types) or "resource"
+        summary = f"{kinds} in the Kars–Gyumri knowledge graph"
 
     points: list[Point] = []
     if any(q.subject == node and q.predicate.value == GEO + "hasGeometry" for q in desc.quads) or any(

@@ -93,7 +93,11 @@ def document(slug: str) -> Response:
 
 
 def describe_link(iri: str) -> str:
-    return "/sparql?" + urlencode({"query": f"DESCRIBE <{iri}>"})
+    """The query UI (its page reads the fragment), opened on a query about this thing."""
+    query = (f"# What the graph says about <{iri}>, and in which named graph\n"
+             f"SELECT ?property ?value ?graph WHERE {{\n  GRAPH ?graph {{ <{iri}> ?property ?value }}\n}}\n"
+             "ORDER BY ?property ?value\n")
+    return "/sparql#" + urlencode({"query": query, "name": iri.rstrip("/").rsplit("/", 1)[-1]})
 
 
 def graph_paths(graphs: list[str]) -> list[tuple[str, str]]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
+from .. import namespaces as ns
 from ..curation.auth import refuse_token_in_url
 from ..errors import Forbidden
 from ..http import formats
@@ -11,6 +12,7 @@ from ..http.observability import note_query
 from ..http.renderers import render_triples
 from ..http.responses import CORS_HEADERS, answer_headers, negotiated
 from ..store.engine import QueryAnswer, QueryRequest
+from .examples import examples_by_topic
 from .protocol import read_operation
 from .service_description import describe_service
 
@@ -63,9 +65,10 @@ def query_page(kg) -> str:  # type: ignore[no-untyped-def]
     default_query = prefix_lines + "\nSELECT ?s ?p ?o WHERE {\n  ?s ?p ?o\n} LIMIT 10\n"
     endpoint = url_for("sparql.sparql")
     config = {"endpoint": endpoint, "prefixes": kg.prefixes, "defaultQuery": default_query,
-              "examples": kg.examples}
+              "examples": kg.examples, "base": kg.base, "localPaths": ns.LOCAL_REWRITES}
     result_formats = [f for f in formats.FORMATS if formats.BINDINGS in f.kinds or formats.GRAPH in f.kinds]
-    return render_template("sparql.html", config=config, examples=kg.examples, endpoint=endpoint,
+    return render_template("sparql.html", config=config, example_topics=examples_by_topic(kg.examples),
+                           endpoint=endpoint,
                            endpoint_url=kg.url_for_endpoint(), default_query=default_query,
                            result_formats=result_formats, yasgui_version=vendor_version("yasgui"))
 
@@ -75,6 +78,7 @@ def service_description_or_ui(kg) -> Response:  # type: ignore[no-untyped-def]
     fmt = formats.negotiate(request.accept_mimetypes, [formats.PAGE, formats.GRAPH], request.args.get("format"))
     if fmt.name == "html":
         return negotiated(query_page(kg), fmt)  # its Content-Security-Policy: security.py, as on every page
-    triples = describe_service(kg.url_for_endpoint(), kg.dataset_iri, kg.graph_sizes())
+    triples = describe_service(kg.url_for_endpoint(), kg.dataset_iri, kg.graph_sizes(),
+                               writes=kg.settings.writes_enabled)
     body = b"" if request.method == "HEAD" else render_triples(fmt, triples, kg.prefixes)
     return negotiated(body, fmt)

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 import pyoxigraph as ox
-import rdflib
-from oxrdflib import OxigraphStore
 
 from ..errors import InputSyntaxError, NotFound, UnsupportedMediaType
 from ..http.formats import BY_NAME, Format, by_media_type
@@ -130,10 +128,6 @@ class KGStore:
             self.path.mkdir(parents=True, exist_ok=True)
             self.ox = ox.Store(str(self.path.resolve()))
         self.read_only = read_only
-
-    def rdflib_dataset(self) -> rdflib.Dataset:
-        """The same store as an rdflib Dataset (through oxrdflib), for libraries that need rdflib."""
-        return rdflib.Dataset(store=OxigraphStore(store=self.ox))
 
     def query(self, sparql: str, **options: object) -> object:
         """Oxigraph's engine, the union of named graphs as default graph unless told otherwise."""

@@ -18,6 +18,7 @@ import pyoxigraph as ox
 from ..errors import KGError, QuerySyntaxError
 from ..http import formats
 from ..http.renderers import native_bindings, render_bindings, render_boolean, render_triples
+from ..sparql.projection import ordered_star
 from .embedded import KGStore
 from .ipc import read_frame, write_frame
 
@@ -72,6 +73,10 @@ def run_query(store: KGStore, req: dict[str, Any]) -> dict[str, Any]:
         fmt = formats.negotiate(req.get("accept"), [formats.BINDINGS], req.get("format"))
         body, count, truncated, kind = render_boolean(fmt, bool(result)), 1, False, "boolean"
     elif isinstance(result, ox.QuerySolutions):
+        spelt_out = ordered_star(req["query"], [v.value for v in result.variables])
+        if spelt_out is not None:   # SELECT *: columns in the order the query names them
+            result = store.query(spelt_out, **options)
+            req = {**req, "query": spelt_out}
         fmt = formats.negotiate(req.get("accept"), [formats.BINDINGS], req.get("format"))
         native = native_bindings(result, fmt, limit)
         if native is not None:

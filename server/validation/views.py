@@ -79,7 +79,7 @@ def group_results(report: Report) -> dict[str, dict[str, list[Any]]]:
 def write_rejected(exc: WriteRejected) -> Response:
     """422: the write would break the shapes; the report says why, nothing was stored."""
     return report_response(exc.report, status=422, html_ok=False,
-                           preamble=f"422 Validation failed: {exc.message}; the store is unchanged.")
+                           preamble=f"422 Validation failed: {exc.message.rstrip('.')}; the store is unchanged.")
 
 
 @bp.get("/validate")
