@@ -22,6 +22,9 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 def setting_option(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A click option for a setting: its flag, its KG_ variable, its help from the one table."""
     s = _BY_NAME[name]
+    if isinstance(s.default, bool):
+        return click.option(f"{s.flag}/--no-{s.flag[2:]}", name, envvar=s.env, default=None,
+                            help=f"{s.help} [env {s.env}; default {'on' if s.default else 'off'}]", show_envvar=False)
     kind = click.Choice(s.choices) if s.choices else type(s.default)
     return click.option(s.flag, name, envvar=s.env, default=None, type=kind,
                         help=f"{s.help} [env {s.env}; default {s.default!r}]", show_envvar=False)
@@ -87,6 +90,7 @@ def main() -> None:
 @setting_option("store")
 @setting_option("base_iri")
 @setting_option("extra_sources")
+@setting_option("allow_warnings")
 @remote_options
 def build(**values: Any) -> None:
     """Parse ontology, data and shapes, infer, validate, and publish the store.
@@ -100,7 +104,7 @@ def build(**values: Any) -> None:
     try:
         with remote_store(settings) as remote:
             result = run_build(Path(settings.store), base_iri=settings.base_iri, extra=settings.extra_source_paths,
-                               remote=remote, log=click.echo)
+                               remote=remote, log=click.echo, allow_warnings=settings.allow_warnings)
     except KGError as exc:
         fail(exc)
         return
@@ -113,23 +117,40 @@ def build(**values: Any) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--shapes", "shapes_files", multiple=True, type=click.Path(dir_okay=False),
+              help="Validate FILES against the shapes in this file (repeat for several) instead of the project's; "
+                   "as `pyshacl -s`.")
 @click.option("--format", "fmt", type=click.Choice(["text", "turtle", "json-ld", "json"]), default="text",
               show_default=True, help="Report format: text for people, Turtle/JSON-LD sh:ValidationReport, JSON rows.")
 @click.option("--max-results", type=int, default=None, help="Show at most this many results (the summary says so).")
+@setting_option("allow_warnings")
 @setting_option("store")
 @remote_options
-def validate(files: tuple[str, ...], fmt: str, max_results: int | None, **values: Any) -> None:
-    """Validate the built graph, or FILES with the project's shapes. Exit 0 conforms, 1 not, 2 unreadable."""
+def validate(files: tuple[str, ...], shapes_files: tuple[str, ...], fmt: str, max_results: int | None,
+             **values: Any) -> None:
+    """Validate the built graph, or FILES (any RDF) with the project's shapes or with --shapes.
+
+    Exit 0 passes (conforms, or only Warnings and Infos while allow_warnings is on), 1 does not,
+    2 unreadable input or a failure of the shapes (SHACL 3.6.1: a query the spec forbids, an
+    ill-formed shape), with a message.
+    """
+    import logging
+
     from .validation.inputs import validate_files, validate_remote, validate_store
 
+    logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)  # ill-typed literals are SHACL's to report
     settings = settings_from(**values)
+    if shapes_files and not files:
+        raise click.UsageError("--shapes needs the data FILES to validate")
+    policy = settings.allow_warnings
     try:
         if files:
-            report = validate_files([Path(f) for f in files], max_results)
+            report = validate_files([Path(f) for f in files], max_results, shapes=[Path(f) for f in shapes_files],
+                                    allow_warnings=policy)
         elif settings.remote:
-            report = validate_remote(settings, max_results)
+            report = validate_remote(settings, max_results, allow_warnings=policy)
         else:
-            report = validate_store(Path(settings.store), max_results)
+            report = validate_store(Path(settings.store), max_results, allow_warnings=policy)
     except KGError as exc:
         fail(exc)
         return
@@ -139,7 +160,7 @@ def validate(files: tuple[str, ...], fmt: str, max_results: int | None, **values
         click.echo(report.to_json())
     else:
         click.echo(report.graph.serialize(format="turtle" if fmt == "turtle" else "json-ld"))
-    sys.exit(0 if report.conforms else 1)
+    sys.exit(0 if report.passed else 1)
 
 
 @main.command()
@@ -247,6 +268,7 @@ def restore(dump_file: str, **values: Any) -> None:
 @setting_option("store")
 @setting_option("base_iri")
 @setting_option("write_token_name")
+@setting_option("allow_warnings")
 @remote_options
 def add_source(article: str, facts: str, slug: str | None, **values: Any) -> None:
     """Store a new article's text and its facts in their own graph, validated first.
@@ -371,6 +393,7 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @setting_option("service_allowlist")
 @setting_option("write_token")
 @setting_option("write_token_name")
+@setting_option("allow_warnings")
 @setting_option("max_report_results")
 @remote_options
 @setting_option("max_validate_triples")
@@ -386,7 +409,7 @@ def serve(**values: Any) -> None:
         if not settings.remote and not Path(settings.store).exists():
             click.echo(f"no store at {settings.store}: building it first", err=True)
             run_build(Path(settings.store), base_iri=settings.base_iri, extra=settings.extra_source_paths,
-                      log=click.echo)
+                      log=click.echo, allow_warnings=settings.allow_warnings)
         run(settings)
     except KGError as exc:
         fail(exc)

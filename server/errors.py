@@ -153,3 +153,13 @@ class BuildError(KGError):
 
     exit_code = 1
     title = "Build failed"
+
+
+class ValidationFailure(KGError):
+    """A failure in the sense of SHACL §3.6.1: no report can be made (the shapes cannot be checked
+    as given -- a SPARQL constraint of a form the spec says to refuse, an ill-formed shape -- or
+    the data cannot be held faithfully by the store). The message says which and what to change."""
+
+    status = 422
+    exit_code = 2
+    title = "Validation failure"

@@ -280,6 +280,19 @@ def test_a_store_keeping_literals_as_written_sees_only_the_real_change(wapp, mon
     assert sorted(map(str, plan.removed)) == sorted(map(str, written))
 
 
+def test_a_graph_write_is_judged_as_written(wclient, private_store) -> None:  # type: ignore[no-untyped-def]
+    """The store would hold kgo:roundNumber "-01" as "-1"; the 422 shows what the curator sent."""
+    before = dump_lines(private_store)
+    body = (f'<{KG}odd-talks> a <{ns.KGO}TechnicalTalks> ; <http://www.w3.org/2000/01/rdf-schema#label> "talks"@en ;\n'
+            f'  <{ns.KGO}roundNumber> "-01"^^<http://www.w3.org/2001/XMLSchema#integer> .\n')
+    r = wclient.post(f"/rdf-graph-store?graph={G}", data=body,
+                     headers={**AUTH, "Content-Type": "text/turtle", "Accept": "application/json"})
+    assert r.status_code == 422, r.text
+    (row,) = [res for res in r.json["results"] if res["path"] == ns.KGO + "roundNumber"]
+    assert row["value"] == "-01"
+    assert dump_lines(private_store) == before
+
+
 @pytest.mark.parametrize("where, backwards", [
     ("GRAPH ?g { $this ex:p ?v , ?w }", False),            # a named graph per source is read forwards
     ('$this ex:p "a"^^ex:t', False),                       # the ^^ of a datatype is no inverse path

@@ -107,11 +107,12 @@ class BuildResult:
 
 def build(store_link: Path, *, base_iri: str = ns.DEFAULT_BASE, sources: list[SourceFile] | None = None,
           extra: list[Path] | None = None, log: Callable[[str], None] = lambda _line: None,
-          remote: "RemoteStore | None" = None) -> BuildResult:
+          remote: "RemoteStore | None" = None, allow_warnings: bool = True) -> BuildResult:
     """Build and publish, or raise BuildError and leave the served store as it was.
 
     `extra` files are added to `sources` (default: the project's). Each step's time is logged as
     soon as it ends, so that a long build that is refused still shows where its time went.
+    A build with Violations is refused; one with Warnings or Infos too unless `allow_warnings`.
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -132,11 +133,13 @@ def build(store_link: Path, *, base_iri: str = ns.DEFAULT_BASE, sources: list[So
         f"in {timings['infer']:.1f} s")
 
     t = time.perf_counter()
-    report = validate(validation_source(quads + inferred_quads, g_shapes), shapes=to_rdflib(quads, {g_shapes}))
+    report = validate(validation_source(quads + inferred_quads, g_shapes), shapes=to_rdflib(quads, {g_shapes}),
+                      allow_warnings=allow_warnings)
     timings["validate"] = time.perf_counter() - t
     log(f"validate: {report.summary()} in {timings['validate']:.1f} s")
-    if not report.conforms:
-        raise BuildError("the data has SHACL Violations; the store was not published\n" + report.to_text(),
+    if not report.passed:
+        what = "Violations" if report.counts.get("Violation") else "Warnings or Infos (setting allow_warnings is off)"
+        raise BuildError(f"the data has SHACL {what}; the store was not published\n" + report.to_text(),
                          report=report.to_json())
 
     t = time.perf_counter()

@@ -62,9 +62,10 @@ from ..settings import Settings
 from ..search import index_changes
 from ..store.embedded import data_version, touch_version
 from ..store.rdf_guard import triple_terms_refused
-from ..store.terms import to_rdflib_term
-from ..validation.shacl_sparql import split_shapes
-from ..validation.validate import Report, Source, parse_report, validate
+from ..validation.fidelity import Fidelity
+from ..validation.shacl_core import REWRITTEN
+from ..validation.shacl_sparql import prologue_of
+from ..validation.validate import Report, Source, parse_report, validate, written_terms
 from .changelog import Activity, activity_iri, kgc, new_activity_id, now_utc, parse_nquads, rebased
 
 BACK_HOPS = 3
@@ -138,8 +139,9 @@ def shapes_read_forward_only(shapes: rdflib.Graph) -> bool:
         return False
     if any(True for _ in shapes.triples((None, SH.target, None))):
         return False
-    _core, constraints = split_shapes(shapes)
-    return not any(sparql_reads_backwards(c.query) for c in constraints)
+    queries = [prologue_of(shapes, node) + str(select) for node in shapes.objects(None, SH.sparql)
+               for select in shapes.objects(node, SH.select)]
+    return not any(sparql_reads_backwards(q) for q in queries)
 
 
 _THIS = Variable("this")
@@ -313,10 +315,8 @@ class Curation:
 
     @staticmethod
     def to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:
-        g = rdflib.Graph()
-        for q in quads:
-            g.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object)))  # type: ignore[arg-type]
-        return g
+        """Literals as written (a payload's own forms, where the store would rewrite them)."""
+        return written_terms(quads)
 
     def data_graph_names(self, quads: Iterable[ox.Quad]) -> set[str]:
         """Graphs validated as data: all but the shapes and the change log."""
@@ -331,7 +331,7 @@ class Curation:
                 return self._report[1]
         target, mem = self.snapshot_store()
         report = computation(validate, self.data_source(mem), shapes=self.store_rules(target, mem).shapes,
-                          max_results=self.max_results)
+                             max_results=self.max_results, allow_warnings=self.settings.allow_warnings)
         with self._cache_lock:
             self._report = (version, report)
         return report
@@ -342,9 +342,11 @@ class Curation:
         rules = self.store_rules(target, mem)
         if standalone:
             return computation(validate, self.to_rdflib(proposed), shapes=rules.shapes, ontology=rules.ontology,
-                            max_results=self.max_results)
-        mem.extend(ox.Quad(q.subject, q.predicate, q.object, PROPOSED) for q in proposed)
-        return computation(validate, self.data_source(mem), shapes=rules.shapes, max_results=self.max_results)
+                               max_results=self.max_results, allow_warnings=self.settings.allow_warnings)
+        proposed = [ox.Quad(q.subject, q.predicate, q.object, PROPOSED) for q in proposed]
+        mem.extend(proposed)
+        return computation(validate, self.data_source(mem, proposed), shapes=rules.shapes, max_results=self.max_results,
+                           allow_warnings=self.settings.allow_warnings)
 
     def snapshot_store(self) -> tuple[Path | str, ox.Store]:
         """The store as it is now, copied into an in-memory Oxigraph store (no Python list of quads),
@@ -363,9 +365,11 @@ class Curation:
         graphs = (ox.NamedNode(self.g_shapes), ox.NamedNode(self.g_ontology))
         return self.rules(target, [q for g in graphs for q in mem.quads_for_pattern(None, None, None, g)])
 
-    def data_source(self, mem: ox.Store) -> Source:
-        """The data graphs of a store: all but the shapes and the change log (the ontology is one of them)."""
-        return Source(mem, frozenset({self.g_shapes, self.g_changelog}))
+    def data_source(self, mem: ox.Store, written: list[ox.Quad] | None = None) -> Source:
+        """The data graphs of a store: all but the shapes and the change log (the ontology is one of them);
+        the literals of `written` (a payload) judged as written."""
+        fidelity = Fidelity.of_payload(written, mem) if written else Fidelity()
+        return Source(mem, frozenset({self.g_shapes, self.g_changelog}), fidelity=fidelity)
 
     # -- writes ------------------------------------------------------------------
     def write(self, change: Change) -> Outcome:
@@ -435,9 +439,9 @@ class Curation:
             self.check_new_graph(g)
         if change.graph and change.graph not in graphs:
             graphs.append(change.graph)
-        report, focus, local = self.validate_post_state(mem, rules, {q.subject for q in added + removed})
+        report, focus, local = self.validate_post_state(mem, rules, {q.subject for q in added + removed}, added)
         plan = Plan(change, target, added, removed, graphs, report, created, started, focus, local)
-        if not report.conforms:
+        if not report.passed:
             raise WriteRejected(report)
         return plan
 
@@ -472,18 +476,27 @@ class Curation:
             raise BadRequest(f"graph <{shown}> cannot be created: {problem}. Name graphs like "
                              f"{self.base}graph/curated or {self.base}graph/topic/2025", limit=MAX_GRAPH_URI_CHARS)
 
-    def validate_post_state(self, mem: ox.Store, rules: Rules, touched: set[Any]) -> tuple[Report, int, bool]:
+    def validate_post_state(self, mem: ox.Store, rules: Rules, touched: set[Any],
+                            added: list[ox.Quad]) -> tuple[Report, int, bool]:
+        """The store after the write, the added literals as written (a graph write's payload)."""
         skip = {self.g_shapes, self.g_changelog}
+        source = self.data_source(mem, added)
         if not rules.local_ok:
-            return computation(validate, self.data_source(mem), shapes=rules.shapes, max_results=self.max_results), 0, False
+            return computation(validate, source, shapes=rules.shapes, max_results=self.max_results,
+                               allow_warnings=self.settings.allow_warnings), 0, False
         affected = _back_closure(mem, touched, BACK_HOPS, skip)
-        # Each quad stays in its named graph: some shapes count values per source graph.
+        # Each quad stays in its named graph (some shapes count values per source graph); the
+        # payload's literals are judged as written, as an in-memory copy of parsed input would be.
         local = ox.Store()
         local.extend(_forward_closure(mem, affected, FORWARD_HOPS, skip | {self.g_ontology}))
         local.extend(mem.quads_for_pattern(None, None, None, ox.NamedNode(self.g_ontology)))  # the class hierarchy, whole
-        full = computation(validate, Source(local), shapes=rules.shapes)
+        local.extend(ox.Quad(REWRITTEN, REWRITTEN, stored, REWRITTEN) for stored in source.fidelity.written)
+        data = Source(local, frozenset({REWRITTEN.value}), fidelity=source.fidelity)
+        full = computation(validate, data, shapes=rules.shapes)
         keep = {n.value for n in affected if isinstance(n, ox.NamedNode)}
-        return restrict(full.graph, keep, rules.shapes, self.max_results), len(affected), True
+        report = restrict(full.graph, keep, rules.shapes, self.max_results, self.settings.allow_warnings)
+        report.notes += [n for n in (source.fidelity.note(),) if n]
+        return report, len(affected), True
 
     def _undo_diff(self, mem: ox.Store, activity: str) -> tuple[list[ox.Quad], list[ox.Quad]]:
         v = kgc(self.base)
@@ -539,8 +552,9 @@ def apply_update(store_dir: Path, request: str) -> None:
         del store
 
 
-def restrict(report_graph: rdflib.Graph, focus: set[str], shapes: rdflib.Graph, max_results: int | None) -> Report:
-    """The report limited to results about these focus nodes (sh:conforms recomputed)."""
+def restrict(report_graph: rdflib.Graph, focus: set[str], shapes: rdflib.Graph, max_results: int | None,
+             allow_warnings: bool = True) -> Report:
+    """The report limited to results about these focus nodes (sh:conforms recomputed by parse_report)."""
     g = rdflib.Graph()
     for prefix, namespace in report_graph.namespaces():
         g.bind(prefix, namespace)
@@ -550,11 +564,7 @@ def restrict(report_graph: rdflib.Graph, focus: set[str], shapes: rdflib.Graph, 
         if str(g.value(res, SH.focusNode)) not in focus:
             g.remove((None, SH.result, res))
             g.remove((res, None, None))
-    violation = any(g.value(r, SH.resultSeverity) == SH.Violation
-                    for r in g.subjects(RDF.type, SH.ValidationResult))
-    for report_node in g.subjects(RDF.type, SH.ValidationReport):
-        g.set((report_node, SH.conforms, rdflib.Literal(not violation)))
-    return parse_report(g, shapes, max_results)
+    return parse_report(g, shapes, max_results, allow_warnings=allow_warnings)
 
 
 def stored_form(q: ox.Quad) -> ox.Quad:
