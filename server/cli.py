@@ -302,6 +302,50 @@ def add_source(article: str, facts: str, slug: str | None, **values: Any) -> Non
 
 
 @main.command()
+@click.argument("words", nargs=-1)
+@click.option("--check", is_flag=True,
+              help="Verify every stored selector instead: of the FILES given as arguments, or of the built store.")
+@click.option("--text", "text_file", type=click.Path(dir_okay=False, exists=True),
+              help="The source text (UTF-8) to look in; with --check, the text of the files' source when they "
+                   "leave out its kgo:fullText (a facts file for POST /sources).")
+@click.option("--source", help="Look in a stored source text: its graph's slug (graph/article/<slug>) or its IRI.")
+@click.option("--article", help="The source's IRI, for Turtle output from --text (kg:… names are expanded).")
+@click.option("--statement", "statements", multiple=True,
+              help="A triple the words state, in Turtle with the project's prefixes: prints its statement record too.")
+@click.option("--through-claim", help="With --statement: the claim (kg:… IRI) through which the source states it.")
+@click.option("--derivation", type=click.Choice(["WeekdayResolved", "YearFromPublicationDate", "AsOfPublication"]),
+              help="With --statement: the value is derived from the words and the publication date.")
+@click.option("--derived-from", multiple=True, help="With --derivation: the statement records it is derived from.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@setting_option("store")
+@setting_option("base_iri")
+@remote_options
+def evidence(words: tuple[str, ...], check: bool, text_file: str | None, source: str | None, article: str | None,
+             statements: tuple[str, ...], through_claim: str | None, derivation: str | None,
+             derived_from: tuple[str, ...], fmt: str, **values: Any) -> None:
+    """Selectors for WORDS in a source text, or (--check) a check of every stored one.
+
+    Prints every printing of the words (exact, prefix, suffix, 0-based code-point offsets) and
+    says how many there are: a passage printed twice is evidence at both places. Exit 0 found /
+    check passed, 1 the check found errors, 2 not found or bad input.
+    """
+    from .curation import evidence_cli
+
+    settings = settings_from(**values)
+    try:
+        if check:
+            code = evidence_cli.check(settings, [Path(w) for w in words], text_file, fmt)
+            sys.exit(code)
+        if len(words) != 1:
+            raise click.UsageError("give the words to look for as one argument (quote them), or --check")
+        click.echo(evidence_cli.find(settings, words[0], text_file=text_file, source=source, article=article,
+                                     statements=statements, through_claim=through_claim, derivation=derivation,
+                                     derived_from=derived_from, fmt=fmt))
+    except KGError as exc:
+        fail(exc)
+
+
+@main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--graph", help="Load triples into this named graph (quad formats keep their own graphs).")
 @setting_option("store")

@@ -52,6 +52,12 @@ class InputTooDeep(InputSyntaxError):
     title = "RDF nested too deeply"
 
 
+class QuoteNotFound(BadRequest):
+    """A quote asked for as evidence that the source text does not contain, character for character."""
+
+    title = "Quote not found"
+
+
 class QueryRefused(BadRequest):
     """A query that is well-formed but not allowed here (SERVICE, LOAD, too deep)."""
 

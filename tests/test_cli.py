@@ -19,7 +19,7 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["build"], ["validate"], ["query"], ["serve"]])
+@pytest.mark.parametrize("command", [[], ["build"], ["validate"], ["query"], ["serve"], ["evidence"]])
 def test_every_command_has_help(runner: CliRunner, command: list[str]) -> None:
     result = runner.invoke(main, [*command, "--help"])
     assert result.exit_code == 0

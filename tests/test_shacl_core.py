@@ -109,7 +109,8 @@ def test_generated_data_same_as_pyshacl(generated: ox.Store) -> None:
     source = source_of(generated)
     on_store = validate(source, shapes=graph_of(generated, G_SHAPES))
     assert on_store.counts["Violation"] > 100
-    assert len({r.component for r in on_store.results}) >= 4
+    # core and SPARQL constraints both (labels in other languages than English are valid now)
+    assert len({r.component for r in on_store.results}) >= 3
     data = rdflib_copy(source)
     assert_same(on_store, by_pyshacl(data, graph_of(generated, G_SHAPES), graph_of(generated, G_ONTOLOGY)))
     assert rows(on_store, SPARQL) == rows(validate(data, shapes=graph_of(generated, G_SHAPES)), SPARQL)

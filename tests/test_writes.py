@@ -124,9 +124,14 @@ def test_a_violating_update_is_rejected_with_the_report_and_the_store_is_byte_fo
 
 def test_a_write_with_only_warnings_is_applied_and_the_warnings_returned(wclient) -> None:  # type: ignore[no-untyped-def]
     claim = KG + "claim-turkiye-second-round-held"
-    r = update(wclient, f'DELETE {{ GRAPH ?g {{ <{claim}> kgo:statementDate ?d }} }} '
-                        f'INSERT {{ GRAPH ?g {{ <{claim}> kgo:statementDate "2025-11-26"^^<http://www.w3.org/2001/XMLSchema#date> }} }} '
-                        f'WHERE {{ GRAPH ?g {{ <{claim}> kgo:statementDate ?d }} }}',
+    day = '"2025-11-26"^^<http://www.w3.org/2001/XMLSchema#date>'
+    # the value and its statement record change together (a record about a triple its graph no
+    # longer states would be a Violation)
+    r = update(wclient, f'PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> '
+                        f'DELETE {{ GRAPH ?g {{ <{claim}> kgo:statementDate ?d . ?r rdf:object ?d }} }} '
+                        f'INSERT {{ GRAPH ?g {{ <{claim}> kgo:statementDate {day} . ?r rdf:object {day} }} }} '
+                        f'WHERE {{ GRAPH ?g {{ <{claim}> kgo:statementDate ?d . '
+                        f'?r rdf:subject <{claim}> ; rdf:predicate kgo:statementDate ; rdf:object ?d }} }}',
                headers={**AUTH, "Accept": "application/json"})
     assert r.status_code == 200, r.text
     assert r.json["counts"]["Warning"] >= 1
@@ -286,3 +291,26 @@ def test_a_graph_write_is_judged_as_written(wclient, private_store) -> None:  # 
     (row,) = [res for res in r.json["results"] if res["path"] == ns.KGO + "roundNumber"]
     assert row["value"] == "-01"
     assert dump_lines(private_store) == before
+
+
+@pytest.mark.parametrize("where, backwards", [
+    ("GRAPH ?g { $this ex:p ?v , ?w }", False),            # a named graph per source is read forwards
+    ('$this ex:p "a"^^ex:t', False),                       # the ^^ of a datatype is no inverse path
+    ("?x ex:p $this", True),
+    ("$this ^ex:p ?x", True),
+    ("$this ex:a/^ex:b ?x", True),
+    ("$this ex:p ?v FILTER NOT EXISTS { ?z ex:q $this }", True),
+    ("{ SELECT ?x WHERE { ?x ex:p $this } }", True),
+])
+def test_which_sparql_constraints_read_backwards(where: str, backwards: bool) -> None:
+    from server.curation.writes import sparql_reads_backwards
+
+    assert sparql_reads_backwards(f"PREFIX ex: <http://e/> SELECT $this WHERE {{ {where} }}") is backwards
+
+
+def test_the_project_shapes_allow_local_validation(shapes: rdflib.Graph) -> None:
+    """Regression: the per-source shapes' `GRAPH ?g { $this …` was read as `$this` in object position,
+    and every write validated the whole graph."""
+    from server.curation.writes import shapes_read_forward_only
+
+    assert shapes_read_forward_only(shapes)

@@ -46,6 +46,7 @@ def project_sources(root: Path = PROJECT_DIR) -> list[SourceFile]:
         SourceFile(root / "shapes" / "shapes.ttl", ns.G_SHAPES),
         SourceFile(root / "data" / "article.ttl", ns.G_ARTICLE),
         SourceFile(root / "data" / "outside.ttl", ns.G_OUTSIDE),
+        SourceFile(root / "data" / "editorial.ttl", ns.G_EDITORIAL),
     ]
     sources += [SourceFile(p, "") for p in sorted((root / "data").glob("*.trig"))]
     return sources

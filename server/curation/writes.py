@@ -35,6 +35,7 @@ and only their results count. Otherwise the whole post-write graph is validated.
 """
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import uuid
@@ -48,6 +49,11 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDF, SH
+from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, SequencePath
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import Variable
 
 from .. import namespaces as ns
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, QuerySyntaxError, ServiceUnavailable, Unprocessable
@@ -57,6 +63,8 @@ from ..search import index_changes
 from ..store.embedded import data_version, touch_version
 from ..store.rdf_guard import triple_terms_refused
 from ..validation.fidelity import Fidelity
+from ..validation.shacl_core import REWRITTEN
+from ..validation.shacl_sparql import prologue_of
 from ..validation.validate import Report, Source, parse_report, validate, written_terms
 from .changelog import Activity, activity_iri, kgc, new_activity_id, now_utc, parse_nquads, rebased
 
@@ -123,10 +131,6 @@ class Rules:
     local_ok: bool
 
 
-# a pattern with $this as object, or an inverse path step (a lone ^, not the ^^ of a datatype)
-_BACKWARD_SPARQL = re.compile(r"[?$]\w+\s+\S+\s+\$this\b|(?<!\^)\^(?![\^])")
-
-
 def shapes_read_forward_only(shapes: rdflib.Graph) -> bool:
     """True when no constraint can look at a focus node from the triples that point to it."""
     if any(True for _ in shapes.triples((None, SH.targetObjectsOf, None))):
@@ -135,7 +139,49 @@ def shapes_read_forward_only(shapes: rdflib.Graph) -> bool:
         return False
     if any(True for _ in shapes.triples((None, SH.target, None))):
         return False
-    return not any(_BACKWARD_SPARQL.search(str(q)) for q in shapes.objects(None, SH.select))
+    queries = [prologue_of(shapes, node) + str(select) for node in shapes.objects(None, SH.sparql)
+               for select in shapes.objects(node, SH.select)]
+    return not any(sparql_reads_backwards(q) for q in queries)
+
+
+_THIS = Variable("this")
+
+
+@functools.lru_cache(maxsize=256)
+def sparql_reads_backwards(query: str) -> bool:
+    """True when a triple pattern of the query has $this as its object, or reads a property backwards
+    (^p in a path). Decided on rdflib's parse of the query, not on its text: `GRAPH ?g { $this p ?o }`
+    reads forwards. A query rdflib cannot parse counts as reading backwards (the safe answer).
+    Cached: rdflib parses a query in milliseconds, and the shapes are read again for every new store."""
+    try:
+        algebra = translateQuery(parseQuery(query)).algebra
+    except Exception:  # any parse or translation failure: validate the whole graph rather than guess
+        return True
+    return any(o == _THIS or _inverse(p) for s, p, o in _triple_patterns(algebra))
+
+
+def _triple_patterns(node: Any) -> Iterator[tuple[Any, Any, Any]]:
+    """Every triple pattern of a query's algebra, in FILTER (NOT) EXISTS and subqueries too."""
+    if isinstance(node, CompValue):
+        if node.name in ("BGP", "TriplesBlock"):
+            yield from (tuple(t) for t in node.get("triples") or [])  # type: ignore[misc]
+        for value in node.values():
+            yield from _triple_patterns(value)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _triple_patterns(item)
+
+
+def _inverse(predicate: Any) -> bool:
+    if isinstance(predicate, InvPath):
+        return True
+    if isinstance(predicate, (SequencePath, AlternativePath)):
+        return any(_inverse(a) for a in predicate.args)
+    if isinstance(predicate, MulPath):
+        return _inverse(predicate.path)
+    if isinstance(predicate, NegatedPath):
+        return any(_inverse(a) for a in predicate.args)
+    return False
 
 
 def skolemize(quads: Iterable[ox.Quad], base: str, mapping: dict[str, ox.NamedNode]) -> list[ox.Quad]:
@@ -439,11 +485,14 @@ class Curation:
             return computation(validate, source, shapes=rules.shapes, max_results=self.max_results,
                                allow_warnings=self.settings.allow_warnings), 0, False
         affected = _back_closure(mem, touched, BACK_HOPS, skip)
-        triples = _forward_closure(mem, affected, FORWARD_HOPS, skip | {self.g_ontology})
-        data = written_terms(triples, source.fidelity)
-        for t in rules.ontology:  # class hierarchy and concept schemes, whole (pySHACL does not mix ont_graph in)
-            data.add(t)
-        full = computation(validate, data, shapes=rules.shapes, ontology=rules.ontology)
+        # Each quad stays in its named graph (some shapes count values per source graph); the
+        # payload's literals are judged as written, as an in-memory copy of parsed input would be.
+        local = ox.Store()
+        local.extend(_forward_closure(mem, affected, FORWARD_HOPS, skip | {self.g_ontology}))
+        local.extend(mem.quads_for_pattern(None, None, None, ox.NamedNode(self.g_ontology)))  # the class hierarchy, whole
+        local.extend(ox.Quad(REWRITTEN, REWRITTEN, stored, REWRITTEN) for stored in source.fidelity.written)
+        data = Source(local, frozenset({REWRITTEN.value}), fidelity=source.fidelity)
+        full = computation(validate, data, shapes=rules.shapes)
         keep = {n.value for n in affected if isinstance(n, ox.NamedNode)}
         report = restrict(full.graph, keep, rules.shapes, self.max_results, self.settings.allow_warnings)
         report.notes += [n for n in (source.fidelity.note(),) if n]

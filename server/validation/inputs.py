@@ -29,15 +29,9 @@ def validate_store(store_path: Path, max_results: int | None = None, *, allow_wa
 def validate_remote(settings: Settings, max_results: int | None = None, *, allow_warnings: bool = True) -> Report:
     """The remote store's graph: every quad read with one SELECT into an in-memory Oxigraph store,
     then as `validate_store`."""
-    from ..store.remote import RemoteStore
+    from ..store.remote import memory_copy
 
-    remote = RemoteStore(settings)
-    try:
-        mem = ox.Store()
-        mem.extend(remote.quads())
-    finally:
-        remote.close()
-    return validate_on(mem, max_results, allow_warnings=allow_warnings)
+    return validate_on(memory_copy(settings), max_results, allow_warnings=allow_warnings)
 
 
 def validate_on(store: ox.Store, max_results: int | None = None, *, allow_warnings: bool = True) -> Report:

@@ -469,6 +469,11 @@ def reads_rewritten(c: SparqlConstraint, lexical: frozenset[str], typed: frozens
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
+def names_graphs(c: SparqlConstraint) -> bool:
+    """Whether the query reads named graphs (GRAPH): a flat copy of the data, as pySHACL reads it, has none."""
+    return any(isinstance(n, CompValue) and n.name == "GraphGraphPattern" for n in _walk_all(_algebra(c.prologue + c.body)))
+
+
 @functools.lru_cache(maxsize=256)
 def _algebra(text: str) -> CompValue:
     """The parse tree with prefixed names resolved (the parse, not the algebra: rdflib's algebra keeps

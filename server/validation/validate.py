@@ -38,7 +38,7 @@ from .fidelity import Fidelity, as_rdflib
 from .paths import PathError, read_path
 from .paths import text as path_text
 from .shacl_core import REWRITTEN, Evaluator, Found, Source, add_result
-from .shape_model import TARGETS, Model, reachable, read_model, targeted_shapes
+from .shape_model import TARGETS, Model, Shape, reachable, read_model, targeted_shapes
 
 SEVERITIES = ("Violation", "Warning", "Info")
 
@@ -289,7 +289,9 @@ def validate(data: rdflib.Graph | Source, *, shapes: rdflib.Graph, ontology: rdf
     model = read_model(shapes)
     source = data if isinstance(data, Source) else in_memory(data, ontology, shapes)
     if (source.fidelity.collisions and not isinstance(data, Source)) or (None, SH.rule, None) in shapes:
-        model = Model({}, [], sorted(targeted_shapes(shapes), key=str), {})   # see the module's docstring
+        # see the module's docstring; shapes that read named graphs stay here (`_on_graphs`)
+        kept = [shape for shape in model.top if _on_graphs(shape)]
+        model = Model(model.shapes, kept, sorted(set(targeted_shapes(shapes)) - {k.node for k in kept}, key=str), {})
     notes = _rewritten_reads(data, source, model)
     found = list(Evaluator(source, model).evaluate())
     if model.fallback:
@@ -308,6 +310,13 @@ def validate(data: rdflib.Graph | Source, *, shapes: rdflib.Graph, ontology: rdf
     return parsed
 
 
+def _on_graphs(shape: Shape) -> bool:
+    """A shape with a SPARQL constraint that reads named graphs (GRAPH ?g: one source's values): it
+    cannot be handed to pySHACL, whose copy of the data is one flat graph, and stays on Oxigraph,
+    which reads the stored forms of literals."""
+    return any(shacl_sparql.names_graphs(c) for s in reachable(shape) for c in s.sparql)
+
+
 def _rewritten_reads(data: rdflib.Graph | Source, source: Source, model: Model) -> list[str]:
     """SPARQL-based constraints that may read a literal the store rewrote (`shacl_sparql.reads_rewritten`):
     with the data at hand as written, their shapes go to pySHACL, which reads it so; on a store
@@ -317,14 +326,22 @@ def _rewritten_reads(data: rdflib.Graph | Source, source: Source, model: Model) 
     lexical, typed = source.rewritten_predicates()
     reading = [shape for shape in model.top if any(shacl_sparql.reads_rewritten(c, lexical, typed)
                                                    for s in reachable(shape) for c in s.sparql)]
-    if isinstance(data, Source):
-        return [f"the SPARQL-based constraints of {', '.join(_short(s.node) or '' for s in reading)} read literals "
-                "the store holds in canonical form, not as written"] if reading else []
+    on_graphs = [shape for shape in reading if _on_graphs(shape)]
+    if isinstance(data, Source) or on_graphs:
+        kept = reading if isinstance(data, Source) else on_graphs
+        note = [f"the SPARQL-based constraints of {', '.join(_short(s.node) or '' for s in kept)} read literals "
+                "the store holds in canonical form, not as written"]
+        if isinstance(data, Source):
+            return note
+    else:
+        note = []
     for shape in reading:
+        if shape in on_graphs:
+            continue
         model.top.remove(shape)
         model.fallback.append(shape.node)
         model.reasons[shape.node] = "its SPARQL constraints read the lexical form of literals the store rewrites"
-    return []
+    return note
 
 
 def written_terms(quads: Iterable[ox.Quad], fidelity: Fidelity | None = None) -> rdflib.Graph:
