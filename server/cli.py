@@ -22,6 +22,9 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 def setting_option(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A click option for a setting: its flag, its KG_ variable, its help from the one table."""
     s = _BY_NAME[name]
+    if isinstance(s.default, bool):
+        return click.option(f"{s.flag}/--no-{s.flag[2:]}", name, envvar=s.env, default=None,
+                            help=f"{s.help} [env {s.env}; default {'on' if s.default else 'off'}]", show_envvar=False)
     kind = click.Choice(s.choices) if s.choices else type(s.default)
     return click.option(s.flag, name, envvar=s.env, default=None, type=kind,
                         help=f"{s.help} [env {s.env}; default {s.default!r}]", show_envvar=False)
@@ -94,6 +97,7 @@ def main() -> None:
 @click.option("--drop-unlogged-graphs", "drop_unlogged", is_flag=True,
               help="Publish without the graphs of the current store that no file and no logged change makes "
                    "(data put there by `kg load`). Without it the build stops and names them.")
+@setting_option("allow_warnings")
 @remote_options
 def build(drop_unapplied: bool, drop_unlogged: bool, **values: Any) -> None:
     """Parse ontology, data and shapes, replay the accepted changes, infer, validate, and publish the store.
@@ -108,7 +112,8 @@ def build(drop_unapplied: bool, drop_unlogged: bool, **values: Any) -> None:
         with remote_store(settings) as remote:
             result = run_build(Path(settings.store), base_iri=settings.base_iri, extra=settings.extra_source_paths,
                                remote=remote, log=click.echo, drop_unapplied=drop_unapplied,
-                               drop_unlogged=drop_unlogged, **project_files(settings))
+                               drop_unlogged=drop_unlogged, allow_warnings=settings.allow_warnings,
+                               **project_files(settings))
     except KGError as exc:
         fail(exc)
         return
@@ -158,23 +163,40 @@ def export_changes(**values: Any) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--shapes", "shapes_files", multiple=True, type=click.Path(dir_okay=False),
+              help="Validate FILES against the shapes in this file (repeat for several) instead of the project's; "
+                   "as `pyshacl -s`.")
 @click.option("--format", "fmt", type=click.Choice(["text", "turtle", "json-ld", "json"]), default="text",
               show_default=True, help="Report format: text for people, Turtle/JSON-LD sh:ValidationReport, JSON rows.")
 @click.option("--max-results", type=int, default=None, help="Show at most this many results (the summary says so).")
+@setting_option("allow_warnings")
 @setting_option("store")
 @remote_options
-def validate(files: tuple[str, ...], fmt: str, max_results: int | None, **values: Any) -> None:
-    """Validate the built graph, or FILES with the project's shapes. Exit 0 conforms, 1 not, 2 unreadable."""
+def validate(files: tuple[str, ...], shapes_files: tuple[str, ...], fmt: str, max_results: int | None,
+             **values: Any) -> None:
+    """Validate the built graph, or FILES (any RDF) with the project's shapes or with --shapes.
+
+    Exit 0 passes (conforms, or only Warnings and Infos while allow_warnings is on), 1 does not,
+    2 unreadable input or a failure of the shapes (SHACL 3.6.1: a query the spec forbids, an
+    ill-formed shape), with a message.
+    """
+    import logging
+
     from .validation.inputs import validate_files, validate_remote, validate_store
 
+    logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)  # ill-typed literals are SHACL's to report
     settings = settings_from(**values)
+    if shapes_files and not files:
+        raise click.UsageError("--shapes needs the data FILES to validate")
+    policy = settings.allow_warnings
     try:
         if files:
-            report = validate_files([Path(f) for f in files], max_results)
+            report = validate_files([Path(f) for f in files], max_results, shapes=[Path(f) for f in shapes_files],
+                                    allow_warnings=policy)
         elif settings.remote:
-            report = validate_remote(settings, max_results)
+            report = validate_remote(settings, max_results, allow_warnings=policy)
         else:
-            report = validate_store(Path(settings.store), max_results)
+            report = validate_store(Path(settings.store), max_results, allow_warnings=policy)
     except KGError as exc:
         fail(exc)
         return
@@ -184,7 +206,7 @@ def validate(files: tuple[str, ...], fmt: str, max_results: int | None, **values
         click.echo(report.to_json())
     else:
         click.echo(report.graph.serialize(format="turtle" if fmt == "turtle" else "json-ld"))
-    sys.exit(0 if report.conforms else 1)
+    sys.exit(0 if report.passed else 1)
 
 
 @main.command()
@@ -294,6 +316,7 @@ def restore(dump_file: str, **values: Any) -> None:
 @setting_option("store")
 @setting_option("base_iri")
 @setting_option("write_token_name")
+@setting_option("allow_warnings")
 @remote_options
 def add_source(article: str, facts: str, slug: str | None, **values: Any) -> None:
     """Store a new article's text and its facts in their own graph, validated first.
@@ -387,6 +410,50 @@ def curator_list(**values: Any) -> None:
 
 
 @main.command()
+@click.argument("words", nargs=-1)
+@click.option("--check", is_flag=True,
+              help="Verify every stored selector instead: of the FILES given as arguments, or of the built store.")
+@click.option("--text", "text_file", type=click.Path(dir_okay=False, exists=True),
+              help="The source text (UTF-8) to look in; with --check, the text of the files' source when they "
+                   "leave out its kgo:fullText (a facts file for POST /sources).")
+@click.option("--source", help="Look in a stored source text: its graph's slug (graph/article/<slug>) or its IRI.")
+@click.option("--article", help="The source's IRI, for Turtle output from --text (kg:… names are expanded).")
+@click.option("--statement", "statements", multiple=True,
+              help="A triple the words state, in Turtle with the project's prefixes: prints its statement record too.")
+@click.option("--through-claim", help="With --statement: the claim (kg:… IRI) through which the source states it.")
+@click.option("--derivation", type=click.Choice(["WeekdayResolved", "YearFromPublicationDate", "AsOfPublication"]),
+              help="With --statement: the value is derived from the words and the publication date.")
+@click.option("--derived-from", multiple=True, help="With --derivation: the statement records it is derived from.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@setting_option("store")
+@setting_option("base_iri")
+@remote_options
+def evidence(words: tuple[str, ...], check: bool, text_file: str | None, source: str | None, article: str | None,
+             statements: tuple[str, ...], through_claim: str | None, derivation: str | None,
+             derived_from: tuple[str, ...], fmt: str, **values: Any) -> None:
+    """Selectors for WORDS in a source text, or (--check) a check of every stored one.
+
+    Prints every printing of the words (exact, prefix, suffix, 0-based code-point offsets) and
+    says how many there are: a passage printed twice is evidence at both places. Exit 0 found /
+    check passed, 1 the check found errors, 2 not found or bad input.
+    """
+    from .curation import evidence_cli
+
+    settings = settings_from(**values)
+    try:
+        if check:
+            code = evidence_cli.check(settings, [Path(w) for w in words], text_file, fmt)
+            sys.exit(code)
+        if len(words) != 1:
+            raise click.UsageError("give the words to look for as one argument (quote them), or --check")
+        click.echo(evidence_cli.find(settings, words[0], text_file=text_file, source=source, article=article,
+                                     statements=statements, through_claim=through_claim, derivation=derivation,
+                                     derived_from=derived_from, fmt=fmt))
+    except KGError as exc:
+        fail(exc)
+
+
+@main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--graph", help="Load triples into this named graph (quad formats keep their own graphs).")
 @setting_option("store")
@@ -435,6 +502,7 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @setting_option("write_token")
 @setting_option("write_token_name")
 @setting_option("curators_file")
+@setting_option("allow_warnings")
 @setting_option("max_report_results")
 @remote_options
 @setting_option("max_validate_triples")
@@ -451,7 +519,7 @@ def serve(**values: Any) -> None:
         if not settings.remote and not Path(settings.store).exists():
             click.echo(f"no store at {settings.store}: building it first", err=True)
             run_build(Path(settings.store), base_iri=settings.base_iri, extra=settings.extra_source_paths,
-                      log=click.echo, **project_files(settings))
+                      log=click.echo, allow_warnings=settings.allow_warnings, **project_files(settings))
         run(settings)
     except KGError as exc:
         fail(exc)

@@ -52,6 +52,12 @@ class InputTooDeep(InputSyntaxError):
     title = "RDF nested too deeply"
 
 
+class QuoteNotFound(BadRequest):
+    """A quote asked for as evidence that the source text does not contain, character for character."""
+
+    title = "Quote not found"
+
+
 class QueryRefused(BadRequest):
     """A query that is well-formed but not allowed here (SERVICE, LOAD, too deep)."""
 
@@ -154,3 +160,13 @@ class PreconditionFailed(KGError):
 
     status = 412
     title = "Precondition failed"
+
+
+class ValidationFailure(KGError):
+    """A failure in the sense of SHACL §3.6.1: no report can be made (the shapes cannot be checked
+    as given -- a SPARQL constraint of a form the spec says to refuse, an ill-formed shape -- or
+    the data cannot be held faithfully by the store). The message says which and what to change."""
+
+    status = 422
+    exit_code = 2
+    title = "Validation failure"

@@ -51,6 +51,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("write_token", "", "Bearer token that enables writes; empty means the service is read-only."),
     Setting("write_token_name", "curator", "Name recorded in the change log (prov:wasAssociatedWith) for writes made with the write token."),
     Setting("curators_file", "", "File of named curators' tokens, one `name sha256:<digest>` a line (`kg curator add NAME` writes it); read again when it changes, so curators are added and revoked without a restart. Each change records its curator. Empty: only write_token."),
+    Setting("allow_warnings", True, "Whether SHACL Warnings and Infos pass: a write with only Warnings is stored, `kg build` publishes, `kg validate` exits 0. The report itself still says sh:conforms false whenever it has any result (SHACL 3.6); off: any result fails."),
     Setting("max_report_results", 1000, "Most results a validation report lists; a cut report says so (its summary and `truncated`)."),
     Setting("remote_query_url", "", "SPARQL 1.1 query endpoint of a remote store; when set, the app and the CLI use it instead of the embedded store (see the README, Scale)."),
     Setting("remote_update_url", "", "SPARQL 1.1 update endpoint of the remote store (guarded writes); empty: writes are refused."),
@@ -88,6 +89,7 @@ class Settings:
     write_token: str = ""
     write_token_name: str = "curator"
     curators_file: str = ""
+    allow_warnings: bool = True
     max_report_results: int = 1000
     remote_query_url: str = ""
     remote_update_url: str = ""
@@ -138,9 +140,16 @@ class Settings:
         return 1 if self.writes_enabled else max(1, self.workers)
 
 
+_BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+
+
 def _coerce(setting: Setting, value: Any) -> Any:
     """Turn a string from the environment or a flag into the setting's type."""
     kind = type(setting.default)
+    if kind is bool and isinstance(value, str):
+        if value.strip().lower() not in _BOOLEANS:
+            raise SettingsError(f"setting {setting.name} ({setting.env}) is true or false; got {value!r}")
+        return _BOOLEANS[value.strip().lower()]
     if setting.choices:
         if value not in setting.choices:
             raise SettingsError(f"setting {setting.name} ({setting.env}) is one of {', '.join(setting.choices)}; "
@@ -173,8 +182,11 @@ def settings_table_markdown() -> str:
     """The README's settings table, generated so it cannot drift from the code."""
     rows = ["| setting | CLI flag | environment | default | meaning |", "|---|---|---|---|---|"]
     for s in SETTINGS:
-        default = f"`{s.default}`" if s.default != "" else "(empty)"
-        rows.append(f"| {s.name} | `{s.flag}` | `{s.env}` | {default} | {s.help} |")
+        if isinstance(s.default, bool):
+            default, flag = ("on" if s.default else "off"), f"{s.flag}` / `--no-{s.flag[2:]}"
+        else:
+            default, flag = (f"`{s.default}`" if s.default != "" else "(empty)"), s.flag
+        rows.append(f"| {s.name} | `{flag}` | `{s.env}` | {default} | {s.help} |")
     return "\n".join(rows)
 
 

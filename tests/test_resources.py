@@ -277,7 +277,7 @@ def test_rdflib_dereferences_over_http(live_server: Any) -> None:
 
 def test_quotes_widen_to_the_whole_sentence_past_abbreviations() -> None:
     """Regression: "Nov. 28" and "U.S. on" were taken for sentence ends, cutting the quote short."""
-    from server.linked_data.pages import sentence_around
+    from server.linked_data.quotes import sentence_around
 
     text = ("Close\n\nAccording to the Foreign Ministry, representatives met on Nov. 28 at the Akyaka–Akhurik "
             "border crossing and later in the Armenian city of Gyumri.\n\nErdogan receives Pashinyan in New York, "

@@ -22,7 +22,8 @@ from .conftest import ROOT
 G = ns.GRAPH + "curated"
 CASES = sorted((ROOT / "tests" / "shape_cases").glob("*.ttl"))
 XSD = "http://www.w3.org/2001/XMLSchema#"
-PFX = f"PREFIX kgo: <{ns.KGO}> PREFIX kg: <{ns.ID}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+PFX = (f"PREFIX kgo: <{ns.KGO}> PREFIX kg: <{ns.ID}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+       "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> ")
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def local_and_full(curation: Curation, before: tuple[str, ox.Store, set[tuple[st
     for q in diff.removed + diff.derived:
         mem.remove(q)
     mem.extend(diff.added)
-    full = validate(curation.data_source(mem), shapes=curation.rules(key, pre).prepared)
+    full = validate(curation.data_source(mem, diff.added), shapes=curation.rules(key, pre).prepared)
     return keys(report), keys(full) - old, mode if plan is None else plan.validation
 
 
@@ -125,14 +126,21 @@ def test_an_edit_of_existing_nodes(curation: Curation, before, name: str) -> Non
         assert mode in ("full", "rejected")
 
 
-def test_a_comment_reaches_no_focus_node(curation: Curation, before) -> None:  # type: ignore[no-untyped-def]
-    """A predicate no shape reads changes no result: nothing needs validating but the vocabulary."""
+def test_a_comment_validates_only_its_node_and_the_records_about_it(curation: Curation, before) -> None:  # type: ignore[no-untyped-def]
+    """A comment changes no result of other nodes: the per-source shapes read every predicate of a
+    node (one value per source) and every triple a statement record names, so the node and its
+    statement records are validated, on the few quads they read, and nothing else."""
     key, pre, _old = before
     mem = ox.Store()
     mem.extend(pre)
     plan = curation.plan(Change("sparql-update", update=PFX + f'INSERT DATA {{ GRAPH <{G}> {{ kg:gyumri rdfs:comment "a note" }} }}'),
                          Target(Lease(mem), key, mem.update))
-    assert plan.validation == "none" and plan.focus_nodes == 0 and plan.report.conforms
+    records = {row[0] for row in pre.query(PFX + "SELECT DISTINCT ?r WHERE { ?r rdf:subject kg:gyumri }",
+                                           use_default_graph_as_union=True)}  # type: ignore[union-attr,index]
+    assert records
+    assert plan.validation == "local" and plan.focus_nodes == 1 + len(records)
+    assert plan.read_quads < len(pre) // 10
+    assert plan.report.passed and not plan.report.counts.get("Violation")
 
 
 @pytest.mark.parametrize("query, reason", [
@@ -160,6 +168,6 @@ def test_full_validation_of_a_store_equals_the_sum_of_local_ones(curation: Curat
     rules = curation.rules(key, pre)
     targets = {r[1] for r in old}
     assert targets
-    restricted = validate(Source(pre, curation.data_source(pre).exclude, frozenset(ox.NamedNode(t) for t in targets)),
+    restricted = validate(Source(pre, curation.data_source(pre).exclude, focus=frozenset(ox.NamedNode(t) for t in targets)),
                           shapes=rules.prepared)
     assert keys(restricted) == old

@@ -59,6 +59,7 @@ def project_sources(root: Path = PROJECT_DIR) -> list[SourceFile]:
         SourceFile(root / "shapes" / "shapes.ttl", ns.G_SHAPES),
         SourceFile(root / "data" / "article.ttl", ns.G_ARTICLE),
         SourceFile(root / "data" / "outside.ttl", ns.G_OUTSIDE),
+        SourceFile(root / "data" / "editorial.ttl", ns.G_EDITORIAL),
     ]
     sources += [SourceFile(p, "") for p in sorted((root / "data").glob("*.trig"))]
     return sources
@@ -120,13 +121,14 @@ class BuildResult:
 def build(store_link: Path, *, base_iri: str = ns.DEFAULT_BASE, sources: list[SourceFile] | None = None,
           extra: list[Path] | None = None, log: Callable[[str], None] = lambda _line: None,
           remote: RemoteStore | None = None, changes_dir: Path | None = None, drop_unapplied: bool = False,
-          drop_unlogged: bool = False) -> BuildResult:
+          drop_unlogged: bool = False, allow_warnings: bool = True) -> BuildResult:
     """Build and publish, or raise BuildError and leave the served store as it was.
 
     `extra` files are added to `sources` (default: the project's). The accepted changes are carried
     over (`carry_over`): those exported to `changes_dir` (default: the project's data/changes when
     the sources are the project's) and those of the current store's change log. Each step's time is
     logged as soon as it ends, so that a long build that is refused still shows where its time went.
+    A build with Violations is refused; one with Warnings or Infos too unless `allow_warnings`.
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -157,11 +159,13 @@ def build(store_link: Path, *, base_iri: str = ns.DEFAULT_BASE, sources: list[So
     t = time.perf_counter()
     ontology = to_rdflib(quads, {_rebase(ns.G_ONTOLOGY, base_iri)})
     report = validate(validation_source(quads + inferred_quads, frozenset({g_shapes, g_changelog})),
-                      shapes=to_rdflib(quads, {g_shapes}), vocabulary=Vocabulary.of(ontology, _rebase(ns.SHAPES, base_iri)))
+                      shapes=to_rdflib(quads, {g_shapes}), allow_warnings=allow_warnings,
+                      vocabulary=Vocabulary.of(ontology, _rebase(ns.SHAPES, base_iri)))
     timings["validate"] = time.perf_counter() - t
     log(f"validate: {report.summary()} in {timings['validate']:.1f} s")
-    if not report.conforms:
-        raise BuildError("the data has SHACL Violations; the store was not published\n" + carried.blame(report)
+    if not report.passed:
+        what = "Violations" if report.counts.get("Violation") else "Warnings or Infos (setting allow_warnings is off)"
+        raise BuildError(f"the data has SHACL {what}; the store was not published\n" + carried.blame(report)
                          + report.to_text(), report=report.to_json())
 
     t = time.perf_counter()
@@ -209,12 +213,13 @@ class Carried:
 
     def blame(self, report: Report) -> str:
         """The replayed changes that touched a node the report finds at fault."""
-        focus = {r.focus for r in report.results if r.severity == "Violation"}
+        focus = {r.focus for r in report.results if r.severity == "Violation" or not report.allow_warnings}
         named = [p for p in self.applied if any(q.subject.value in focus for q in p.added + p.removed
                                                  if isinstance(q.subject, ox.NamedNode))]
         if not named:
             return ""
-        return ("changes replayed on the files that touch a node with a Violation (undo them, or fix the files): "
+        return ("changes replayed on the files that touch a node the report finds at fault (undo them, or fix the "
+                "files): "
                 + ", ".join(f"{p.id} ({p.operation} by {p.agent})" for p in named) + "\n")
 
     def check_unchanged(self, store_link: Path, base: str) -> None:

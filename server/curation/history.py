@@ -267,5 +267,5 @@ def annotate(facts: Iterable[Any], found: ResourceHistory) -> None:
     N-Triples term) with the newest change that added it."""
     for fact in facts:
         for value in fact.values:
-            value.change = found.added_by.get((fact.predicate, value.term))
+            value.change = found.added_by.get((fact.predicate, value.key))
 

@@ -3,8 +3,9 @@
 A shape reads the graph along paths that start at its focus node: `kgs:Person-holds` reads
 `org:holds` of a person and then `rdf:type` of the post it points to; the evidence-offsets
 constraint reads `oa:hasSource` of a quote and then `kgo:fullText` of the article. `Reads` is the
-set of those predicate paths, taken from the compiled core constraints (`sh:path`, `sh:class` on
-the values, the targets) and from the SHACL-SPARQL constraints, parsed with rdflib's SPARQL
+set of those predicate paths, taken from the compiled engine's model of the shapes (`sh:path`,
+`sh:class` on the values, shapes nested by sh:property, sh:node, sh:or and kin, the targets) and
+from the SHACL-SPARQL constraints, parsed with rdflib's SPARQL
 parser into algebra (triple patterns joined from `$this`). A changed triple `s p o` can change
 the results of a focus node `x` only if some path `q1 … qk p` leads from `x` to `s` along
 `q1 … qk`: so the focus nodes a change affects are found by walking each path backwards from
@@ -12,8 +13,8 @@ the subjects it touched, through the store's indexes, never by scanning it.
 
 A change needs the whole graph validated (`affected` answers None) when the shapes read
 backwards (`sh:inversePath`, `sh:targetObjectsOf`, a SPARQL pattern that ends in `$this` or is
-not joined to it), through paths of unbounded length (`*`, `+`), with constraints the core
-module does not compile (left to pySHACL: their reads are not known here), or when the change
+not joined to it), through paths of unbounded length (`*`, `+`), with constraints the compiled
+engine leaves to pySHACL (their reads are not known here), or when the change
 touches `rdfs:subClassOf` (the class hierarchy decides every class target and `sh:class`).
 """
 from __future__ import annotations
@@ -25,11 +26,12 @@ from typing import Any
 
 import pyoxigraph as ox
 import rdflib
-from rdflib.namespace import RDF, RDFS
+from rdflib.namespace import RDF, RDFS, SH
 from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, Path, SequencePath
 from rdflib.plugins.sparql import prepareQuery
 
-from ..validation import shacl_core, shacl_sparql
+from ..validation.paths import Step
+from ..validation.shape_model import Leaf, Model, Nested, Shape, read_model
 
 MAX_DEPTH = 4          # longer read paths make a change validate the whole graph
 OUT_READ_WHOLE = 1000  # a node with more quads than this is read predicate by predicate
@@ -61,43 +63,70 @@ def not_local(reason: str) -> Reads:
     return Reads(frozenset(), False, reason)
 
 
-def shape_reads(shapes: rdflib.Graph) -> Reads:
-    """What the shapes read, from their compiled form and their parsed SPARQL constraints."""
-    core, constraints = shacl_sparql.split_shapes(shapes)
-    compiled = shacl_core.compile_shapes(core)
-    if compiled.fallback:
-        return not_local(f"shape {compiled.fallback[0]} uses constraints checked by pySHACL")
+def shape_reads(shapes: rdflib.Graph | Model) -> Reads:
+    """What the shapes read, from the compiled engine's model of them and their parsed SPARQL constraints."""
+    model = shapes if isinstance(shapes, Model) else read_model(shapes)
+    if model.fallback:
+        return not_local(f"shape {model.fallback[0]} uses constraints checked by pySHACL")
     paths: set[ReadPath] = {(str(RDF.type),)}   # class targets
-    for targets in compiled.targets.values():
-        if targets.objects_of:
-            return not_local("a shape targets the objects of a predicate (sh:targetObjectsOf)")
-        paths |= {(str(p),) for p in targets.subjects_of}
-    for check in compiled.checks:
-        if check.inverse:
-            return not_local(f"{check.shape} reads an inverse path")
-        paths.add((str(check.predicate),))
-        if _reads_value_types(check):
-            paths.add((str(check.predicate), str(RDF.type)))
-    for constraint in constraints:
-        found = sparql_reads(constraint.query)
-        if not found.local:
-            return not_local(f"the SPARQL constraint of {constraint.shape}: {found.reason}")
-        paths |= found.paths
+    try:
+        for shape in model.top:
+            if shape.targets.objects_of:
+                return not_local("a shape targets the objects of a predicate (sh:targetObjectsOf)")
+            paths |= {(str(p),) for p in shape.targets.subjects_of}
+            paths |= _reads_of(shape, {()})
+    except _Unknown as exc:
+        return not_local(str(exc))
     if any(len(p) > MAX_DEPTH for p in paths):
         return not_local(f"a shape reads more than {MAX_DEPTH} steps from its focus node")
-    return Reads(frozenset(paths))
+    return Reads(frozenset(q[:i] for q in paths for i in range(1, len(q) + 1)))  # a path reads its prefixes
 
 
-def _reads_value_types(check: shacl_core.PropertyCheck) -> bool:
-    """sh:class on the values (directly, in sh:or, or in a qualified shape) reads their rdf:type."""
-    leaves: list[shacl_core.Leaf] = []
-    for value in check.values:
-        if isinstance(value, shacl_core.Leaf):
-            leaves.append(value)
-        else:
-            leaves += [leaf for member in value.members for leaf in member]
-    leaves += [leaf for q in check.qualified for leaf in q.shape]
-    return any(leaf.component == rdflib.SH.ClassConstraintComponent for leaf in leaves)
+def _reads_of(shape: Shape, prefixes: set[ReadPath]) -> set[ReadPath]:
+    """The paths a shape reads from the focus nodes of its top shape, reached along `prefixes`."""
+    if any(len(p) > MAX_DEPTH for p in prefixes):
+        raise _Unknown(f"a shape reads more than {MAX_DEPTH} steps from its focus node")
+    own = _step_reads(shape.path.tree, str(shape.node)) if shape.path is not None else [()]
+    values = {p + o for p in prefixes for o in own}
+    reads = set(values)
+    for test in shape.tests:
+        if isinstance(test, Leaf) and test.component == SH.ClassConstraintComponent:
+            reads |= {v + (str(RDF.type),) for v in values}   # sh:class reads the values' rdf:type
+        elif isinstance(test, Nested):
+            for member in test.members:
+                reads |= _reads_of(member, values)
+    reads |= {p + (str(other),) for _component, other in shape.pairs for p in prefixes}
+    if shape.closed is not None:
+        reads |= {v + (ANY,) for v in values}
+    for q in shape.qualified:
+        for member in (q.shape, *q.siblings):
+            reads |= _reads_of(member, values)
+    for prop in shape.properties:
+        reads |= _reads_of(prop, values)
+    for c in shape.sparql:
+        found = sparql_reads(c.prologue + c.body)
+        if not found.local:
+            raise _Unknown(f"the SPARQL constraint of {c.shape}: {found.reason}")
+        reads |= {p + r for p in prefixes for r in found.paths}
+    return {r for r in reads if r}
+
+
+def _step_reads(step: Step, shape: str) -> list[ReadPath]:
+    """The predicate sequences a property shape's path reads."""
+    if step.kind == "pred":
+        return [(str(step.iri),)]
+    if step.kind == "seq":
+        out: list[ReadPath] = [()]
+        for part in step.parts:
+            out = [a + b for a in out for b in _step_reads(part, shape)]
+        return out
+    if step.kind == "alt":
+        return [r for part in step.parts for r in _step_reads(part, shape)]
+    if step.kind == "?":
+        return [()] + _step_reads(step.parts[0], shape)
+    if step.kind == "inv":
+        raise _Unknown(f"{shape} reads an inverse path")
+    raise _Unknown(f"{shape} reads a path of unbounded length (* or +)")
 
 
 # -- SHACL-SPARQL constraints ----------------------------------------------------------------------

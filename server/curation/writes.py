@@ -57,7 +57,16 @@ from ..settings import Settings
 from ..store.embedded import data_version, touch_version
 from ..store.rdf_guard import triple_terms_refused
 from ..store.terms import to_rdflib_term
-from ..validation.validate import PreparedShapes, Report, Source, parse_report, prepare, validate
+from ..validation.validate import (
+    PreparedShapes,
+    Report,
+    Source,
+    parse_report,
+    prepare,
+    validate,
+    with_payload,
+    written_terms,
+)
 from ..validation.vocabulary import Vocabulary
 from . import changes as ch
 from .changelog import (
@@ -247,15 +256,18 @@ class Curation:
                 return self._rules[1]
         shapes = graph_as_rdflib(store, self.g_shapes)
         ontology = graph_as_rdflib(store, self.g_ontology)
-        rules = Rules(shapes, ontology, prepare(shapes), shape_reads(shapes),
+        prepared = prepare(shapes)
+        rules = Rules(shapes, ontology, prepared, shape_reads(prepared.model),
                       Vocabulary.of(ontology, rebased(ns.SHAPES, self.base)))
         with self._cache_lock:
             self._rules = (key, rules)
         return rules
 
-    def data_source(self, mem: ox.Store, focus: frozenset[Any] | None = None) -> Source:
-        """The data graphs of a store: all but the shapes and the change log (the ontology is one of them)."""
-        return Source(mem, frozenset({self.g_shapes, self.g_changelog}), focus)
+    def data_source(self, mem: ox.Store, written: list[ox.Quad] | None = None,
+                    focus: frozenset[Any] | None = None) -> Source:
+        """The data graphs of a store: all but the shapes and the change log (the ontology is one of them);
+        the literals of `written` (a payload `mem` holds) judged as written; only `focus` validated."""
+        return with_payload(mem, frozenset({self.g_shapes, self.g_changelog}), written or [], focus)
 
     # -- validation of the served graph and of proposed data ----------------------
     def current_report(self) -> Report:
@@ -281,22 +293,24 @@ class Curation:
         vocabulary = rules.vocabulary
         if proposed is not None and vocabulary is not None:
             vocabulary = vocabulary.for_quads(proposed)
-        return validate(self.data_source(store), shapes=rules.prepared, max_results=self.max_results,
-                        vocabulary=vocabulary)
+        return validate(self.data_source(store, proposed), shapes=rules.prepared, max_results=self.max_results,
+                        allow_warnings=self.settings.allow_warnings, vocabulary=vocabulary)
 
     def validate_proposal(self, proposed: list[ox.Quad], *, standalone: bool) -> Report:
         """POST /validate: the proposed triples with the served graph (or alone); nothing is stored."""
         key, mem = self.snapshot_store()
         if standalone:
             return computation(self._standalone_report, key, mem, proposed)
-        mem.extend(ox.Quad(q.subject, q.predicate, q.object, PROPOSED) for q in proposed)
+        proposed = [ox.Quad(q.subject, q.predicate, q.object, PROPOSED) for q in proposed]
+        mem.extend(proposed)
         return computation(self._report_of, key, mem, proposed)
 
     def _standalone_report(self, key: str, mem: ox.Store, proposed: list[ox.Quad]) -> Report:
         rules = self.rules(key, mem)
         vocabulary = rules.vocabulary.for_quads(proposed) if rules.vocabulary else None
         return validate(self.to_rdflib(proposed), shapes=rules.prepared, ontology=rules.ontology,
-                        max_results=self.max_results, vocabulary=vocabulary)
+                        max_results=self.max_results, allow_warnings=self.settings.allow_warnings,
+                        vocabulary=vocabulary)
 
     def snapshot_store(self) -> tuple[str, ox.Store]:
         """The store as it is now, copied into an in-memory Oxigraph store, and the key it came from."""
@@ -312,10 +326,8 @@ class Curation:
 
     @staticmethod
     def to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:
-        g = rdflib.Graph()
-        for q in quads:
-            g.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object)))  # type: ignore[arg-type]
-        return g
+        """Literals as written (a payload's own forms, where the store would rewrite them)."""
+        return written_terms(quads)
 
     # -- writes ------------------------------------------------------------------
     def write(self, change: Change) -> Outcome:
@@ -405,6 +417,7 @@ class Curation:
             diff = ch.undo_diff(store, self.undoable(store, change.undo_of))
         else:
             diff = self._graph_change(store, change, target.key)
+        written = diff.added   # a payload's literals as written: validation judges those (`fidelity`)
         diff.added = canonical(diff.added)
         if target.snapshot is not None:
             diff.removed = as_stored(diff.removed, target.snapshot)
@@ -425,8 +438,8 @@ class Curation:
             diff.derived = as_stored(diff.derived, target.snapshot)
         plan = Plan(change, diff, graphs, empty_report(rules.prepared), started, change.curator or self.agent)
         if not diff.empty:
-            self.validate_change(plan, store, rules)
-        if not plan.report.conforms:
+            self.validate_change(plan, store, rules, written)
+        if not plan.report.passed:
             raise WriteRejected(plan.report)
         return plan
 
@@ -508,21 +521,24 @@ class Curation:
                                      "new ETag), apply your edit to what it holds now, and send that with If-Match")
 
     # -- validation of a change ------------------------------------------------------
-    def validate_change(self, plan: Plan, store: ox.Store, rules: Rules) -> None:
-        """Validate what the change can affect; the report goes into the plan."""
+    def validate_change(self, plan: Plan, store: ox.Store, rules: Rules, written: list[ox.Quad]) -> None:
+        """Validate what the change can affect; the report goes into the plan. Each quad stays in its
+        named graph (some shapes count values per source graph); the added literals are judged as
+        `written` (a graph write's payload), as an in-memory copy of parsed input would be."""
         diff = plan.diff
         vocabulary = rules.vocabulary.for_quads(diff.added) if rules.vocabulary else None
         skip = frozenset({self.g_shapes, self.g_changelog})
         state = PostState(store, diff.added, diff.removed + diff.derived, skip)
         focus = affected(state, diff.added + diff.removed, rules.reads)
+        allow = self.settings.allow_warnings
         if focus is None:
             mem = ox.Store()
             mem.bulk_extend(store.quads_for_pattern(None, None, None, None))
             for q in diff.removed + diff.derived:
                 mem.remove(q)
             mem.extend(diff.added)
-            plan.report = computation(validate, self.data_source(mem), shapes=rules.prepared,
-                                      max_results=self.max_results, vocabulary=vocabulary)
+            plan.report = computation(validate, self.data_source(mem, written), shapes=rules.prepared,
+                                      max_results=self.max_results, allow_warnings=allow, vocabulary=vocabulary)
             plan.validation, plan.read_quads = "full", len(mem)
             return
         quads = neighbourhood(state, focus, rules.reads) if focus else []
@@ -530,11 +546,14 @@ class Curation:
         scratch.extend(quads)
         scratch.extend(state.with_predicate(RDFS_SUBCLASS.value))  # the class hierarchy: every class target
         iris = all(isinstance(n, ox.NamedNode) for n in focus)
-        source = self.data_source(scratch, frozenset(focus) if iris else None)
+        source = self.data_source(scratch, written, frozenset(focus) if iris else None)
         report = computation(validate, source, shapes=rules.prepared, max_results=None if not iris else self.max_results,
-                             vocabulary=vocabulary)
+                             allow_warnings=allow, vocabulary=vocabulary)
         if not iris:
-            report = restrict(report.graph, {str(to_rdflib_term(n)) for n in focus}, rules.shapes, self.max_results)
+            notes = report.notes
+            report = restrict(report.graph, {str(to_rdflib_term(n)) for n in focus}, rules.shapes, self.max_results,
+                              allow)
+            report.notes = notes
         plan.report, plan.focus_nodes, plan.read_quads = report, len(focus), len(quads)
         plan.validation = "local" if focus else "none"
 
@@ -650,8 +669,9 @@ def data_update(removed: list[ox.Quad], added: list[ox.Quad]) -> str:
     return " ;\n".join(parts)
 
 
-def restrict(report_graph: rdflib.Graph, focus: set[str], shapes: rdflib.Graph, max_results: int | None) -> Report:
-    """The report limited to results about these focus nodes (sh:conforms recomputed)."""
+def restrict(report_graph: rdflib.Graph, focus: set[str], shapes: rdflib.Graph, max_results: int | None,
+             allow_warnings: bool = True) -> Report:
+    """The report limited to results about these focus nodes (sh:conforms recomputed by parse_report)."""
     g = rdflib.Graph()
     for prefix, namespace in report_graph.namespaces():
         g.bind(prefix, namespace)
@@ -661,11 +681,7 @@ def restrict(report_graph: rdflib.Graph, focus: set[str], shapes: rdflib.Graph, 
         if str(g.value(res, SH.focusNode)) not in focus:
             g.remove((None, SH.result, res))
             g.remove((res, None, None))
-    violation = any(g.value(r, SH.resultSeverity) == SH.Violation
-                    for r in g.subjects(RDF.type, SH.ValidationResult))
-    for report_node in g.subjects(RDF.type, SH.ValidationReport):
-        g.set((report_node, SH.conforms, rdflib.Literal(not violation)))
-    return parse_report(g, shapes, max_results)
+    return parse_report(g, shapes, max_results, allow_warnings=allow_warnings)
 
 
 def stored_form(q: ox.Quad) -> ox.Quad:

@@ -31,13 +31,16 @@ def current_dumps() -> list[Dump]:
 
 
 def things_by_class() -> list[dict[str, Any]]:
-    """Every thing of the article and outside graphs, grouped by its asserted class, for the index."""
+    """Every thing of the sources' graphs and the outside graph, grouped by its asserted class, for the index
+    (not the quotes and statement records that say where the sources state it)."""
     k = kg()
     rows = select(f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
         SELECT ?c (SAMPLE(?cl) AS ?clabel) ?s (SAMPLE(?l) AS ?label) WHERE {{
-          GRAPH ?g {{ ?s a ?c }} FILTER(?g IN (<{canonical(ns.G_ARTICLE)}>, <{canonical(ns.G_OUTSIDE)}>))
+          GRAPH ?g {{ ?s a ?c }}
+          FILTER(STRSTARTS(STR(?g), "{canonical(ns.G_SOURCES)}") || ?g = <{canonical(ns.G_OUTSIDE)}>)
           FILTER(STRSTARTS(STR(?s), "{k.base}id/"))
-          FILTER(?c NOT IN (<{k.prefixes['kgo']}EvidenceQuote>, <http://www.w3.org/ns/oa#SpecificResource>,
+          FILTER(?c NOT IN (<{k.prefixes['kgo']}EvidenceQuote>, <{k.prefixes['kgo']}SourcedStatement>,
+                            <http://www.w3.org/ns/oa#SpecificResource>,
                             <http://www.w3.org/ns/oa#TextQuoteSelector>, <http://www.w3.org/ns/oa#TextPositionSelector>))
           OPTIONAL {{ ?s rdfs:label ?l }} OPTIONAL {{ ?c rdfs:label ?cl FILTER(LANGMATCHES(LANG(?cl), "en")) }}
         }} GROUP BY ?c ?s ORDER BY ?clabel ?label""")["results"]["bindings"]

@@ -1,4 +1,4 @@
-"""`/ontology` (and its version IRI `/ontology/1.0.0`): documentation for people (pyLODE's sections
+"""`/ontology` (and its version IRI, `/ontology/<version>`): documentation for people (pyLODE's sections
 and the SKOS schemes, see ontology_docs), the ontology's named graph in every RDF format for
 machines. Hash terms (`ontology#Term`) reach the server as `/ontology` (browsers strip the
 fragment), so the same answer serves them all.

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..linked_data.pages import sentence_around
+from ..linked_data.quotes import sentence_around
 from .entries import Entry, Rows, Scope, gather, kind_of, type_labels
 from .text import Segment, fold, highlight, match_expression, words
 

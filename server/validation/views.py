@@ -65,6 +65,7 @@ def report_response(report: Report, *, status: int = 200, headers: dict[str, str
     else:
         body = (preamble + "\n" if preamble else "") + report.to_text()
     extra = {"KG-Report-Conforms": "true" if report.conforms else "false",
+             "KG-Report-Passed": "true" if report.passed else "false",
              "KG-Report-Truncated": "true" if report.truncated else "false", **(headers or {})}
     return negotiated(body, fmt, status=status, headers=extra)
 

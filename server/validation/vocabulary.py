@@ -109,7 +109,7 @@ class Vocabulary:
         for pattern in ("?s ?t ?o", "?s ?p ?t", "?t ?p ?o"):
             text = (f'SELECT ?t WHERE {{ {{ SELECT DISTINCT ?t WHERE {{ {pattern} }} }} '
                     f'FILTER(isIRI(?t) && STRSTARTS(STR(?t), "{self.namespace}")) }}')
-            rows = source.store.query(text, use_default_graph_as_union=True)
+            rows = source.run_user(text)  # the union of the graphs, or a validation store's data graph
             undeclared |= {row[0] for row in rows if row[0].value not in self.declared}  # type: ignore[index,union-attr]
         for term in sorted(undeclared, key=lambda t: t.value):
             yield from self._usages(source, term)
@@ -118,8 +118,7 @@ class Vocabulary:
         seen = 0
         for pattern in ((None, term, None), (None, None, term), (term, None, None)):
             for quad in source.store.quads_for_pattern(*pattern, None):
-                graph = quad.graph_name
-                if not isinstance(graph, ox.NamedNode) or graph.value in source.exclude:
+                if not _in_data(source, quad.graph_name):
                     continue
                 where = next((w for used, w in self._terms(quad) if used == term), "term")
                 yield Misuse(quad.subject, quad.predicate, term, self.suggest(term.value, where))  # type: ignore[arg-type]
@@ -148,3 +147,9 @@ class Vocabulary:
             report.add((report_node, SH.result, r))
             added += 1
         return added
+
+
+def _in_data(source: Source, graph: object) -> bool:
+    if source.graph is not None:
+        return graph == source.graph
+    return isinstance(graph, ox.NamedNode) and graph.value not in source.exclude
