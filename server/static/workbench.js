@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const state = { text: "", slug: "", quote: null, pending: [], nodes: new Map(), lastChange: "" };
+  const state = { text: "", slug: "", quote: null, pending: [], nodes: new Map(), lastChange: "", propertiesFor: undefined };
 
   function status(el, message, bad) { el.textContent = message; el.classList.toggle("bad", !!bad); }
   function form() { return Object.fromEntries(new FormData($("wb-article")).entries()); }
@@ -107,6 +107,8 @@
   async function loadProperties() {
     const iri = state.nodes.get($("wb-fact-form").elements["subject-label"].value.trim());
     const select = $("wb-fact-form").elements.property;
+    if (iri === state.propertiesFor) return;  // the same subject: keep the list and the choice
+    state.propertiesFor = iri;
     select.length = 1;
     if (!iri) return;
     const { body } = await call("/workbench/properties?subject=" + encodeURIComponent(iri));
