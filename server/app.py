@@ -89,5 +89,7 @@ def register_curation(app: Flask, settings: Settings) -> None:
 
     app.extensions["curation"] = Curation(settings, app.extensions["kg"].engine)
     app.register_error_handler(WriteRejected, validation_views.write_rejected)
-    for module in (validation_views, write_views, graph_store, history_views):
+    from .workbench import views as workbench_views
+
+    for module in (validation_views, write_views, graph_store, history_views, workbench_views):
         app.register_blueprint(module.bp)
