@@ -94,5 +94,7 @@ def register_curation(app: Flask, settings: Settings) -> None:
                                         app.extensions["kg"].prefixes)
     app.extensions["curators"] = Curators(Path(settings.curators_file) if settings.curators_file else None)
     app.register_error_handler(WriteRejected, validation_views.write_rejected)
-    for module in (validation_views, write_views, graph_store, history_views):
+    from .workbench import views as workbench_views
+
+    for module in (validation_views, write_views, graph_store, history_views, workbench_views):
         app.register_blueprint(module.bp)

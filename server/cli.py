@@ -454,6 +454,51 @@ def evidence(words: tuple[str, ...], check: bool, text_file: str | None, source:
 
 
 @main.command()
+@click.argument("article", type=click.Path(dir_okay=False, exists=True))
+@click.option("--published", required=True,
+              help="The article's publication date (2025-11-30) or date-time with its zone (2025-11-29T11:18:00+03:00): "
+                   "dates such as 'Thursday' are resolved against it.")
+@click.option("--article-iri", help="The IRI the spans' selectors point at (default: kg:article-draft).")
+@click.option("--hide-graph", "hide_graphs", multiple=True,
+              help="Leave this graph's names out of the gazetteer (to measure a source against a graph without it).")
+@click.option("--format", "fmt", type=click.Choice(["trig", "json"]), default="trig", show_default=True)
+@setting_option("store")
+@setting_option("base_iri")
+def propose(article: str, published: str, article_iri: str | None, hide_graphs: tuple[str, ...], fmt: str,
+            **values: Any) -> None:
+    """Suggestions for a new ARTICLE (UTF-8 text): entity mentions, dates, statements and events.
+
+    Each with its span (Web Annotation selectors, code-point offsets), the entity or value, a
+    confidence and why. Names come from the built store; nothing is written. Exit 0, 2 on bad input.
+    """
+    from .store.embedded import KGStore
+    from .workbench import date_expressions, suggestions, trig
+
+    settings = settings_from(**values)
+    try:
+        when = date_expressions.parse_published(published)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--published") from None
+    try:
+        text = Path(article).read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(f"{article} is not UTF-8 (byte {exc.start})", param_hint="ARTICLE") from None
+    try:
+        store = KGStore(settings.store, read_only=True)
+    except KGError as exc:
+        fail(exc)
+        return
+    proposal = suggestions.propose_from_graph(text, when, suggestions.store_select(store.ox), settings.base_iri,
+                                              hide_graphs)
+    if fmt == "json":
+        click.echo(json.dumps(proposal.as_json(), ensure_ascii=False, indent=1))
+    else:
+        iri = article_iri.replace("kg:", settings.base_iri + "id/", 1) if article_iri else \
+            suggestions.default_article(settings.base_iri)
+        click.echo(trig.to_trig(proposal, iri, settings.base_iri), nl=False)
+
+
+@main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--graph", help="Load triples into this named graph (quad formats keep their own graphs).")
 @setting_option("store")

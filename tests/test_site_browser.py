@@ -53,6 +53,7 @@ PAGES = {
     "validate": "/validate",
     "coverage": "/validate/coverage",
     "history": "/history",
+    "workbench": "/workbench",
 }
 
 

@@ -23,6 +23,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("/ontology", "ontology"),
     ("/validate", "validation"),
     ("/history", "history"),
+    ("/workbench", "workbench"),
     ("/dataset", "dataset"),
     ("/dumps", "dataset"),
     ("/shapes", "validation"),
@@ -35,6 +36,7 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("ontology", "/ontology", "Ontology"),
     ("validation", "/validate", "Validation"),
     ("history", "/history", "History"),
+    ("workbench", "/workbench", "Workbench"),
     ("dataset", "/dataset", "Data"),
 )
 
