@@ -1,11 +1,13 @@
 """Date and time expressions of a text, resolved against the source's publication date.
 
 Expressions are found by patterns (a weekday, a day and month, a month and year, a year after
-"in"/"since", "last month", "this year", a date-time with its zone) and resolved with
-dateparser relative to the publication date-time. The words stay as written; a value the words
-give only in part (no year, a weekday, "last month") is marked derived, and where the project
-has a derivation method (`server.curation.dates`) the value must agree with it, so that
-`kg evidence --check` recomputes the same date. What cannot be resolved is said so, not guessed.
+"in"/"since", "last month", "this year", a date-time with its zone, a stretch of time such as
+"more than three decades") and resolved with dateparser relative to the publication date-time.
+The words stay as written; a value the words give only in part (no year, a weekday, "last
+month") is marked derived, and where the project has a derivation method
+(`server.curation.dates`) the value must agree with it, so that `kg evidence --check`
+recomputes the same date. What cannot be resolved is said so, not guessed: a stretch of time,
+and a week ("last week"), which no XSD date type holds.
 """
 from __future__ import annotations
 
@@ -21,6 +23,12 @@ _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|
           r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
 _WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _TIME = r"\d{1,2}:\d{2}(?:\s*[AP]\.?M\.?)?(?:\s*(?:GMT|UTC)\s*[+-]\d{1,2}(?::?\d{2})?)?"
+# How long something lasted ("more than three decades", "for decades"): not a point in time. The
+# bare plural needs its "for"; a count does not. "Two years ago" is a date, not a duration.
+_DURATION = (r"(?:(?:(?:more|less|fewer)\s+than|over|nearly|almost|about|some|at\s+least)\s+)?"
+             r"(?:\d+|a\s+few|several|many|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"
+             r"(?:decades?|years?|months?|weeks?|days?)\b(?!\s+(?:ago|later|earlier|before|after|old)\b)"
+             r"|for\s+(?:decades|years|months|weeks)\b")
 # Longest forms first: one alternation, so that a match never starts inside a longer one.
 PATTERN = re.compile(
     rf"(?:{_WEEKDAY},\s+)?{_MONTH}\s+\d{{1,2}},\s+\d{{4}}(?:\s+{_TIME})?"     # Sunday, Nov. 30, 2025 [11:18 AM GMT+03:00]
@@ -29,7 +37,7 @@ PATTERN = re.compile(
     rf"|{_MONTH}\s+\d{{4}}"                                                   # February 2023
     rf"|\b(?:last|this|next)\s+(?:year|month|week)\b"                         # last month
     rf"|\b(?:yesterday|today|tomorrow)\b"
-    rf"|\bfor (?:decades|years|months|weeks)\b"                                # a stretch of time, not a date
+    rf"|\b(?:{_DURATION})"                                                    # a stretch of time, not a date
     rf"|\b{_WEEKDAY}\b"                                                       # Thursday
     rf"|\b(?:in|since|until|of)\s+(?P<year>(?:1[89]|20)\d{{2}})\b"            # in 1993, since 1993
     rf"|\b(?:1[89]|20)\d{{2}}(?= [A-Z][a-z]+ war\b)",                         # the 2020 Karabakh war
@@ -71,12 +79,20 @@ def resolve(words: str, start: int, end: int, published: dt.datetime | dt.date) 
     has_time = re.search(r"\d{1,2}:\d{2}", words) is not None
     settings = {"RELATIVE_BASE": base.replace(tzinfo=None), "PREFER_DATES_FROM": "past",
                 "RETURN_AS_TIMEZONE_AWARE": has_time, "REQUIRE_PARTS": []}
+    if re.fullmatch(_DURATION, words, re.IGNORECASE):
+        return DateExpression(start, end, words, None, None, False, None,
+                              "how long something lasted, not a point in time: left unresolved")
     cleaned = re.sub(r"\bSept\.", "Sep.", words)
     data = dateparser.date.DateDataParser(languages=["en"], settings=settings).get_date_data(cleaned)
     if data.date_obj is None:
         return DateExpression(start, end, words, None, None, False, None,
                               "no date could be read from these words: left unresolved")
     when, period = data.date_obj, data.period
+    if period == "week":
+        monday = when.date() - dt.timedelta(days=when.weekday())
+        return DateExpression(start, end, words, None, None, False, None,
+                              f"the week from Monday {monday.isoformat()} counted from the publication day "
+                              f"{day.isoformat()}: no XSD date type holds a week, left unresolved")
     if re.fullmatch(r"(?:1[89]|20)\d{2}", words):
         period = "year"
     if has_time:

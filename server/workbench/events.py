@@ -7,6 +7,9 @@
   talks"): typed with the ontology's classes (`kgo:TechnicalTalks`, `kgo:Talks`,
   `kgo:LeadersMeeting`, `kgo:Meeting`), with the participants, places and dates the sentence
   names, and the existing events of the graph they may be (same kind, and the same day or place).
+- **Other events the ontology has a class for**, by the words reports use for them: a border
+  closed, a declaration of determination, relations that thaw, an appointment, aid through a
+  crossing, an upgrade. One sentence may report several (talks that follow meetings).
 """
 from __future__ import annotations
 
@@ -20,11 +23,26 @@ from .text import Sentence, fold, sentences
 
 PLACE_KINDS = frozenset({"City", "Place", "Region", "Venue", "BorderCrossing", "Country"})
 PARTY_KINDS = frozenset({"Person", "Country", "GovernmentBody", "Organization", "InternationalBody"})
-SAID = re.compile(r"\b(said|says|stated|announced|told)\b")
+SAID = re.compile(r"\b(said|says|say|stated|announced|told|reported|described|added|noted|confirmed)\b")
 ACCORDING = re.compile(r"\b([Aa]ccording to)\b")
 CITING = re.compile(r"\b(citing)\b")
 TALKS = re.compile(r"\b(?P<talks>(?:technical )?talks)\b")
-MEETING = re.compile(r"\b(?P<verb>met|meets|meeting|receives|received)\b")
+MEETING = re.compile(r"\b(?P<verb>met|meets|meetings?|receives|received)\b")
+LEADERS = re.compile(r"\bleaders\b")
+# (class, the words that report it, words the sentence must also have): a closure is of a border,
+# a thaw of relations, a humanitarian transit through a crossing.
+CUES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | None], ...] = (
+    ("BorderClosure", re.compile(r"\b(?:closed|closure|shut)\b", re.I), re.compile(r"\bborders?\b", re.I)),
+    ("Declaration", re.compile(r"\b(?:(?:expressed|declared|voiced|reaffirmed) (?:their |its |a )?"
+                               r"(?:determination|commitment|readiness|resolve)|(?:are|is|were) determined|pledged)\b",
+                               re.I), None),
+    ("RelationsThaw", re.compile(r"\bthaw(?:ed|ing)?\b", re.I), re.compile(r"\brelations\b", re.I)),
+    ("Appointment", re.compile(r"\bappointment of\b", re.I), None),
+    ("HumanitarianTransit", re.compile(r"\b(?:humanitarian|aid)\b", re.I),
+     re.compile(r"\b(?:crossing|through|transit)\b", re.I)),
+    ("InfrastructureUpgrade", re.compile(r"\b(?:upgraded|upgrading|modernized|modernised|renovated|rebuilt)\b", re.I),
+     None),
+)
 
 
 @dataclass(frozen=True)
@@ -65,9 +83,7 @@ def find(text: str, mentions: Sequence[Mention], dates: Sequence[DateExpression]
         when = [d for d in dates if s.start <= d.start and d.end <= s.end]
         found.extend(_statements(s, inside, when))
         claimants = {c.claimant for c in found if c.start == s.start and c.claimant}
-        event = _event(s, [m for m in inside if m.entity not in claimants], when, known)
-        if event is not None:
-            found.append(event)
+        found.extend(_events(s, [m for m in inside if m.entity not in claimants], when, known))
     return found
 
 
@@ -104,29 +120,38 @@ def _why_statement(cue: str, claimant: str | None, words: str) -> str:
     return f"{cue!r}: a statement attributed to {phrase!r}, whom the graph does not know yet (add them first)"
 
 
-def _event(s: Sentence, inside: Sequence[Mention], when: Sequence[DateExpression],
-           known: Sequence[KnownEvent]) -> Candidate | None:
-    m = TALKS.search(s.text) or MEETING.search(s.text)
-    if m is None:
-        return None
+def _events(s: Sentence, inside: Sequence[Mention], when: Sequence[DateExpression],
+            known: Sequence[KnownEvent]) -> list[Candidate]:
+    """Talks, a meeting, and the other events the sentence's words report, each once."""
+    found = [_event(s, m, inside, when, known) for m in (TALKS.search(s.text), MEETING.search(s.text))
+             if m is not None]
+    for kind, cue, context in CUES:
+        if (m := cue.search(s.text)) is not None and (context is None or context.search(s.text)):
+            found.append(_event(s, m, inside, when, known, kind))
+    return found
+
+
+def _event(s: Sentence, m: re.Match[str], inside: Sequence[Mention], when: Sequence[DateExpression],
+           known: Sequence[KnownEvent], kind: str | None = None) -> Candidate:
     persons = [x.entity for x in inside if x.entity_type == "Person"]
     parties = tuple(dict.fromkeys(x.entity for x in inside if x.entity_type in PARTY_KINDS - {"Country"}
                                   or (x.entity_type == "Country" and x.start - s.start < (m.start() or 1))))
     places = tuple(dict.fromkeys(x.entity for x in inside if x.entity_type in PLACE_KINDS
                                  and _after_preposition(s, x)))
     days = tuple(d.value for d in when if d.value and d.datatype and d.datatype.endswith("#date"))
-    if "talks" in m.groupdict():
-        kind = "TechnicalTalks" if "technical" in m.group() else "Talks"
-    elif len(set(persons)) >= 2:
-        kind = "LeadersMeeting"
-    else:
-        kind = "Meeting"
+    kind = kind or _meeting_kind(s, m, persons)
     existing = tuple(dict.fromkeys(e.iri for e in known if _may_be(e, kind, days, places, fold(s.text))))
     why = (f"{m.group()!r}: a {kind} with {len(parties)} known participant(s), {len(places)} place(s), "
            f"{len(days)} day(s)" + (f"; the graph may already have it: {len(existing)} candidate(s)" if existing
                                     else ""))
     return Candidate("event", kind, s.start, s.end, s.text, m.group(), participants=parties, places=places,
                      dates=days, existing=existing, confidence=0.7 if (parties or places) else 0.4, explanation=why)
+
+
+def _meeting_kind(s: Sentence, m: re.Match[str], persons: Sequence[str]) -> str:
+    if "talks" in m.groupdict():
+        return "TechnicalTalks" if "technical" in m.group() else "Talks"
+    return "LeadersMeeting" if len(set(persons)) >= 2 or LEADERS.search(s.text) else "Meeting"
 
 
 def _after_preposition(s: Sentence, mention: Mention) -> bool:

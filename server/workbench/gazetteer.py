@@ -2,10 +2,14 @@
 
 Names come from the graph: `rdfs:label`, `skos:prefLabel`, `skos:altLabel` of nodes of the
 kinds a text names (people, countries, places, organisations, infrastructure, wars, posts).
-Matching folds case and diacritics ("Erdogan" / "Erdoğan", "Turkiye" / "Türkiye"), then
-tolerates small misspellings and other spellings with rapidfuzz ("Armanian", "Gümrü" for the
-"Gumri" spelling of Gyumri). Descriptive labels ("officials from Ankara", "the ministry") are
-not names and are left out: they would match words that name something else in another report.
+Matching folds case, diacritics and the dots of initials ("Erdogan" / "Erdoğan", "Turkiye" /
+"Türkiye", "UN" / "U.N."), then tolerates small misspellings and other spellings with rapidfuzz
+("Armanian", "Pashinian", "Gümrü" for the "Gumri" spelling of Gyumri). A spelling the text uses
+for a name once is the same name in any case elsewhere in it (a lower-case tag). A label with a
+lower-case modifier is also found without it ("Margara crossing"), and a post by its title alone
+right before the name of someone the graph says holds it ("Prime Minister Nikol Pashinian").
+Descriptive labels ("officials from Ankara", "the ministry") are not names and are left out: they
+would match words that name something else in another report.
 """
 from __future__ import annotations
 
@@ -13,12 +17,12 @@ import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 
 from .. import namespaces as ns
-from .text import Word, fold, words
+from .text import Word, fold, joined_initials, words
 
 # Kinds of node whose labels are names a text uses (local names in the ontology's namespace).
 NAMED_KINDS = ("Person", "Country", "City", "Place", "Region", "Venue", "Border", "BorderCrossing", "RailwayLine",
@@ -30,6 +34,13 @@ LABEL_KINDS = {"http://www.w3.org/2000/01/rdf-schema#label": "label",
 MAX_WORDS = 8
 FUZZY_CUTOFF_ONE_WORD = 80   # "gumru" / "gumri" is 80; "turks" / "turkey" 73
 FUZZY_CUTOFF = 88            # several words: one letter wrong in a two-word name
+# Words a shortened name may not drop: they hold a phrase together ("Foreign Ministry of Türkiye").
+FUNCTION_WORDS = frozenset({"of", "the", "and", "for", "on", "in", "at", "to", "a", "an"})
+# A nationality adjective ("Armenian", "Turkish") or a capitalised possessive ("Armenia's") that
+# ends right before a name, in the same phrase.
+NATIONALITY = r"[A-Z][a-z]+(?:an|ish|ese|i)"
+NATIONALITY_BEFORE = re.compile(rf"(?:^|[^\w’'])(?P<word>{NATIONALITY}) $")
+POSSESSIVE_BEFORE = re.compile(r"(?:^|[^\w’'])(?P<word>[A-Z]\w+)['’]s $")
 
 
 @dataclass(frozen=True)
@@ -38,7 +49,8 @@ class Name:
 
     entity: str
     written: str
-    kind: str          # label, prefLabel, altLabel, or surname (the last word of a person's label)
+    kind: str          # label, prefLabel, altLabel, surname (the last word of a person's label),
+                       # or shortened (a label without its lower-case modifier)
     entity_type: str   # local name of the entity's class (Person, City, …)
     graph: str = ""
 
@@ -65,6 +77,10 @@ class Mention:
 @dataclass
 class Gazetteer:
     names: list[Name]
+    # the folded names of the countries an organisation's own labels name ("Foreign Ministry of Türkiye")
+    countries: dict[str, frozenset[str]] = field(default_factory=dict)
+    # the posts each person holds (org:holds), whose titles may stand before the person's name
+    holds: dict[str, frozenset[str]] = field(default_factory=dict)
     by_folded: dict[str, list[Name]] = field(default_factory=dict)
     by_length: dict[int, list[str]] = field(default_factory=dict)
 
@@ -89,33 +105,75 @@ class Gazetteer:
     def find(self, text: str) -> list[Mention]:
         """Every place `text` names a known entity: longest name first, no two mentions overlap."""
         ws = words(text)
+        found, learned = self._scan(text, ws, self.by_folded, fuzzy=True)
+        if learned:  # "pashinian" in a lower-case tag: the spelling the text used for "Pashinian"
+            again, _ = self._scan(text, ws, {s: names for s, (names, _) in learned.items()}, fuzzy=False)
+            for m in again:
+                first = learned[fold(m.exact)][1]
+                if not any(_overlap(m, f) for f in found):
+                    found.append(replace(m, confidence=first.confidence, explanation=f"spelled as {first.exact!r} "
+                                         f"elsewhere in the text: {first.explanation}"))
+        found += [m for m in self._titles(text, ws, found) if not any(_overlap(m, f) for f in found)]
+        return sorted(found, key=lambda m: m.start)
+
+    def _scan(self, text: str, ws: list[Word], lookup: Mapping[str, list[Name]], *,
+              fuzzy: bool) -> tuple[list[Mention], dict[str, tuple[list[Name], Mention]]]:
+        """Mentions from left to right, and the spellings found close to a name (folded: its names
+        and the first mention so spelled)."""
         found: list[Mention] = []
+        learned: dict[str, tuple[list[Name], Mention]] = {}
         i = 0
         while i < len(ws):
-            hit = self._match_at(text, ws, i)
+            hit = self._match_at(text, ws, i, lookup, fuzzy=fuzzy)
             if hit is None:
                 i += 1
                 continue
-            mention, used = hit
+            mention, used, close_to = hit
             found.append(mention)
+            if close_to is not None:
+                learned.setdefault(fold(mention.exact), (close_to, mention))
             i += used
-        return found
+        return found, learned
 
-    def _match_at(self, text: str, ws: list[Word], i: int) -> tuple[Mention, int] | None:
+    def _match_at(self, text: str, ws: list[Word], i: int, lookup: Mapping[str, list[Name]], *,
+                  fuzzy: bool) -> tuple[Mention, int, list[Name] | None] | None:
         """The longest name starting at word i: a name as the graph writes it, else one spelled close to it."""
         for n in range(min(MAX_WORDS, len(ws) - i), 0, -1):
             if not _contiguous(text, ws[i:i + n]):
                 continue
-            candidate = fold(" ".join(w.text for w in ws[i:i + n]))
-            if candidate in self.by_folded:
-                mention = self._mention(text, ws[i], ws[i + n - 1], self.by_folded[candidate], score=100.0, fuzzy=False)
-            elif ws[i].capitalised and (best := self._fuzzy(candidate, n)) is not None:
-                mention = self._mention(text, ws[i], ws[i + n - 1], self.by_folded[best[0]], score=best[1], fuzzy=True)
+            candidate = fold(text[ws[i].start:ws[i + n - 1].end])
+            close_to = None
+            if candidate in lookup:
+                mention = self._mention(text, ws[i], ws[i + n - 1], lookup[candidate], score=100.0, fuzzy=False)
+            elif fuzzy and ws[i].capitalised and (best := self._fuzzy(candidate, n)) is not None:
+                close_to = self.by_folded[best[0]]
+                mention = self._mention(text, ws[i], ws[i + n - 1], close_to, score=best[1], fuzzy=True)
             else:
                 continue
             if mention is not None:
-                return mention, n
+                return mention, n, close_to
         return None
+
+    def _titles(self, text: str, ws: list[Word], found: list[Mention]) -> list[Mention]:
+        """A post named by its title alone ("Prime Minister", "President") right before the name of a
+        person the graph says holds it: the title of a label without its nationality ("Armenian")."""
+        first_word = {w.start: k for k, w in enumerate(ws)}
+        out = []
+        for m in found:
+            index = first_word[m.start]
+            titles = [(post, n) for post in sorted(self.holds.get(m.entity, ()))
+                      for n in self.names if n.entity == post]
+            for post, name in titles:
+                title = fold(re.sub(rf"^{NATIONALITY}\s+", "", name.written))
+                first = index - len(title.split())
+                if first < 0 or not _contiguous(text, ws[first:index + 1]) \
+                        or fold(text[ws[first].start:ws[index - 1].end]) != title:
+                    continue
+                start, end = ws[first].start, ws[index - 1].end
+                out.append(Mention(start, end, text[start:end], post, name.entity_type, name.written, 0.85,
+                                   f"the title of the post {name.written!r} before the name of its holder {m.exact!r}"))
+                break
+        return out
 
     def _fuzzy(self, candidate: str, n: int) -> tuple[str, float] | None:
         cutoff = FUZZY_CUTOFF_ONE_WORD if n == 1 else FUZZY_CUTOFF
@@ -136,11 +194,21 @@ class Gazetteer:
         if names[0].written.endswith(".") and text[end:end + 1] == ".":
             end += 1  # "U.S." keeps its last dot
         entities = sorted({n.entity for n in names})
-        name = min(names, key=lambda n: (n.kind != "label", n.kind != "prefLabel", n.kind == "surname", n.entity))
-        if name.entity_type in ORGANISATION_KINDS and _qualified(text, start):
-            return None  # "Armenian Foreign Ministry" is not the graph's bare "Foreign Ministry"
+        name = min(names, key=lambda n: (n.kind != "label", n.kind != "prefLabel", n.kind == "shortened",
+                                         n.kind == "surname", n.entity))
+        if not _initials_in_capitals(name.written, text[start:end]):
+            return None  # "us" is not the "U.S."
+        qualifier = ""
+        if name.entity_type in ORGANISATION_KINDS:
+            whose = self._qualified(text, start, name.entity)
+            if whose is None:
+                return None  # "Armenian Foreign Ministry" is not the graph's bare "Foreign Ministry" (Türkiye's)
+            if whose < start:
+                qualifier, start = text[whose:start].strip(), whose
         exact = text[start:end]
         confidence, why = _confidence(exact, name, score, fuzzy)
+        if qualifier:
+            why += f", with {qualifier!r}, the adjective of the country its label names"
         if len(entities) > 1:
             confidence = round(confidence / len(entities), 2)
             why += f"; the name is shared by {len(entities)} entities: pick one"
@@ -148,15 +216,50 @@ class Gazetteer:
                        tuple(e for e in entities if e != name.entity))
 
 
+    def _qualified(self, text: str, start: int, entity: str) -> int | None:
+        """Where the organisation's name starts, given the word before it: a nationality or a country's
+        possessive says whose organisation it is; it must be the country the graph's labels give it.
+        The adjective then belongs to the name ("Turkish Foreign Ministry"); a possessive is the
+        country's own mention ("Turkey's Foreign Ministry"). None: another country's organisation."""
+        before = text[max(0, start - 40):start]
+        countries = self.countries.get(entity, frozenset())
+        if (adjective := NATIONALITY_BEFORE.search(before)) is not None:
+            word = fold(adjective.group("word"))
+            agrees = any(len(os.path.commonprefix([word, c])) >= max(4, len(c) - 2) for c in countries)
+            return start - len(before) + adjective.start("word") if agrees else None
+        if (possessive := POSSESSIVE_BEFORE.search(before)) is not None:
+            word = fold(possessive.group("word"))
+            if word in self.country_names and word not in countries:
+                return None
+        return start
+
+    @property
+    def country_names(self) -> frozenset[str]:
+        return frozenset(n.folded for n in self.names if n.entity_type == "Country")
+
+
+def _overlap(a: Mention, b: Mention) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _initials_in_capitals(written: str, exact: str) -> bool:
+    """A name written in initials ("U.S.", "PM") matches only words written in capitals."""
+    name, said = WORDS_CASED.findall(joined_initials(written)), WORDS_CASED.findall(joined_initials(exact))
+    return len(name) != len(said) or all(s.isupper() for n, s in zip(name, said) if len(n) > 1 and n.isupper())
+
+
+WORDS_CASED = re.compile(r"[^\W_]+")
+
+
 def _confidence(exact: str, name: Name, score: float, fuzzy: bool) -> tuple[float, str]:
     how = {"label": "label", "prefLabel": "display name", "altLabel": "other name",
-           "surname": "surname of"}[name.kind]
+           "surname": "surname of", "shortened": "shortened label"}[name.kind]
     if fuzzy and score >= 100:
         return 0.9, f"the {how} {name.written!r}, its words in another order"
     if fuzzy:
         return round(0.9 * score / 100, 2), f"spelled close to the {how} {name.written!r} ({score:.0f}% similar)"
     if exact == name.written:
-        return (0.8 if name.kind == "surname" else 1.0), f"the {how} {name.written!r}, as written"
+        return {"surname": 0.8, "shortened": 0.85}.get(name.kind, 1.0), f"the {how} {name.written!r}, as written"
     if exact.casefold() == name.written.casefold():
         return 0.95, f"the {how} {name.written!r}, in other capitals"
     return (0.75 if name.kind == "surname" else 0.9), f"the {how} {name.written!r}, other diacritics or punctuation"
@@ -170,23 +273,17 @@ def _contiguous(text: str, ws: list[Word]) -> bool:
 
 def _inflection(candidate: str, key: str) -> bool:
     """Another form of the same word, not a misspelling: "armenian" of "armenia", "presidency" of
-    "president" (a shared stem of six letters or the whole shorter word, then other endings)."""
+    "president" (a shared stem of six letters or the whole shorter word, then other endings).
+    Endings of one length that differ in one letter are a spelling ("pashinian", "pashinyan")."""
     for a, b in zip(sorted(candidate.split()), sorted(key.split())):
         if a == b:
             continue
         stem = len(os.path.commonprefix([a, b]))
-        if stem == min(len(a), len(b)) or stem >= 6:
+        if stem == min(len(a), len(b)):
+            return True
+        if stem >= 6 and not (len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1):
             return True
     return False
-
-
-def _qualified(text: str, start: int) -> bool:
-    """Is the name preceded by a capitalised word of the same phrase ("Armenian Foreign Ministry")?"""
-    before = text[max(0, start - 40):start]
-    if not before.endswith(" "):
-        return False
-    prev = before.rstrip().rsplit(None, 1)[-1] if before.strip() else ""
-    return re.fullmatch(r"[A-Z][a-z]+(?:an|ish|ese|i)", prev) is not None  # a nationality: Armenian, Turkish
 
 
 # -- reading names from a graph -----------------------------------------------------------------------------
@@ -205,8 +302,9 @@ def names_query(base: str, exclude_graphs: Iterable[str] = ()) -> str:
 }}"""
 
 
-def from_rows(rows: Iterable[Mapping[str, str]]) -> Gazetteer:
-    """A gazetteer from rows of `names_query` (entity, type, p, name, g); each entity with its most specific kind."""
+def from_rows(rows: Iterable[Mapping[str, str]], holds: Iterable[Mapping[str, str]] = ()) -> Gazetteer:
+    """A gazetteer from rows of `names_query` (entity, type, p, name, g), each entity with its most
+    specific kind, and rows of `holds_query` (person, post)."""
     rows = list(rows)
     kind_of: dict[str, str] = {}
     for row in rows:
@@ -223,12 +321,55 @@ def from_rows(rows: Iterable[Mapping[str, str]]) -> Gazetteer:
         parts = written.split()
         if kind == "Person" and len(parts) > 1:
             names.add(Name(row["entity"], parts[-1], "surname", kind, row.get("g", "")))
-    return Gazetteer(sorted(names, key=lambda n: (n.entity, n.kind, n.written, n.graph)))
+        elif (short := _shortened(written)) is not None:
+            names.add(Name(row["entity"], short, "shortened", kind, row.get("g", "")))
+    held: dict[str, set[str]] = defaultdict(set)
+    for row in holds:
+        held[row["person"]].add(row["post"])
+    return Gazetteer(sorted(names, key=lambda n: (n.entity, n.kind, n.written, n.graph)),
+                     _countries_named(names), {p: frozenset(posts) for p, posts in held.items()})
+
+
+def _shortened(written: str) -> str | None:
+    """'Margara border crossing' as 'Margara crossing': a proper name, lower-case modifiers, and a
+    lower-case head noun, which stays. None when nothing can go, or a function word holds the phrase."""
+    parts = written.split()
+    if len(parts) < 3 or not parts[0][:1].isupper() or not parts[-1][:1].islower():
+        return None
+    middle = parts[1:-1]
+    if any(p in FUNCTION_WORDS for p in middle) or not any(p[:1].islower() for p in middle):
+        return None
+    return " ".join([parts[0], *(p for p in middle if not p[:1].islower()), parts[-1]])
+
+
+def _countries_named(names: Iterable[Name]) -> dict[str, frozenset[str]]:
+    """For each organisation, the folded names of every country one of its labels names."""
+    names = list(names)
+    by_country: dict[str, set[str]] = defaultdict(set)
+    for n in names:
+        if n.entity_type == "Country":
+            by_country[n.entity].add(n.folded)
+    out: dict[str, set[str]] = defaultdict(set)
+    for n in names:
+        if n.entity_type in ORGANISATION_KINDS:
+            for spellings in by_country.values():
+                if any(f" {c} " in f" {n.folded} " for c in spellings):
+                    out[n.entity] |= spellings
+    return {e: frozenset(c) for e, c in out.items()}
+
+
+def holds_query(base: str, exclude_graphs: Iterable[str] = ()) -> str:
+    not_in = "".join(f" FILTER (?g != <{g}>)" for g in exclude_graphs)
+    return f"""SELECT DISTINCT ?person ?post WHERE {{
+  GRAPH ?g {{ ?person <http://www.w3.org/ns/org#holds> ?post }}
+  FILTER (?g != <{base}graph/inferred>){not_in}
+}}"""
 
 
 def from_select(select: Callable[[str], list[dict[str, str]]], base: str,
                 exclude_graphs: Iterable[str] = ()) -> Gazetteer:
-    return from_rows(select(names_query(base, exclude_graphs)))
+    exclude = list(exclude_graphs)
+    return from_rows(select(names_query(base, exclude)), select(holds_query(base, exclude)))
 
 
 def _is_name(written: str) -> bool:

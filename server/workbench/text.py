@@ -26,12 +26,22 @@ class Word:
         return self.text[:1].isupper() or self.text[:1].isdigit()
 
 
+# Initials with dots ("U.N.", "U.S."): one word, as "UN" and "US" write them.
+INITIALS = re.compile(r"\b[^\W\d_](?:\.[^\W\d_]\b)+\.?")
+
+
 def fold(s: str) -> str:
-    """Case and diacritics folded, words joined by one space: 'Türkiye' and 'turkiye' meet."""
-    s = s.replace("ı", "i").replace("İ", "I")
+    """Case and diacritics folded, words joined by one space: 'Türkiye' and 'turkiye' meet, and so
+    do 'U.N.' and 'UN'."""
+    s = joined_initials(s).replace("ı", "i").replace("İ", "I")
     s = unicodedata.normalize("NFKD", s)
     s = "".join(c for c in s if not unicodedata.combining(c)).casefold()
     return " ".join(WORD.findall(s))
+
+
+def joined_initials(s: str) -> str:
+    """'U.N. General Assembly' as 'UN General Assembly' (case kept)."""
+    return INITIALS.sub(lambda m: m.group().replace(".", "") + " ", s)
 
 
 def words(text: str) -> list[Word]:

@@ -7,6 +7,8 @@ their own (`kgw:`): they are proposals for a curator, never stored in the graph.
 """
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pyoxigraph as ox
 
 from .. import namespaces as ns
@@ -36,8 +38,8 @@ def suggestion_quads(p: Proposal, article: str, base: str = ns.DEFAULT_BASE) -> 
             triples.extend(quote_triples(article, printing, kgo))
         return N(quote_iri(article, printing))
 
-    def node(kind: str, start: int, end: int, confidence: float, why: str) -> N:
-        s = N(f"{article}/suggestion/{kind.lower()}/{start}-{end}")
+    def node(kind: str, start: int, end: int, confidence: float, why: str, tail: str = "") -> N:
+        s = N(f"{article}/suggestion/{kind.lower()}/{start}-{end}{tail}")
         triples.extend([ox.Triple(s, A, N(w + kind)), ox.Triple(s, N(w + "span"), span(start, end)),
                         ox.Triple(s, N(w + "confidence"), ox.Literal(f"{confidence:.2f}", datatype=N(XSD + "decimal"))),
                         ox.Triple(s, N(w + "explanation"), ox.Literal(why))])
@@ -59,7 +61,9 @@ def suggestion_quads(p: Proposal, article: str, base: str = ns.DEFAULT_BASE) -> 
         if d.method:
             triples.append(ox.Triple(s, N(kgo + "derivation"), N(kgo + d.method)))
     for c in p.candidates:
-        s = node("Statement" if c.kind == "statement" else "Event", c.start, c.end, c.confidence, c.explanation)
+        # A sentence may report several events, or say who said it twice ("said", "according to").
+        s = node("Statement" if c.kind == "statement" else "Event", c.start, c.end, c.confidence, c.explanation,
+                 f"/{c.type}/{quote(c.cue.casefold().replace(' ', '-'))}")
         triples += [ox.Triple(s, N(w + "suggestedType"), N(kgo + c.type)), ox.Triple(s, N(w + "cue"), ox.Literal(c.cue))]
         if c.claimant:
             triples.append(ox.Triple(s, N(kgo + "claimant"), N(c.claimant)))
