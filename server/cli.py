@@ -90,13 +90,20 @@ def main() -> None:
 @setting_option("store")
 @setting_option("base_iri")
 @setting_option("extra_sources")
+@setting_option("project_dir")
+@click.option("--drop-unapplied-changes", "drop_unapplied", is_flag=True,
+              help="Publish without the accepted changes that no longer apply to the files (or whose patch is "
+                   "missing); they stay in the change log, marked dropped. Without it the build stops and names them.")
+@click.option("--drop-unlogged-graphs", "drop_unlogged", is_flag=True,
+              help="Publish without the graphs of the current store that no file and no logged change makes "
+                   "(data put there by `kg load`). Without it the build stops and names them.")
 @setting_option("allow_warnings")
 @remote_options
-def build(**values: Any) -> None:
-    """Parse ontology, data and shapes, infer, validate, and publish the store.
+def build(drop_unapplied: bool, drop_unlogged: bool, **values: Any) -> None:
+    """Parse ontology, data and shapes, replay the accepted changes, infer, validate, and publish the store.
 
-    A build with SHACL Violations or a syntax error exits non-zero and keeps the previous store.
-    Each step's time is printed as it ends (stdout: stderr keeps errors to one line).
+    A build with SHACL Violations, a syntax error, or accepted changes it would drop exits 1 and keeps
+    the previous store. Each step's time is printed as it ends (stdout: stderr keeps errors to one line).
     """
     from .build.pipeline import build as run_build
 
@@ -104,7 +111,9 @@ def build(**values: Any) -> None:
     try:
         with remote_store(settings) as remote:
             result = run_build(Path(settings.store), base_iri=settings.base_iri, extra=settings.extra_source_paths,
-                               remote=remote, log=click.echo, allow_warnings=settings.allow_warnings)
+                               remote=remote, log=click.echo, drop_unapplied=drop_unapplied,
+                               drop_unlogged=drop_unlogged, allow_warnings=settings.allow_warnings,
+                               **project_files(settings))
     except KGError as exc:
         fail(exc)
         return
@@ -113,6 +122,43 @@ def build(**values: Any) -> None:
         click.echo(f"  {size:7d}  {graph}")
     click.echo(result.report.summary())
     click.echo("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in result.seconds.items()))
+
+
+def project_files(settings: Settings) -> dict[str, Any]:
+    """The sources and exported changes of the project folder (setting project_dir), when one is set."""
+    from .build.pipeline import project_sources
+
+    root = settings.project_root
+    return {} if root is None else {"sources": project_sources(root), "changes_dir": root / "data" / "changes"}
+
+
+@main.command("export-changes")
+@setting_option("store")
+@setting_option("base_iri")
+@setting_option("project_dir")
+@remote_options
+def export_changes(**values: Any) -> None:
+    """Write the accepted changes that data/changes/ does not hold yet into it, one RDF Patch file each.
+
+    Review them (`git diff`, `git add data/changes`) and commit them with the files: `kg build` replays
+    data/changes/ on the files, so a build from the files alone gives the served dataset again.
+    Exit 0 (also when there is nothing to export), 2 when a change's patch is missing.
+    """
+    from .build.carry_over import export_changes as run_export
+    from .build.pipeline import PROJECT_DIR
+
+    settings = settings_from(**values)
+    folder = (settings.project_root or PROJECT_DIR) / "data" / "changes"
+    try:
+        with remote_store(settings) as remote:
+            written = run_export(Path(settings.store), folder, settings.base_iri, remote)
+    except KGError as exc:
+        fail(exc)
+        return
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"{len(written)} change(s) exported to {folder}" if written else f"nothing to export: {folder} holds "
+               "every accepted change")
 
 
 @main.command()
@@ -227,17 +273,18 @@ def _table(data: dict[str, Any]) -> str:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write to this file instead of standard output.")
 @setting_option("store")
+@setting_option("base_iri")
 def dump(fmt: str, compress: bool, output: str | None, **values: Any) -> None:
-    """Dump every named graph of the store (change log included). Exit 0, 2 when there is no store."""
+    """Dump every named graph of the store, change log and the changes' patches included. Exit 0, 2 when there is no store."""
     from .build.dump_restore import dump_store
 
     settings = settings_from(**values)
     try:
         if output:
             with open(output, "wb") as fh:
-                dump_store(Path(settings.store), fh, fmt, compress=compress)
+                dump_store(Path(settings.store), fh, fmt, compress=compress, base=settings.base_iri)
         else:
-            dump_store(Path(settings.store), sys.stdout.buffer, fmt, compress=compress)
+            dump_store(Path(settings.store), sys.stdout.buffer, fmt, compress=compress, base=settings.base_iri)
             sys.stdout.flush()
     except KGError as exc:
         fail(exc)
@@ -246,13 +293,14 @@ def dump(fmt: str, compress: bool, output: str | None, **values: Any) -> None:
 @main.command()
 @click.argument("dump_file", type=click.Path(dir_okay=False))
 @setting_option("store")
+@setting_option("base_iri")
 def restore(dump_file: str, **values: Any) -> None:
     """Load DUMP_FILE (.nq/.trig, optionally .gz) into an EMPTY store. Exit 0, 1 store not empty, 2 bad file."""
     from .build.dump_restore import restore_store
 
     settings = settings_from(**values)
     try:
-        count = restore_store(Path(dump_file), Path(settings.store))
+        count = restore_store(Path(dump_file), Path(settings.store), settings.base_iri)
     except KGError as exc:
         if exc.status == 409:
             exc.exit_code = 1
@@ -288,8 +336,7 @@ def add_source(article: str, facts: str, slug: str | None, **values: Any) -> Non
         try:
             outcome = curation.write(change)
         finally:
-            if curation.remote is not None:
-                curation.remote.close()
+            curation.close()
     except WriteRejected as exc:
         click.echo(exc.report.to_text(), err=True, nl=False)
         fail(exc)
@@ -299,6 +346,67 @@ def add_source(article: str, facts: str, slug: str | None, **values: Any) -> Non
         return
     click.echo(f"stored {len(outcome.plan.added)} triples in <{change.graph}> (change {outcome.activity.iri if outcome.activity else 'none'})")
     click.echo(outcome.report.summary())
+
+
+@main.group()
+def curator() -> None:
+    """Named curators' tokens in the curators file (setting curators_file); the server reads it again when it changes."""
+
+
+def _curators_file(settings: Settings) -> Path:
+    if not settings.curators_file:
+        raise click.UsageError("set the curators file: --curators-file PATH or KG_CURATORS_FILE")
+    return Path(settings.curators_file)
+
+
+@curator.command("add")
+@click.argument("name")
+@setting_option("curators_file")
+def curator_add(name: str, **values: Any) -> None:
+    """Give NAME a new token (replacing an earlier one) and print it once: only its digest is kept."""
+    from .curation.auth import add_curator
+
+    settings = settings_from(**values)
+    try:
+        token = add_curator(_curators_file(settings), name)
+    except KGError as exc:
+        fail(exc)
+        return
+    click.echo(token)
+    click.echo(f"kg: {name} can write with the token above (shown once); revoke it with `kg curator revoke {name}`",
+               err=True)
+
+
+@curator.command("revoke")
+@click.argument("name")
+@setting_option("curators_file")
+def curator_revoke(name: str, **values: Any) -> None:
+    """Remove NAME's token: the server refuses it from its next request on. Exit 2 when there is no such curator."""
+    from .curation.auth import revoke_curator
+
+    settings = settings_from(**values)
+    try:
+        revoke_curator(_curators_file(settings), name)
+    except KGError as exc:
+        fail(exc)
+        return
+    click.echo(f"revoked {name}")
+
+
+@curator.command("list")
+@setting_option("curators_file")
+def curator_list(**values: Any) -> None:
+    """The curators who have a token (names only)."""
+    from .curation.auth import Curators
+
+    settings = settings_from(**values)
+    try:
+        names = Curators(_curators_file(settings)).names()
+    except KGError as exc:
+        fail(exc)
+        return
+    for name in sorted(names):
+        click.echo(name)
 
 
 @main.command()
@@ -438,11 +546,13 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @setting_option("service_allowlist")
 @setting_option("write_token")
 @setting_option("write_token_name")
+@setting_option("curators_file")
 @setting_option("allow_warnings")
 @setting_option("max_report_results")
 @remote_options
 @setting_option("max_validate_triples")
 @setting_option("extra_sources")
+@setting_option("project_dir")
 def serve(**values: Any) -> None:
     """Serve the store with gunicorn (building it first if there is none)."""
     from .build.pipeline import build as run_build
@@ -454,7 +564,7 @@ def serve(**values: Any) -> None:
         if not settings.remote and not Path(settings.store).exists():
             click.echo(f"no store at {settings.store}: building it first", err=True)
             run_build(Path(settings.store), base_iri=settings.base_iri, extra=settings.extra_source_paths,
-                      log=click.echo, allow_warnings=settings.allow_warnings)
+                      log=click.echo, allow_warnings=settings.allow_warnings, **project_files(settings))
         run(settings)
     except KGError as exc:
         fail(exc)

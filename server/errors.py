@@ -155,6 +155,13 @@ class BuildError(KGError):
     title = "Build failed"
 
 
+class PreconditionFailed(KGError):
+    """A conditional write (If-Match / If-None-Match) whose condition no longer holds: someone else wrote first."""
+
+    status = 412
+    title = "Precondition failed"
+
+
 class ValidationFailure(KGError):
     """A failure in the sense of SHACL §3.6.1: no report can be made (the shapes cannot be checked
     as given -- a SPARQL constraint of a form the spec says to refuse, an ill-formed shape -- or

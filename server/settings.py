@@ -50,6 +50,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("service_allowlist", "", "Space-separated endpoint IRIs that SERVICE may call; empty refuses every SERVICE (LOAD is always refused)."),
     Setting("write_token", "", "Bearer token that enables writes; empty means the service is read-only."),
     Setting("write_token_name", "curator", "Name recorded in the change log (prov:wasAssociatedWith) for writes made with the write token."),
+    Setting("curators_file", "", "File of named curators' tokens, one `name sha256:<digest>` a line (`kg curator add NAME` writes it); read again when it changes, so curators are added and revoked without a restart. Each change records its curator. Empty: only write_token."),
     Setting("allow_warnings", True, "Whether SHACL Warnings and Infos pass: a write with only Warnings is stored, `kg build` publishes, `kg validate` exits 0. The report itself still says sh:conforms false whenever it has any result (SHACL 3.6); off: any result fails."),
     Setting("max_report_results", 1000, "Most results a validation report lists; a cut report says so (its summary and `truncated`)."),
     Setting("remote_query_url", "", "SPARQL 1.1 query endpoint of a remote store; when set, the app and the CLI use it instead of the embedded store (see the README, Scale)."),
@@ -59,6 +60,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("remote_password", "", "Password for HTTP basic authentication at the remote store (never shown by /settings.json)."),
     Setting("remote_union_param", "", "Query parameter that makes the remote's default graph the union of its named graphs, sent with every query that names no dataset (`union-default-graph` for `oxigraph serve`); empty: the remote's default graph already is the union."),
     Setting("max_validate_triples", 20000, "Most triples `POST /validate` checks in one request; more get 413 (20,000 generated triples take about 1.5 s to validate alone)."),
+    Setting("project_dir", "", "Folder holding ontology/, shapes/ and data/: what `kg build` reads (with the exported changes in data/changes/) and where `kg export-changes` writes; empty: this checkout."),
     Setting("extra_sources", "", "Space-separated RDF files `kg build` adds to the project's sources (any format `kg load` reads, `.gz` too): quad formats keep their graphs, triples go to `{base}graph/extra`; inferred and validated with the rest."),
 )
 
@@ -86,6 +88,7 @@ class Settings:
     service_allowlist: str = ""
     write_token: str = ""
     write_token_name: str = "curator"
+    curators_file: str = ""
     allow_warnings: bool = True
     max_report_results: int = 1000
     remote_query_url: str = ""
@@ -95,6 +98,7 @@ class Settings:
     remote_password: str = ""
     remote_union_param: str = ""
     max_validate_triples: int = 20000
+    project_dir: str = ""
     extra_sources: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -117,13 +121,18 @@ class Settings:
         return bool(self.remote_query_url)
 
     @property
+    def project_root(self) -> Path | None:
+        """The project folder `kg build` reads, or None for this checkout."""
+        return Path(self.project_dir) if self.project_dir else None
+
+    @property
     def extra_source_paths(self) -> list[Path]:
         """The files of `extra_sources`, in the order given."""
         return [Path(p) for p in self.extra_sources.split()]
 
     @property
     def writes_enabled(self) -> bool:
-        return bool(self.write_token)
+        return bool(self.write_token or self.curators_file)
 
     @property
     def worker_processes(self) -> int:

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from server import namespaces as ns
 from server.cli import main as kg_main
-from server.curation.writes import Change, as_stored, stored_form
+from server.curation.store_access import Lease
+from server.curation.writes import Change, Target, as_stored, stored_form
 
 from .conftest import ROOT, copy_store, dump_lines
 
@@ -266,17 +267,20 @@ def test_deletions_name_a_literal_as_the_store_holds_it(written: str, canonical:
     assert as_stored([other], [held, other]) == [other]
 
 
-def test_a_store_keeping_literals_as_written_sees_only_the_real_change(wapp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_store_keeping_literals_as_written_sees_only_the_real_change(wapp) -> None:  # type: ignore[no-untyped-def]
     """The store's literals in non-canonical forms (as Virtuoso returns them): an unrelated insert plans
     no deletion, and deleting such a triple plans the deletion of its written form."""
     curation = wapp.extensions["curation"]
-    target, quads = curation.snapshot()
+    key, mem = curation.snapshot_store()
     written = [_quad(w) for w, _c in NON_CANONICAL]
-    monkeypatch.setattr(curation, "snapshot", lambda: (target, quads + written))
+    held = list(mem) + written           # what the remote answers
+    mem.extend(written)                  # the in-memory copy a write reads (canonical forms)
+    target = Target(Lease(mem), key, mem.update, snapshot=held)
     town = f'INSERT DATA {{ GRAPH <{G}> {{ kg:other-town a kgo:City ; rdfs:label "Other Town"@en }} }}'
-    plan = curation.plan(Change("update", update=PFX + town))
+    plan = curation.plan(Change("update", update=PFX + town), target)
     assert plan.removed == [] and {q.subject.value for q in plan.added} == {f"{KG}other-town"}
-    plan = curation.plan(Change("update", update=PFX + f"DELETE WHERE {{ GRAPH <{G}> {{ kg:forms-town kgo:x ?v }} }}"))
+    plan = curation.plan(Change("update", update=PFX + f"DELETE WHERE {{ GRAPH <{G}> {{ kg:forms-town kgo:x ?v }} }}"),
+                         target)
     assert sorted(map(str, plan.removed)) == sorted(map(str, written))
 
 
@@ -303,14 +307,16 @@ def test_a_graph_write_is_judged_as_written(wclient, private_store) -> None:  # 
     ("{ SELECT ?x WHERE { ?x ex:p $this } }", True),
 ])
 def test_which_sparql_constraints_read_backwards(where: str, backwards: bool) -> None:
-    from server.curation.writes import sparql_reads_backwards
+    """Decided on rdflib's parse of the constraint, not on its text (a write validates the whole
+    graph when one reads backwards)."""
+    from server.curation.locality import sparql_reads
 
-    assert sparql_reads_backwards(f"PREFIX ex: <http://e/> SELECT $this WHERE {{ {where} }}") is backwards
+    assert sparql_reads(f"PREFIX ex: <http://e/> SELECT $this WHERE {{ {where} }}").local is not backwards
 
 
 def test_the_project_shapes_allow_local_validation(shapes: rdflib.Graph) -> None:
     """Regression: the per-source shapes' `GRAPH ?g { $this …` was read as `$this` in object position,
     and every write validated the whole graph."""
-    from server.curation.writes import shapes_read_forward_only
+    from server.curation.locality import shape_reads
 
-    assert shapes_read_forward_only(shapes)
+    assert shape_reads(shapes).local

@@ -24,6 +24,7 @@ DATASET = "dataset"     # quads: dumps, descriptions that keep named graphs
 REPORT = "report"       # a SHACL validation report
 PAGE = "page"           # a page for people
 HITS = "hits"           # search results: things that match words
+PATCH = "patch"         # an accepted change: the quads it deleted and added
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ FORMATS: tuple[Format, ...] = (
     # A validation report's rows (`Report.to_json`) or search hits as plain JSON; after "json" so
     # that SPARQL results keep application/json.
     _f("report-json", "application/json", "json", [REPORT, HITS], "JSON rows"),
+    # An accepted change as the patch log keeps it (https://afs.github.io/rdf-delta/rdf-patch.html).
+    _f("rdfpatch", "application/rdf-patch", "rdfp", [PATCH], "RDF Patch"),
 )
 
 BY_NAME: dict[str, Format] = {f.name: f for f in FORMATS}

@@ -27,7 +27,7 @@ def current_dumps() -> list[Dump]:
     k = kg()
     version, _ = k.data_version()
     return ensure_dumps(select, store=k.settings.store, version=version, base=k.base, prefixes=k.prefixes,
-                        page=k.settings.max_result_rows)
+                        page=k.settings.max_result_rows, leave_out=canonical(ns.G_CHANGELOG))
 
 
 def things_by_class() -> list[dict[str, Any]]:

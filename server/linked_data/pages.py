@@ -42,6 +42,7 @@ class Value:
     key: str = ""             # the term, in N-Triples: the same value from two sources is one value
     sources: list[SourceInfo] = field(default_factory=list)   # who states it (graphs, as people read them)
     said: list[Attribution] = field(default_factory=list)     # each source's words for it
+    change: Any = None        # the newest change that added this fact, when one did (see curation.history)
 
 
 @dataclass

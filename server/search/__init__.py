@@ -28,6 +28,7 @@ from .index import build_index, build_lock, index_file, is_current, search, upda
 log = logging.getLogger("kg.search")
 
 __all__ = ["build_for_store", "current_index", "index_changes", "search"]
+TOUCHED_BATCH = 100   # nodes of a change asked about in one query
 
 
 def store_rows(store: ox.Store) -> Rows:
@@ -87,19 +88,22 @@ def current_index(settings: Settings, engine: Any) -> Path:
     return path
 
 
-def index_changes(settings: Settings, quads: Iterable[ox.Quad], engine: Any = None) -> None:
+def index_changes(settings: Settings, quads: Iterable[ox.Quad], engine: Any = None,
+                  store: ox.Store | None = None) -> None:
     """After a committed write: rewrite the index rows of every thing the write touched.
 
     `engine` is the server's query engine; without one (a command-line write) the store is read
-    directly. Never fails the write (it is stored already): on an error the index is left behind
-    the data and the next search rebuilds it.
+    directly: `store` when the writer holds it open (opening it read-only beside its own writer
+    would be undefined behaviour), else opened read-only. Never fails the write (it is stored
+    already): on an error the index is left behind the data and the next search rebuilds it.
     """
     path = location(settings)
     try:
         if not path.exists() or (engine is None and settings.remote):
             return  # nothing to keep current; the first search builds it from the data
         scope = Scope.for_base(settings.base_iri)
-        store = None if engine is not None else ox.Store.read_only(str(Path(settings.store).resolve()))
+        if engine is None and store is None:
+            store = ox.Store.read_only(str(Path(settings.store).resolve()))
         rows = engine_rows(engine, settings.max_result_rows) if store is None else store_rows(store)
         version = str((engine.data_version() if engine is not None else data_version(Path(settings.store)))[0])
         with build_lock(path):
@@ -112,12 +116,15 @@ def index_changes(settings: Settings, quads: Iterable[ox.Quad], engine: Any = No
 def touched_things(quads: Iterable[ox.Quad], rows: Rows, scope: Scope) -> set[str]:
     """The things whose entry a change may alter: its subjects and objects, and the things whose
     evidence (quote node, selector or source) it touched."""
-    nodes = {t.value for q in quads for t in (q.subject, q.object) if isinstance(t, ox.NamedNode)}
+    nodes = sorted({t.value for q in quads for t in (q.subject, q.object) if isinstance(t, ox.NamedNode)})
     things = {n for n in nodes if scope.holds(n)}
-    if nodes:
-        values = " ".join(f"<{n}>" for n in sorted(nodes))
-        kgo, oa = scope.vocabulary, "http://www.w3.org/ns/oa#"
-        things |= {r["s"] for r in rows(f"""SELECT DISTINCT ?s WHERE {{ VALUES ?n {{ {values} }}
-            {{ ?s <{kgo}evidence> ?n }} UNION {{ ?s <{kgo}evidence>/<{oa}hasSelector> ?n }}
-            UNION {{ ?s <{kgo}evidence>/<{oa}hasSource> ?n }} }}""")}
+    kgo, oa = scope.vocabulary, "http://www.w3.org/ns/oa#"
+    # Each node is written into branches of its own: Oxigraph does not push a VALUES binding into
+    # the branches of a UNION, and read every evidence link of the store for each write (2 s a
+    # write at a million quads).
+    for start in range(0, len(nodes), TOUCHED_BATCH):
+        branches = " UNION ".join(
+            f"{{ ?s <{kgo}evidence> <{n}> }} UNION {{ ?s <{kgo}evidence>/<{oa}hasSelector> <{n}> }} "
+            f"UNION {{ ?s <{kgo}evidence>/<{oa}hasSource> <{n}> }}" for n in nodes[start:start + TOUCHED_BATCH])
+        things |= {r["s"] for r in rows(f"SELECT DISTINCT ?s WHERE {{ {branches} }}")}
     return things

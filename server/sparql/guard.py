@@ -270,6 +270,13 @@ def _expand(prefixes: dict[str, str], pname: str) -> str:
     return prefixes[prefix] + _LOCAL_ESCAPE.sub(r"\1", local)
 
 
+def words(text: str) -> list[tuple[str, int, bool]]:
+    """Every word and prefixed name of the text with its offset and whether it is a prefixed name,
+    never one inside a string, an IRI or a comment: what an update's operations are made of."""
+    return [(m.group(), m.start(), m.lastgroup == "pname") for m in TOKEN.finditer(text)
+            if m.lastgroup in ("word", "pname")]
+
+
 def check_size(text: str, *, max_kb: int | None) -> None:
     """A query's text is bounded on its own (a huge VALUES block fits in a request body but costs
     the query process hundreds of MB); 413 before anything else looks at it."""

@@ -15,6 +15,7 @@ from ..settings import Settings
 from ..store.embedded import KGStore, format_for_path, open_input, parse_rdf
 from ..store.terms import to_rdflib_term
 from .validate import Report, Source, validate, written_terms
+from .vocabulary import Vocabulary
 
 
 def validate_store(store_path: Path, max_results: int | None = None, *, allow_warnings: bool = True) -> Report:
@@ -35,12 +36,16 @@ def validate_remote(settings: Settings, max_results: int | None = None, *, allow
 
 
 def validate_on(store: ox.Store, max_results: int | None = None, *, allow_warnings: bool = True) -> Report:
-    """Data graphs (inferred and ontology included; not the shapes or the change log) against the stored shapes."""
+    """Data graphs (inferred and ontology included; not the shapes or the change log) against the stored
+    shapes, and the closed vocabulary of the stored ontology."""
     graphs = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
     shapes_graph = next((g for g in graphs if g.endswith("/graph/shapes")), ns.G_SHAPES)
+    ontology_graph = next((g for g in graphs if g.endswith("/graph/ontology")), ns.G_ONTOLOGY)
     shapes = graph_of(store, shapes_graph)
     exclude = frozenset({shapes_graph} | {g for g in graphs if g.endswith("/graph/changelog")})
-    return validate(Source(store, exclude), shapes=shapes, max_results=max_results, allow_warnings=allow_warnings)
+    vocabulary = Vocabulary.of(graph_of(store, ontology_graph), shapes_graph[:-len("graph/shapes")] + "shapes#")
+    return validate(Source(store, exclude), shapes=shapes, max_results=max_results, allow_warnings=allow_warnings,
+                    vocabulary=vocabulary)
 
 
 def graph_of(store: ox.Store, graph: str) -> rdflib.Graph:
@@ -70,5 +75,6 @@ def validate_files(files: list[Path], max_results: int | None = None, *, shapes:
     if shapes:
         return validate(data, shapes=read_files(shapes), max_results=max_results, allow_warnings=allow_warnings)
     project = read_sources([s for s in project_sources() if s.graph in (ns.G_SHAPES, ns.G_ONTOLOGY)])
-    return validate(data, shapes=to_rdflib(project, {ns.G_SHAPES}), ontology=to_rdflib(project, {ns.G_ONTOLOGY}),
-                    max_results=max_results, allow_warnings=allow_warnings)
+    ontology = to_rdflib(project, {ns.G_ONTOLOGY})
+    return validate(data, shapes=to_rdflib(project, {ns.G_SHAPES}), ontology=ontology, max_results=max_results,
+                    allow_warnings=allow_warnings, vocabulary=Vocabulary.of(ontology, ns.SHAPES))

@@ -49,13 +49,16 @@ REWRITTEN = ox.NamedNode("urn:x-kg:validation:rewritten")  # lists the literals 
 # -- the data ------------------------------------------------------------------------------------
 @dataclass
 class Source:
-    """The data graph: the named graphs of an Oxigraph store less `exclude`, or its one `graph`."""
+    """The data graph: the named graphs of an Oxigraph store less `exclude`, or its one `graph`.
+    With `focus`, only these nodes are validated (a write's: the nodes it can affect), as far as
+    the shapes target them."""
 
     store: ox.Store
     exclude: frozenset[str] = frozenset()
     graph: ox.NamedNode | None = None
     fidelity: Fidelity = field(default_factory=Fidelity)
     shapes_graph: str | None = None
+    focus: frozenset[ox.NamedNode] | None = None
     _subclasses: dict[object, set[object]] | None = None
     _union_ok: dict[frozenset[str], bool] = field(default_factory=dict)
 
@@ -210,6 +213,9 @@ class Query:
         parts += [self.triple(FOCUS, f"<{p}>", self.var("o")) for p in t.subjects_of]
         parts += [self.triple(self.var("s"), f"<{p}>", FOCUS) for p in t.objects_of]
         union = " UNION ".join(f"{{ {p} }}" for p in parts) or "FILTER(false)"
+        if self.source.focus is not None:  # a write validates the nodes it can affect, not every target
+            only = " ".join(str(n) for n in sorted(self.source.focus, key=str))
+            union = f"VALUES {FOCUS} {{ {only} }} {{ {union} }}"
         return Focus(f"{{ SELECT DISTINCT {FOCUS} WHERE {{ {union} }} }}", frozenset(self.closures))
 
     def value_nodes(self, shape: Shape, focus: Focus) -> Focus:
@@ -271,7 +277,16 @@ class Evaluator:
     def evaluate(self) -> Iterator[Found]:
         """Every result of every compiled shape that has targets."""
         for shape in self.model.top:
-            yield from self.results(shape, Query(self.source).targets(shape.targets))
+            focus = Query(self.source).targets(shape.targets)
+            if self.source.focus is not None and not self._holds_focus(focus):
+                continue
+            yield from self.results(shape, focus)
+
+    def _holds_focus(self, focus: Focus) -> bool:
+        """Whether a shape targets any of the source's few focus nodes (one ASK: a write skips the
+        shapes that target none of the nodes it can affect)."""
+        q = Query(self.source)
+        return bool(q.run(f"ASK {{ {q.use(focus, '?x')} }}"))
 
     def results(self, shape: Shape, focus: Focus) -> Iterator[Found]:
         if shape.deactivated:

@@ -39,6 +39,7 @@ from .paths import PathError, read_path
 from .paths import text as path_text
 from .shacl_core import REWRITTEN, Evaluator, Found, Source, add_result
 from .shape_model import TARGETS, Model, Shape, reachable, read_model, targeted_shapes
+from .vocabulary import Vocabulary
 
 SEVERITIES = ("Violation", "Warning", "Info")
 
@@ -237,6 +238,18 @@ def in_memory(data: rdflib.Graph, ontology: rdflib.Graph | None, shapes: rdflib.
     return Source(store, graph=DATA_GRAPH, fidelity=fidelity, shapes_graph=SHAPES_GRAPH.value)
 
 
+def with_payload(store: ox.Store, exclude: frozenset[str], written: list[ox.Quad],
+                 focus: frozenset[ox.NamedNode] | None = None) -> Source:
+    """A store that holds a payload (`written`, as parsed), its literals judged as written: the
+    literals the store rewrote are listed in it, as `in_memory` lists those of parsed input. A store
+    without a payload is not touched (it may be the read-only store itself)."""
+    fidelity = Fidelity.of_payload(written, store) if written else Fidelity()
+    if fidelity.written:
+        store.extend([ox.Quad(REWRITTEN, REWRITTEN, stored, REWRITTEN) for stored in fidelity.written])
+        exclude = exclude | {REWRITTEN.value}
+    return Source(store, exclude, fidelity=fidelity, focus=focus)
+
+
 def rdflib_copy(source: Source) -> rdflib.Graph:
     """The data graph in rdflib, for pySHACL (memory grows with the store: only for uncompiled shapes)."""
     g = rdflib.Graph()
@@ -276,17 +289,39 @@ def _pyshacl(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph | 
     return report
 
 
-def validate(data: rdflib.Graph | Source, *, shapes: rdflib.Graph, ontology: rdflib.Graph | None = None,
-             max_results: int | None = None, allow_warnings: bool = True) -> Report:
+@dataclass(frozen=True)
+class PreparedShapes:
+    """The shapes checked and read into the compiled engine's model, once: a write validates a few
+    nodes, and reading the shapes again for each one cost more than that. `validate` works on a
+    copy of the model (it moves shapes to pySHACL when the data asks for it)."""
+
+    shapes: rdflib.Graph
+    model: Model
+
+    def fresh_model(self) -> Model:
+        m = self.model
+        return Model(dict(m.shapes), list(m.top), list(m.fallback), dict(m.reasons))
+
+
+def prepare(shapes: rdflib.Graph) -> PreparedShapes:
+    """The shapes checked (forbidden SPARQL forms refused: ValidationFailure) and read."""
+    shacl_sparql.check_all(shapes)
+    return PreparedShapes(shapes, read_model(shapes))
+
+
+def validate(data: rdflib.Graph | Source, *, shapes: rdflib.Graph | PreparedShapes,
+             ontology: rdflib.Graph | None = None, max_results: int | None = None, allow_warnings: bool = True,
+             vocabulary: Vocabulary | None = None) -> Report:
     """Validate `data` against `shapes`: core and SHACL-SPARQL constraints, on Oxigraph.
 
     `data` is a store (`Source`: its named graphs less the excluded ones; its own ontology
     graph is part of it) or an rdflib graph, with `ontology` mixed in as pySHACL's ont_graph.
     Inference is not asked for: the build materialises it once, into its own graph.
     `allow_warnings` only decides `Report.passed`. Raises ValidationFailure for a failure.
+    With a `vocabulary`, a term of the ontology's namespace it does not declare is a Violation too.
     """
-    shacl_sparql.check_all(shapes)
-    model = read_model(shapes)
+    prepared = shapes if isinstance(shapes, PreparedShapes) else prepare(shapes)
+    shapes, model = prepared.shapes, prepared.fresh_model()
     source = data if isinstance(data, Source) else in_memory(data, ontology, shapes)
     if (source.fidelity.collisions and not isinstance(data, Source)) or (None, SH.rule, None) in shapes:
         # see the module's docstring; shapes that read named graphs stay here (`_on_graphs`)
@@ -300,6 +335,8 @@ def validate(data: rdflib.Graph | Source, *, shapes: rdflib.Graph, ontology: rdf
     else:
         report = rdflib.Graph()
         report.add((rdflib.BNode(), RDF.type, SH.ValidationReport))
+    if vocabulary is not None:
+        vocabulary.add_results(source, report, next(report.subjects(RDF.type, SH.ValidationReport)))
     parsed = parse_report(report, shapes, max_results, found, allow_warnings=allow_warnings)
     parsed.pyshacl_shapes = tuple(_short(n) or "" for n in model.fallback)
     notes += [n for n in (source.fidelity.note(),) if n and isinstance(data, Source)]

@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from ..curation.writes import Curation, WriteRejected, graph_of
 from ..errors import BadRequest, NotAcceptable, PayloadTooLarge, ServiceUnavailable
 from ..http import formats
+from ..http.offload import computation
 from ..http.responses import negotiated
 from ..store.embedded import format_for_media_type, parse_rdf
 from .coverage import coverage
@@ -124,9 +125,9 @@ def validate_proposal() -> Response:
 @bp.get("/validate/coverage")
 def shape_coverage() -> Response:
     cur = curation()
-    target, quads = cur.snapshot()
-    rules = cur.rules(target, quads)
-    data = [q for q in quads if graph_of(q) not in (cur.g_shapes, cur.g_changelog)]
+    key, mem = cur.snapshot_store()
+    rules = computation(cur.rules, key, mem)
+    data = [q for q in mem if graph_of(q) not in (cur.g_shapes, cur.g_changelog)]
     result = coverage(data, rules.shapes, rules.ontology, cur.base)
     fmt = formats.negotiate(request.accept_mimetypes, [formats.PAGE, formats.REPORT], request.args.get("format"),
                             prefer="html")
