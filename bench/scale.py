@@ -193,7 +193,7 @@ shapes, inferred = sys.argv[2], sys.argv[4]
 t = time.monotonic()
 inference = materialise(quads, graphs - {shapes}, inferred)
 print(f"OWL RL inferences +{len(inference.quads)} in {time.monotonic() - t:.1f}s", file=sys.stderr, flush=True)
-report = validate(validation_source(quads + inference.quads, shapes), shapes=to_rdflib(quads, {shapes}))
+report = validate(validation_source(quads + inference.quads, frozenset({shapes})), shapes=to_rdflib(quads, {shapes}))
 print(report.summary(), file=sys.stderr)
 """
 

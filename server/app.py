@@ -13,6 +13,7 @@ from .errors import NotFound
 from .http import formats
 from .http.responses import register_error_handlers
 from .settings import Settings, load_settings
+from .sparql.examples import load_examples
 from .sparql.queries import graph_query, query_request
 from .store.engine import Engine, QueryAnswer, QueryRequest, make_engine
 
@@ -65,18 +66,6 @@ class KG:
         return {r["g"]: int(r["n"]) for r in rows}
 
 
-def load_examples() -> list[dict[str, str]]:
-    """The competency questions, offered as ready-to-run examples in the query UI."""
-    folder = Path(__file__).resolve().parent.parent / "tests" / "competency"
-    examples = []
-    for path in sorted(folder.glob("*.rq")):
-        text = path.read_text(encoding="utf-8")
-        question = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("# Question:")),
-                        path.stem)
-        examples.append({"name": path.stem, "question": question, "query": text})
-    return examples
-
-
 def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
                on_runaway: Callable[[], None] | None = None) -> Flask:
     """Build the app for these settings (a Settings, a mapping of overrides, or the environment).
@@ -88,8 +77,9 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
     app.extensions["kg"] = KG(settings, on_runaway)
     register_error_handlers(app)
 
-    from .http import assets, meta
+    from .http import assets, meta, site
     from .linked_data import home_views, ontology_views, resource_views
+    from .search import views as search_views
     from .sparql import endpoint
 
     app.register_blueprint(assets.bp)
@@ -97,6 +87,8 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
     app.register_blueprint(resource_views.bp)
     app.register_blueprint(ontology_views.bp)
     app.register_blueprint(home_views.bp)
+    app.register_blueprint(search_views.bp)
+    site.init_app(app)
     register_curation(app, settings)
 
     from .http import observability
@@ -113,11 +105,18 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
 def register_curation(app: Flask, settings: Settings) -> None:
     """Validation service, guarded writes, Graph Store, change log (see the README, Curating)."""
     from .curation import history_views, write_views
+    from .curation.auth import Curators
+    from .curation.history import History
     from .curation.writes import Curation, WriteRejected
     from .sparql import graph_store
     from .validation import views as validation_views
 
-    app.extensions["curation"] = Curation(settings, app.extensions["kg"].engine)
+    app.extensions["curation"] = curation = Curation(settings, app.extensions["kg"].engine)
+    app.extensions["history"] = History(app.extensions["kg"].rows, curation.log, settings.base_iri,
+                                        app.extensions["kg"].prefixes)
+    app.extensions["curators"] = Curators(Path(settings.curators_file) if settings.curators_file else None)
     app.register_error_handler(WriteRejected, validation_views.write_rejected)
-    for module in (validation_views, write_views, graph_store, history_views):
+    from .workbench import views as workbench_views
+
+    for module in (validation_views, write_views, graph_store, history_views, workbench_views):
         app.register_blueprint(module.bp)

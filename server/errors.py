@@ -52,6 +52,12 @@ class InputTooDeep(InputSyntaxError):
     title = "RDF nested too deeply"
 
 
+class QuoteNotFound(BadRequest):
+    """A quote asked for as evidence that the source text does not contain, character for character."""
+
+    title = "Quote not found"
+
+
 class QueryRefused(BadRequest):
     """A query that is well-formed but not allowed here (SERVICE, LOAD, too deep)."""
 
@@ -175,3 +181,20 @@ class BuildError(KGError):
 
     exit_code = 1
     title = "Build failed"
+
+
+class PreconditionFailed(KGError):
+    """A conditional write (If-Match / If-None-Match) whose condition no longer holds: someone else wrote first."""
+
+    status = 412
+    title = "Precondition failed"
+
+
+class ValidationFailure(KGError):
+    """A failure in the sense of SHACL §3.6.1: no report can be made (the shapes cannot be checked
+    as given -- a SPARQL constraint of a form the spec says to refuse, an ill-formed shape -- or
+    the data cannot be held faithfully by the store). The message says which and what to change."""
+
+    status = 422
+    exit_code = 2
+    title = "Validation failure"

@@ -10,18 +10,24 @@ DEFAULT_BASE = "https://kars-gyumri.example.org/"
 
 ONTOLOGY = DEFAULT_BASE + "ontology"          # the ontology document and IRI
 KGO = ONTOLOGY + "#"                          # ontology terms (hash namespace)
-ONTOLOGY_VERSION = DEFAULT_BASE + "ontology/1.0.0"
+ONTOLOGY_VERSION = DEFAULT_BASE + "ontology/1.1.0"
 ID = DEFAULT_BASE + "id/"                     # things: people, events, places, ...
 DOC = DEFAULT_BASE + "doc/"                   # documents about things (303 target)
 GRAPH = DEFAULT_BASE + "graph/"               # named graphs
 SHAPES = DEFAULT_BASE + "shapes#"             # SHACL shapes
 DATASET = DEFAULT_BASE + "dataset"
 
+# Where an IRI under the base is served: the same path, except that things (`id/…`) link
+# straight to their document (`doc/…`) to spare a redirect.
+LOCAL_REWRITES = {"id/": "doc/"}
+
 # Named graphs of the store. The union of them is the default graph of queries.
 G_ONTOLOGY = GRAPH + "ontology"
 G_SHAPES = GRAPH + "shapes"
 G_ARTICLE = GRAPH + "article/kars-gyumri-second-round"
 G_OUTSIDE = GRAPH + "outside"
+G_EDITORIAL = GRAPH + "editorial"             # the curators' notes and display names, stated by no source
+G_SOURCES = GRAPH + "article/"                # each source's graph: graph/article/<slug>
 G_INFERRED = GRAPH + "inferred"
 G_EXTRA = GRAPH + "extra"                     # triples of files added with `extra_sources`
 G_CHANGELOG = GRAPH + "changelog"

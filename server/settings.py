@@ -51,6 +51,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("service_allowlist", "", "Space-separated endpoint IRIs that SERVICE may call; empty refuses every SERVICE (LOAD is always refused)."),
     Setting("write_token", "", "Bearer token that enables writes; empty means the service is read-only."),
     Setting("write_token_name", "curator", "Name recorded in the change log (prov:wasAssociatedWith) for writes made with the write token."),
+    Setting("curators_file", "", "File of named curators' tokens, one `name sha256:<digest>` a line (`kg curator add NAME` writes it); read again when it changes, so curators are added and revoked without a restart. Each change records its curator. Empty: only write_token."),
+    Setting("allow_warnings", True, "Whether SHACL Warnings and Infos pass: a write with only Warnings is stored, `kg build` publishes, `kg validate` exits 0. The report itself still says sh:conforms false whenever it has any result (SHACL 3.6); off: any result fails."),
     Setting("max_report_results", 1000, "Most results a validation report lists; a cut report says so (its summary and `truncated`)."),
     Setting("remote_query_url", "", "SPARQL 1.1 query endpoint of a remote store; when set, the app and the CLI use it instead of the embedded store (see the README, Scale)."),
     Setting("remote_update_url", "", "SPARQL 1.1 update endpoint of the remote store (guarded writes); empty: writes are refused."),
@@ -59,6 +61,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("remote_password", "", "Password for HTTP basic authentication at the remote store (never shown by /settings.json)."),
     Setting("remote_union_param", "", "Query parameter that makes the remote's default graph the union of its named graphs, sent with every query that names no dataset (`union-default-graph` for `oxigraph serve`); empty: the remote's default graph already is the union."),
     Setting("max_validate_triples", 20000, "Most triples `POST /validate` checks in one request; more get 413 (20,000 generated triples take about 1.5 s to validate alone)."),
+    Setting("project_dir", "", "Folder holding ontology/, shapes/ and data/: what `kg build` reads (with the exported changes in data/changes/) and where `kg export-changes` writes; empty: this checkout."),
     Setting("extra_sources", "", "Space-separated RDF files `kg build` adds to the project's sources (any format `kg load` reads, `.gz` too): quad formats keep their graphs, triples go to `{base}graph/extra`; inferred and validated with the rest."),
 )
 
@@ -87,6 +90,8 @@ class Settings:
     service_allowlist: str = ""
     write_token: str = ""
     write_token_name: str = "curator"
+    curators_file: str = ""
+    allow_warnings: bool = True
     max_report_results: int = 1000
     remote_query_url: str = ""
     remote_update_url: str = ""
@@ -95,6 +100,7 @@ class Settings:
     remote_password: str = ""
     remote_union_param: str = ""
     max_validate_triples: int = 20000
+    project_dir: str = ""
     extra_sources: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -121,18 +127,35 @@ class Settings:
         return bool(self.remote_query_url)
 
     @property
+    def project_root(self) -> Path | None:
+        """The project folder `kg build` reads, or None for this checkout."""
+        return Path(self.project_dir) if self.project_dir else None
+
+    @property
     def extra_source_paths(self) -> list[Path]:
         """The files of `extra_sources`, in the order given."""
         return [Path(p) for p in self.extra_sources.split()]
 
     @property
     def writes_enabled(self) -> bool:
-        return bool(self.write_token)
+        return bool(self.write_token or self.curators_file)
+
+    @property
+    def worker_processes(self) -> int:
+        """The gunicorn workers that actually run: one when writes are enabled (one writer per store)."""
+        return 1 if self.writes_enabled else max(1, self.workers)
+
+
+_BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 
 
 def _coerce(setting: Setting, value: Any) -> Any:
     """Turn a string from the environment or a flag into the setting's type."""
     kind = type(setting.default)
+    if kind is bool and isinstance(value, str):
+        if value.strip().lower() not in _BOOLEANS:
+            raise SettingsError(f"setting {setting.name} ({setting.env}) is true or false; got {value!r}")
+        return _BOOLEANS[value.strip().lower()]
     if setting.choices:
         if value not in setting.choices:
             raise SettingsError(f"setting {setting.name} ({setting.env}) is one of {', '.join(setting.choices)}; "
@@ -165,8 +188,11 @@ def settings_table_markdown() -> str:
     """The README's settings table, generated so it cannot drift from the code."""
     rows = ["| setting | CLI flag | environment | default | meaning |", "|---|---|---|---|---|"]
     for s in SETTINGS:
-        default = f"`{s.default}`" if s.default != "" else "(empty)"
-        rows.append(f"| {s.name} | `{s.flag}` | `{s.env}` | {default} | {s.help} |")
+        if isinstance(s.default, bool):
+            default, flag = ("on" if s.default else "off"), f"{s.flag}` / `--no-{s.flag[2:]}"
+        else:
+            default, flag = (f"`{s.default}`" if s.default != "" else "(empty)"), s.flag
+        rows.append(f"| {s.name} | `{flag}` | `{s.env}` | {default} | {s.help} |")
     return "\n".join(rows)
 
 

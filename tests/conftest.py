@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -413,3 +414,39 @@ def held_service() -> Iterator[HeldService]:
     held = HeldService()
     yield held
     held.stop()
+
+
+# -- two sources: the seed article and a second report of the same talks ---------------------
+
+SECOND_REPORT = ("second-report.txt", "second-report.ttl")
+SECOND_REPORT_SLUG = "caucasus-rail-monitor-2025-11-30"
+WRITE_TOKEN = "test-token-for-sources"
+
+
+def second_report_form(slug: str = SECOND_REPORT_SLUG) -> dict[str, Any]:
+    """The second report as a curator sends it to POST /sources: its text, its facts, a slug."""
+    import io
+
+    text, facts = (ROOT / "tests" / "fixtures" / name for name in SECOND_REPORT)
+    return {"text": (io.BytesIO(text.read_bytes()), text.name, "text/plain"),
+            "facts": (io.BytesIO(facts.read_bytes()), facts.name, "text/turtle"), "slug": slug}
+
+
+@dataclass
+class TwoSources:
+    store: Path
+    added: dict[str, Any]   # the JSON answer of POST /sources (the post-write validation report)
+
+
+@pytest.fixture(scope="session")
+def two_sources(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> TwoSources:
+    """A copy of the session's store with the second report added through the write path, once."""
+    link = copy_store(built, tmp_path_factory.mktemp("two-sources"))
+    app = create_app({"store": str(link), "write_token": WRITE_TOKEN, "query_timeout_s": 10.0})
+    try:
+        resp = app.test_client().post("/sources", data=second_report_form(), headers={
+            "Authorization": f"Bearer {WRITE_TOKEN}", "Accept": "application/json"})
+    finally:
+        app.extensions["kg"].engine.close()
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    return TwoSources(link, resp.json)

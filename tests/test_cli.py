@@ -19,7 +19,7 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["build"], ["validate"], ["query"], ["serve"]])
+@pytest.mark.parametrize("command", [[], ["build"], ["validate"], ["query"], ["serve"], ["evidence"]])
 def test_every_command_has_help(runner: CliRunner, command: list[str]) -> None:
     result = runner.invoke(main, [*command, "--help"])
     assert result.exit_code == 0
@@ -34,17 +34,24 @@ def test_serve_help_names_every_setting_and_its_variable(runner: CliRunner) -> N
         assert s.flag in out and s.env in out
 
 
-def test_validate_built_store_conforms(runner: CliRunner, store_link: Path) -> None:
+def test_validate_built_store_passes_with_its_warning(runner: CliRunner, store_link: Path) -> None:
+    """The article's one Warning: the report does not conform, `kg validate` passes unless asked not to."""
     result = runner.invoke(main, ["validate", "--store", str(store_link)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Conforms: 0 Violations")
+    assert result.output.startswith("Does not conform: 0 Violations, 1 Warning, 0 Infos; passes")
+    strict = runner.invoke(main, ["validate", "--store", str(store_link), "--no-allow-warnings"])
+    assert strict.exit_code == 1 and strict.output.startswith("Does not conform: 0 Violations, 1 Warning, 0 Infos.")
+    by_env = runner.invoke(main, ["validate", "--store", str(store_link)], env={"KG_ALLOW_WARNINGS": "false"})
+    assert by_env.exit_code == 1
 
 
 def test_validate_files_that_conform(runner: CliRunner) -> None:
     files = [str(ROOT / "ontology" / "kg.ttl"), str(ROOT / "data" / "article.ttl"), str(ROOT / "data" / "outside.ttl")]
     result = runner.invoke(main, ["validate", *files, "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["conforms"] is True
+    report = json.loads(result.output)
+    assert report["passed"] is True and report["counts"]["Violation"] == 0
+    assert report["conforms"] is (report["total"] == 0)
 
 
 def test_validate_a_file_that_does_not_conform(runner: CliRunner) -> None:

@@ -2,7 +2,9 @@
 
 They run through the app's query engine (Oxigraph, the union of named graphs as default
 graph), exactly as a researcher's query does -- on the embedded store and on a remote
-`oxigraph serve` (the `app` fixture below is parametrised over both).
+`oxigraph serve` (the `app` fixture below is parametrised over both). The questions in
+`competency/sources/` ask what each of two sources says: they run on the store with the second
+report of the talks added through POST /sources (the `two_sources` fixture).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from .conftest import ROOT, parse_expectations
+from .conftest import ROOT, TwoSources, parse_expectations
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +26,12 @@ def app(any_store_app: Flask) -> Flask:
 
 CQ_DIR = ROOT / "tests" / "competency"
 QUESTIONS = sorted(CQ_DIR.glob("*.rq"))
+SOURCE_QUESTIONS = sorted((CQ_DIR / "sources").glob("*.rq"))
+
+
+@pytest.fixture(scope="module")
+def two_source_app(make_app, two_sources: TwoSources) -> Flask:  # type: ignore[no-untyped-def]
+    return make_app(store=str(two_sources.store))
 
 
 def rows_of(csv_text: str) -> tuple[list[str], Counter[tuple[str, ...]]]:
@@ -37,8 +45,21 @@ def test_there_are_enough_questions() -> None:
     assert len(QUESTIONS) >= 40
 
 
+def test_there_are_questions_about_several_sources() -> None:
+    assert len(SOURCE_QUESTIONS) >= 8
+
+
 @pytest.mark.parametrize("path", QUESTIONS, ids=[p.stem for p in QUESTIONS])
 def test_competency_question(app: Flask, path: Path) -> None:
+    answers_as_expected(app, path)
+
+
+@pytest.mark.parametrize("path", SOURCE_QUESTIONS, ids=[p.stem for p in SOURCE_QUESTIONS])
+def test_competency_question_with_two_sources(two_source_app: Flask, path: Path) -> None:
+    answers_as_expected(two_source_app, path)
+
+
+def answers_as_expected(app: Flask, path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     meta = parse_expectations(text, ("question", "answer", "covers"))
     assert meta.get("question") and meta.get("answer"), f"{path.name} must say its question and answer in words"

@@ -14,6 +14,7 @@ import pyoxigraph as ox
 import pytest
 
 from server import namespaces as ns
+from server.curation.patches import PatchLog
 
 from .conftest import ROOT, copy_store
 
@@ -22,12 +23,10 @@ BULK = ns.GRAPH + "bulk"
 CHILD = r"""
 import sys
 import pyoxigraph as ox
-import rdflib
-from pathlib import Path
-from server.curation.writes import Change, Curation, Plan
+from server.curation.changes import Change, Diff
+from server.curation.writes import Curation, Plan, empty_report
 from server.curation.changelog import now_utc
 from server.settings import load_settings
-from server.validation.validate import Report
 
 store, n, graph = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 cur = Curation(load_settings({"store": store}))
@@ -35,10 +34,11 @@ comment = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
 quads = [ox.Quad(ox.NamedNode(f"https://kars-gyumri.example.org/id/bulk-{i}"), comment, ox.Literal(f"bulk {i}"),
                  ox.NamedNode(graph)) for i in range(n)]
 # The planning step (validation) is skipped here: what is tested is the commit, the code path every write ends with.
-plan = Plan(Change("sparql-update"), Path(store).resolve(), quads, [], [graph], Report([], rdflib.Graph()), True,
-            now_utc())
-print("COMMITTING", flush=True)
-cur.commit(plan)
+with cur.target() as target:
+    rules = cur.rules(target.key, target.store)
+    plan = Plan(Change("sparql-update"), Diff(quads, []), [graph], empty_report(rules.prepared), now_utc(), "curator")
+    print("COMMITTING", flush=True)
+    cur.commit(plan, target)
 print("DONE", flush=True)
 """
 
@@ -75,6 +75,10 @@ def test_a_write_killed_midway_leaves_all_or_nothing(built, tmp_path: Path, atte
             proc.stdout.close()
     triples, activities = count(store, BULK)
     assert (triples, activities) in ((0, 0), (N_TRIPLES, 1)), (triples, activities)
+    if activities:  # the patch is written before the transaction: a committed change always has its diff
+        (patch,) = PatchLog.beside(store).ids()
+        preview = PatchLog.beside(store).load(patch, limit=0)
+        assert preview is not None and preview.total_added == N_TRIPLES
 
 
 @pytest.mark.slow

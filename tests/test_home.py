@@ -39,7 +39,11 @@ def test_home_page_for_people(client: Any) -> None:
     for target in ("/dataset", "/ontology", "/sparql", "/doc/gyumri", "/doc/recep-tayyip-erdogan",
                    "/dumps/dataset.nq.gz"):
         assert target in p.hrefs, target
-    assert any(h.startswith("/sparql?query=") for h in p.hrefs) == bool(client.application.extensions["kg"].examples)
+    examples = client.application.extensions["kg"].examples
+    # every example question opens in the query UI, under its topic
+    assert {h for h in p.hrefs if h.startswith("/sparql#example=")} == {f"/sparql#example={e['name']}" for e in examples}
+    for topic in {e["topic"] for e in examples}:
+        assert f"<h3>{topic}</h3>" in html, topic
     for href in {h for h in p.hrefs if h.startswith("/doc/")}:
         assert client.get(href, headers={"Accept": "text/html"}).status_code == 200, href
 

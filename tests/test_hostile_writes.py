@@ -204,7 +204,7 @@ def test_validation_is_bounded_in_size(make_app: Any, store: Path) -> None:
     assert resp.status_code == 413 and "max_validate_triples" in resp.get_json()["message"]
     ok = app.test_client().post("/validate", data="".join(body.splitlines(True)[:100]),
                                 headers={"Content-Type": "application/n-triples", "Accept": "application/json"})
-    assert ok.status_code == 200 and ok.get_json()["conforms"] is True
+    assert ok.status_code == 200 and ok.get_json()["passed"] is True
 
 
 @pytest.mark.parametrize("ctype", ["application/rdf+xml", "application/ld+json"])

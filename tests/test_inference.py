@@ -16,7 +16,10 @@ from server import namespaces as ns
 from server.build.inference import materialise
 from server.build.pipeline import project_sources, read_sources
 from server.errors import BuildError
+from server.store.embedded import SourceFile
 from server.store.terms import to_ox_term, to_rdflib_term
+
+from .conftest import ROOT
 
 OWL = "http://www.w3.org/2002/07/owl#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -93,6 +96,22 @@ def test_the_project_infers_what_owlrl_did_without_its_tautologies() -> None:
     erdogan, actor = ox.NamedNode(ns.ID + "recep-tayyip-erdogan"), ox.NamedNode(ns.KGO + "Agent")
     assert (erdogan, ox.NamedNode(RDF + "type"), actor) in mine  # from the range of kgo:participant
     assert len(mine) > 500
+
+
+def test_a_second_source_infers_what_owlrl_does() -> None:
+    """The terms of sources and relays (kgo:SourcedStatement, kgo:cites, kgo:Report) close as owlrl closes them."""
+    second = SourceFile(ROOT / "tests" / "fixtures" / "second-report.ttl", ns.G_SOURCES + "second-report")
+    quads = read_sources(project_sources() + [second])
+    graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)} - {ns.G_SHAPES}
+    mine = assert_same_as_owlrl(quads, graphs)
+    derived, entity = ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom"), ox.NamedNode(
+        "http://www.w3.org/ns/prov#Entity")
+    claim, report = ox.NamedNode(ns.ID + "claim-crm-second-round-held"), ox.NamedNode(
+        ns.ID + "report-armenian-state-media-second-round")
+    assert (claim, derived, report) in mine                      # kgo:cites is a kind of derivation
+    assert (report, ox.NamedNode(RDF + "type"), entity) in mine  # a report is a PROV entity
+    statement = next(t[0] for t in mine if t[2] == ox.NamedNode(RDF + "Statement"))
+    assert statement.value.startswith(ns.ID + "article-")        # statement records are rdf:Statements
 
 
 SMALL_ONTOLOGY = """

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
+from html import unescape
 from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import rdflib
@@ -225,7 +228,14 @@ def test_html_page_shows_labels_quotes_and_formats(client: Any) -> None:
     assert "28 November 2025" in html                      # dates for people
     assert "<mark>" in html and "Türkiye said Thursday" in html  # the article's sentence, quoted
     assert 'href="/doc/gyumri"' in html and ">Gyumri</a>" in html  # labels, links to documents
-    assert "/sparql?query=DESCRIBE+" in html
+    # "Open in the query UI": the UI page, with a query about this thing in its fragment, which runs
+    m = re.search(r'href="(/sparql#[^"]+)">Open in the query UI', html)
+    assert m, "no link to the query UI"
+    fragment = parse_qs(urlsplit(unescape(m.group(1))).fragment)
+    query = fragment["query"][0]
+    assert f"<{ns.ID}second-round-technical-talks>" in query
+    rows = client.get("/sparql", query_string={"query": query}, headers={"Accept": "application/sparql-results+json"}).json
+    assert {b["property"]["value"] for b in rows["results"]["bindings"]} >= {ns.KGO + "roundNumber"}
     place = client.get("/doc/gyumri", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert '<svg class="map"' in place and 'class="current"' in place
 
@@ -267,7 +277,7 @@ def test_rdflib_dereferences_over_http(live_server: Any) -> None:
 
 def test_quotes_widen_to_the_whole_sentence_past_abbreviations() -> None:
     """Regression: "Nov. 28" and "U.S. on" were taken for sentence ends, cutting the quote short."""
-    from server.linked_data.pages import sentence_around
+    from server.linked_data.quotes import sentence_around
 
     text = ("Close\n\nAccording to the Foreign Ministry, representatives met on Nov. 28 at the Akyaka–Akhurik "
             "border crossing and later in the Armenian city of Gyumri.\n\nErdogan receives Pashinyan in New York, "

@@ -260,3 +260,15 @@ def test_an_idle_kept_alive_client_does_not_hold_the_only_worker(one_worker_serv
                 assert _answers(other, 1)[0][0] == b"HTTP/1.1 200 OK"
         idle.sendall(_ask(2))   # and the idle client is still served on its connection
         assert _answers(idle, 1)[0][0] == b"HTTP/1.1 200 OK"
+
+
+def test_a_port_in_use_names_the_flag_that_changes_it(store_link: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([KG, "serve", "--store", str(store_link), "--port", str(port)],
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -170,8 +170,33 @@ def test_service_description(client: FlaskClient) -> None:
     service = g.value(predicate=rdflib.RDF.type, object=sd.Service)
     assert service is not None and str(service).endswith("/sparql")
     assert (service, sd.supportedLanguage, sd.SPARQL11Query) in g
+    assert (service, sd.supportedLanguage, sd.SPARQL11Update) not in g   # read-only: no update is offered
     names = {str(n) for n in g.objects(None, sd.name)}
     assert ns.G_ARTICLE in names
+
+
+def test_service_description_offers_update_only_with_a_write_token(make_app: Callable[..., Flask],
+                                                                   private_store) -> None:  # type: ignore[no-untyped-def]
+    writable = make_app(store=str(private_store), write_token="t0ken").test_client()
+    g = rdflib.Graph().parse(data=writable.get("/sparql", headers={"Accept": "text/turtle"}).data, format="turtle")
+    sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    assert (None, sd.supportedLanguage, sd.SPARQL11Update) in g
+    # and /settings.json says what runs: one worker process when writes are enabled
+    assert writable.get("/settings.json").json["workers"] == 1
+
+
+@pytest.mark.parametrize("query, columns", [
+    ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", ["s", "p", "o"]),
+    ("SELECT DISTINCT * WHERE { ?zeta ?alpha ?m FILTER(?m != 'SELECT * ?q') } LIMIT 1", ["zeta", "alpha", "m"]),
+    ("# SELECT * ?b ?a\nSELECT * { { SELECT ?s (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?s } } LIMIT 1", ["s", "n"]),
+    ("SELECT ?p ?s WHERE { ?s ?p ?o } LIMIT 1", ["p", "s"]),
+])
+def test_select_star_columns_come_in_the_order_of_the_query(client: FlaskClient, query: str, columns: list[str]) -> None:
+    """Oxigraph sorts them by name (o, p, s); people read them as they wrote them."""
+    resp = client.get("/sparql", query_string={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    assert resp.json["head"]["vars"] == columns
+    csv_head = client.get("/sparql", query_string={"query": query}, headers={"Accept": "text/csv"}).text.splitlines()[0]
+    assert csv_head.split(",") == columns
 
 
 def test_cors_preflight_and_no_credentials(client: FlaskClient) -> None:

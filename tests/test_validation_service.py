@@ -64,7 +64,7 @@ def test_report_of_the_served_graph_in_html(client) -> None:  # type: ignore[no-
     assert r.status_code == 200 and r.headers["Content-Type"] == "text/html; charset=utf-8"
     page = Page()
     page.feed(r.text)
-    assert page.summary.startswith("Conforms: 0 Violations, 1 Warning")
+    assert page.summary.startswith("Does not conform: 0 Violations, 1 Warning, 0 Infos; passes")
     assert page.sections == ["Warning"]
     (row,) = page.rows
     assert row["focus"] == ns.ID + "claim-turkiye-second-round-held"
@@ -80,7 +80,7 @@ def test_report_as_a_standard_validation_report(client, accept: str, fmt: str) -
     assert r.status_code == 200 and r.headers["Content-Type"].split(";")[0] == accept
     g = rdflib.Graph().parse(data=r.text, format=fmt)
     (report,) = g.subjects(rdflib.RDF.type, SH.ValidationReport)
-    assert g.value(report, SH.conforms).toPython() is True   # only a Warning
+    assert g.value(report, SH.conforms).toPython() is False   # a Warning is a result (SHACL 3.6)
     (result,) = g.objects(report, SH.result)
     assert g.value(result, SH.resultSeverity) == SH.Warning
     assert str(g.value(result, SH.focusNode)) == ns.ID + "claim-turkiye-second-round-held"
@@ -174,3 +174,25 @@ def test_coverage(client) -> None:  # type: ignore[no-untyped-def]
     assert {s["shape"] for s in c["idle_shapes"]} == {k for k, v in shapes.items() if v == 0}
     html = client.get("/validate/coverage", headers={"Accept": "text/html"})
     assert html.headers["Content-Type"] == "text/html; charset=utf-8" and 'id="untargeted"' in html.text
+
+
+def test_shapes_the_spec_refuses_are_a_422_not_a_crash(make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A SHACL failure (3.6.1) -- here a stored shape whose SPARQL uses MINUS -- is reported with what to
+    change: 422 over HTTP, exit 2 from kg validate; no report is made up."""
+    from .hostile_support import build_private_store
+
+    link = build_private_store(tmp_path)
+    bad = tmp_path / "bad-shape.ttl"
+    bad.write_text(f"""@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix kgo: <{ns.KGO}> .
+        <{ns.SHAPES}Minus> a sh:NodeShape ; sh:targetClass kgo:Person ;
+          sh:sparql [ sh:select "SELECT $this WHERE {{ $this ?p ?o MINUS {{ $this a kgo:Person }} }}" ] .""",
+                   encoding="utf-8")
+    loaded = CliRunner().invoke(kg_main, ["load", str(bad), "--graph", ns.G_SHAPES, "--store", str(link)])
+    assert loaded.exit_code == 0, loaded.output
+    client = make_app(store=str(link)).test_client()
+    for r in (client.get("/validate", headers={"Accept": "application/json"}),
+              client.post("/validate", data=BAD, content_type="text/turtle", headers={"Accept": "application/json"})):
+        assert r.status_code == 422 and r.headers["Content-Type"] == "application/json"
+        assert "MINUS" in r.json["message"] and "SHACL 5.3.1" in r.json["message"]
+    cli = CliRunner().invoke(kg_main, ["validate", "--store", str(link)])
+    assert cli.exit_code == 2 and cli.output.startswith("kg: error: the SPARQL query of ") and "MINUS" in cli.output

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from server import namespaces as ns
 from server.cli import main as kg_main
-from server.curation.writes import Change, as_stored, stored_form
+from server.curation.store_access import Lease
+from server.curation.writes import Change, Target, as_stored, stored_form
 
 from .conftest import ROOT, copy_store, dump_lines
 
@@ -124,9 +125,14 @@ def test_a_violating_update_is_rejected_with_the_report_and_the_store_is_byte_fo
 
 def test_a_write_with_only_warnings_is_applied_and_the_warnings_returned(wclient) -> None:  # type: ignore[no-untyped-def]
     claim = KG + "claim-turkiye-second-round-held"
-    r = update(wclient, f'DELETE {{ GRAPH ?g {{ <{claim}> kgo:statementDate ?d }} }} '
-                        f'INSERT {{ GRAPH ?g {{ <{claim}> kgo:statementDate "2025-11-26"^^<http://www.w3.org/2001/XMLSchema#date> }} }} '
-                        f'WHERE {{ GRAPH ?g {{ <{claim}> kgo:statementDate ?d }} }}',
+    day = '"2025-11-26"^^<http://www.w3.org/2001/XMLSchema#date>'
+    # the value and its statement record change together (a record about a triple its graph no
+    # longer states would be a Violation)
+    r = update(wclient, f'PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> '
+                        f'DELETE {{ GRAPH ?g {{ <{claim}> kgo:statementDate ?d . ?r rdf:object ?d }} }} '
+                        f'INSERT {{ GRAPH ?g {{ <{claim}> kgo:statementDate {day} . ?r rdf:object {day} }} }} '
+                        f'WHERE {{ GRAPH ?g {{ <{claim}> kgo:statementDate ?d . '
+                        f'?r rdf:subject <{claim}> ; rdf:predicate kgo:statementDate ; rdf:object ?d }} }}',
                headers={**AUTH, "Accept": "application/json"})
     assert r.status_code == 200, r.text
     assert r.json["counts"]["Warning"] >= 1
@@ -201,7 +207,8 @@ def test_a_second_article_is_added_and_its_facts_are_queryable(wclient) -> None:
     r = wclient.post("/sources", data=_source_form(facts, "test-wire-gyumri-inspection"), headers=AUTH)
     assert r.status_code == 201, r.text
     graph = ns.GRAPH + "article/test-wire-gyumri-inspection"
-    assert r.headers["Location"] == graph
+    assert r.headers["Location"] == "/graph/article/test-wire-gyumri-inspection"   # served here, not on the canonical host
+    assert wclient.get(r.headers["Location"], headers={"Accept": "text/turtle"}).status_code == 200
     assert ask(wclient, f'ASK {{ GRAPH <{graph}> {{ kg:gyumri-station-inspection kgo:location kg:gyumri ; '
                         f'kgo:date "2025-12-01"^^<http://www.w3.org/2001/XMLSchema#date> }} }}')
     text = (FIXTURES / "second-article.txt").read_text(encoding="utf-8")
@@ -260,15 +267,56 @@ def test_deletions_name_a_literal_as_the_store_holds_it(written: str, canonical:
     assert as_stored([other], [held, other]) == [other]
 
 
-def test_a_store_keeping_literals_as_written_sees_only_the_real_change(wapp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_store_keeping_literals_as_written_sees_only_the_real_change(wapp) -> None:  # type: ignore[no-untyped-def]
     """The store's literals in non-canonical forms (as Virtuoso returns them): an unrelated insert plans
     no deletion, and deleting such a triple plans the deletion of its written form."""
     curation = wapp.extensions["curation"]
-    target, quads = curation.snapshot()
+    key, mem = curation.snapshot_store()
     written = [_quad(w) for w, _c in NON_CANONICAL]
-    monkeypatch.setattr(curation, "snapshot", lambda: (target, quads + written))
+    held = list(mem) + written           # what the remote answers
+    mem.extend(written)                  # the in-memory copy a write reads (canonical forms)
+    target = Target(Lease(mem), key, mem.update, snapshot=held)
     town = f'INSERT DATA {{ GRAPH <{G}> {{ kg:other-town a kgo:City ; rdfs:label "Other Town"@en }} }}'
-    plan = curation.plan(Change("update", update=PFX + town))
+    plan = curation.plan(Change("update", update=PFX + town), target)
     assert plan.removed == [] and {q.subject.value for q in plan.added} == {f"{KG}other-town"}
-    plan = curation.plan(Change("update", update=PFX + f"DELETE WHERE {{ GRAPH <{G}> {{ kg:forms-town kgo:x ?v }} }}"))
+    plan = curation.plan(Change("update", update=PFX + f"DELETE WHERE {{ GRAPH <{G}> {{ kg:forms-town kgo:x ?v }} }}"),
+                         target)
     assert sorted(map(str, plan.removed)) == sorted(map(str, written))
+
+
+def test_a_graph_write_is_judged_as_written(wclient, private_store) -> None:  # type: ignore[no-untyped-def]
+    """The store would hold kgo:roundNumber "-01" as "-1"; the 422 shows what the curator sent."""
+    before = dump_lines(private_store)
+    body = (f'<{KG}odd-talks> a <{ns.KGO}TechnicalTalks> ; <http://www.w3.org/2000/01/rdf-schema#label> "talks"@en ;\n'
+            f'  <{ns.KGO}roundNumber> "-01"^^<http://www.w3.org/2001/XMLSchema#integer> .\n')
+    r = wclient.post(f"/rdf-graph-store?graph={G}", data=body,
+                     headers={**AUTH, "Content-Type": "text/turtle", "Accept": "application/json"})
+    assert r.status_code == 422, r.text
+    (row,) = [res for res in r.json["results"] if res["path"] == ns.KGO + "roundNumber"]
+    assert row["value"] == "-01"
+    assert dump_lines(private_store) == before
+
+
+@pytest.mark.parametrize("where, backwards", [
+    ("GRAPH ?g { $this ex:p ?v , ?w }", False),            # a named graph per source is read forwards
+    ('$this ex:p "a"^^ex:t', False),                       # the ^^ of a datatype is no inverse path
+    ("?x ex:p $this", True),
+    ("$this ^ex:p ?x", True),
+    ("$this ex:a/^ex:b ?x", True),
+    ("$this ex:p ?v FILTER NOT EXISTS { ?z ex:q $this }", True),
+    ("{ SELECT ?x WHERE { ?x ex:p $this } }", True),
+])
+def test_which_sparql_constraints_read_backwards(where: str, backwards: bool) -> None:
+    """Decided on rdflib's parse of the constraint, not on its text (a write validates the whole
+    graph when one reads backwards)."""
+    from server.curation.locality import sparql_reads
+
+    assert sparql_reads(f"PREFIX ex: <http://e/> SELECT $this WHERE {{ {where} }}").local is not backwards
+
+
+def test_the_project_shapes_allow_local_validation(shapes: rdflib.Graph) -> None:
+    """Regression: the per-source shapes' `GRAPH ?g { $this …` was read as `$this` in object position,
+    and every write validated the whole graph."""
+    from server.curation.locality import shape_reads
+
+    assert shape_reads(shapes).local

@@ -16,7 +16,6 @@ import csv
 import functools
 import io
 import re
-import tomllib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,13 +28,13 @@ from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF
 
+from . import w3c_suites
 from .w3c_suites import suites_root
 
 SUITE_IRI = "http://www.w3.org/2009/sparql/docs/tests/data-sparql11/"
 MF = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 QT = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-query#")
 RS = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/result-set#")
-KNOWN_FAILURES = Path(__file__).resolve().parent / "w3c" / "known_failures.toml"
 
 SYNTAX_TYPES = {"PositiveSyntaxTest11": ("query", True), "NegativeSyntaxTest11": ("query", False),
                 "PositiveUpdateSyntaxTest11": ("update", True), "NegativeUpdateSyntaxTest11": ("update", False)}
@@ -122,8 +121,7 @@ def _entry(graph: rdflib.Graph, folder: str, node: Any) -> Entry:
 
 def known_failures() -> dict[str, str]:
     """The `[sparql]` table of the one file of known engine differences: test id -> reason."""
-    with KNOWN_FAILURES.open("rb") as f:
-        return dict(tomllib.load(f).get("sparql", {}))
+    return w3c_suites.known_failures("sparql")
 
 
 # -- answers, read into one comparable form ------------------------------------------------------

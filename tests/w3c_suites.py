@@ -9,12 +9,14 @@ says how to point at it (`pytest -ra` lists it), never passed.
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = "KG_W3C_SUITES"
+KNOWN_FAILURES = Path(__file__).resolve().parent / "w3c" / "known_failures.toml"
 
 
 def suites_root() -> Path | None:
@@ -36,3 +38,9 @@ def require(suite: str) -> Path:
         pytest.skip(f"the W3C {suite} test suite was not found: set {ENV} to the folder that holds "
                     "sparql11/ and shacl/ (a shared/w3c/ folder beside the checkout is found by itself)")
     return root / suite
+
+
+def known_failures(table: str) -> dict[str, str]:
+    """One table (`sparql`, `shacl`) of the one file of known failures: test id -> reason."""
+    with KNOWN_FAILURES.open("rb") as f:
+        return dict(tomllib.load(f).get(table, {}))

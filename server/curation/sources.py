@@ -28,7 +28,7 @@ def slug_from_name(name: str) -> str:
 def source_graph(base: str, slug: str) -> str:
     if not SLUG.fullmatch(slug):  # `$` would let a trailing newline through
         raise BadRequest(f"slug {slug!r} is not usable: use lower-case letters, digits and hyphens (at most 80)")
-    return f"{base}graph/article/{slug}"
+    return base + ns.G_SOURCES[len(ns.DEFAULT_BASE):] + slug
 
 
 def source_change(text: bytes, facts: bytes, fmt: Format, *, slug: str, base: str,

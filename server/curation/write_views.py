@@ -9,19 +9,21 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 
 from ..errors import BadRequest, UnsupportedMediaType
+from ..linked_data.describe import local_path
 from ..sparql.guard import check_update
 from ..sparql.protocol import Operation
 from ..store.embedded import format_for_media_type, format_for_path
 from ..validation.views import curation, report_response
-from .auth import require_write_token
+from .auth import require_curator
 from .sources import slug_from_name, source_change
 from .writes import Change, Outcome
 
 bp = Blueprint("writes", __name__)
 
 
-def require_token() -> None:
-    require_write_token(request, current_app.extensions["kg"].settings)
+def require_token() -> str:
+    """The curator the request writes for (see `auth`), or 401/403."""
+    return require_curator(request, current_app.extensions["kg"].settings, current_app.extensions["curators"])
 
 
 def write_response(outcome: Outcome, *, created: bool = False) -> Response:
@@ -31,19 +33,24 @@ def write_response(outcome: Outcome, *, created: bool = False) -> Response:
         preamble = "Nothing changed: the store already holds this state; no change was recorded."
         headers: dict[str, str] = {}
     else:
-        preamble = (f"Applied change {outcome.activity.iri}: {len(plan.added)} triples added, "
+        preamble = (f"Applied change {outcome.activity.iri}: {triples(len(plan.added))} added, "
                     f"{len(plan.removed)} removed, in {', '.join(plan.graphs)}.")
         headers = {"KG-Change": outcome.activity.iri, "KG-Triples-Added": str(len(plan.added)),
                    "KG-Triples-Removed": str(len(plan.removed))}
     if created and plan.change.graph:
-        headers["Location"] = plan.change.graph
+        # Where the new graph is served here (its IRI's host is the canonical one, which may not resolve).
+        headers["Location"] = local_path(current_app.extensions["kg"].base, plan.change.graph) or plan.change.graph
     return report_response(outcome.report, status=201 if created and outcome.activity else 200, headers=headers,
                            preamble=preamble, html_ok=False)
 
 
+def triples(n: int) -> str:
+    return f"{n} triple" if n == 1 else f"{n} triples"
+
+
 def sparql_update(op: Operation) -> Response:
     """SPARQL 1.1 Protocol §2.2: an update, guarded by the token."""
-    require_token()
+    curator = require_token()
     if op.using_graph_uris or op.using_named_graph_uris:
         raise BadRequest("using-graph-uri and using-named-graph-uri are not supported here; "
                          "write USING / WITH / GRAPH in the update itself")
@@ -51,7 +58,8 @@ def sparql_update(op: Operation) -> Response:
         raise BadRequest("the update is empty")
     settings = current_app.extensions["kg"].settings
     check_update(op.text, max_depth=settings.max_query_depth, max_kb=settings.max_query_kb)
-    return write_response(curation().write(Change("sparql-update", update=op.text, base_iri=op.base_iri)))
+    return write_response(curation().write(Change("sparql-update", update=op.text, curator=curator,
+                                                  base_iri=op.base_iri)))
 
 
 def _part(name: str) -> tuple[bytes, str | None, str | None] | None:
@@ -67,7 +75,7 @@ def _part(name: str) -> tuple[bytes, str | None, str | None] | None:
 @bp.post("/sources")
 def add_source() -> Response:
     """A second (third, …) article: its text and its facts, in their own named graph."""
-    require_token()
+    curator = require_token()
     if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raise UnsupportedMediaType("send multipart/form-data (or a form) with the fields 'text' and 'facts'")
     text, facts = _part("text"), _part("facts")
@@ -83,4 +91,5 @@ def add_source() -> Response:
     else:
         fmt = format_for_media_type("text/turtle")
     change = source_change(text[0], facts[0], fmt, slug=slug, base=curation().base, facts_name="field 'facts'")
+    change.curator = curator
     return write_response(curation().write(change), created=True)

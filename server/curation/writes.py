@@ -2,44 +2,34 @@
 
 No Flask here; the HTTP views and the `kg` commands call `Curation.write(change)`.
 
-How a write runs (one writer at a time, `_write_lock`):
+How a write runs (one writer at a time: a thread lock, and the store's lock file across processes):
 
-1. *Plan*: copy the store into an in-memory `pyoxigraph.Store` (read from the served store, or a
-   read-only open of the store directory without a server), apply the change there, and take the
-   difference (quads added, quads removed). Blank nodes the change brings are skolemised
-   (RDF 1.1 §3.5, `{base}.well-known/genid/…`) so that every stored triple can be named
-   exactly again by a later DELETE DATA or an undo.
-2. *Check*: the graphs written must be ours (`{base}graph/…`) and not reserved (ontology,
-   shapes, inferred, changelog); then validate the post-write state with the stored shapes.
-   A Violation rejects the write (`WriteRejected`, 422, with the report); Warnings are kept
-   in the outcome.
-3. *Commit*: send ONE update request — `DELETE DATA {…} ; INSERT DATA {…}` including the
-   change-log activity — to the store the server has open read-write (`EmbeddedEngine.update`;
-   the queries running meanwhile each read their own snapshot), which Oxigraph applies as one
-   transaction; flush; `touch_version()`. A crash leaves all of it or none of it. Without a
-   server (the `kg` commands) the store is opened read-write for the commit.
+1. *Target*: the store read-write, through the one seam to the query engine
+   (`store_access.writable_store`), or kept open by this process when it has no engine.
+2. *Diff*: the quads the change adds and removes, read from the store without copying it
+   (`changes`); blank nodes it brings are skolemised.
+3. *Check*: the graphs written must be ours and not reserved; a conditional write's ETag must
+   still be the graph's. Then validation of the post-write state, local to the change
+   (`locality`): the focus nodes the change can affect, found by walking the shapes' read paths
+   backwards from the subjects it touched, are validated on an in-memory store of what the shapes
+   read from them; and every term of the ontology's namespace the change adds must be declared.
+   A Violation rejects the write (`WriteRejected`, 422, with the report).
+4. *Commit*: the change's RDF Patch goes to the patch log (a file, synced), then ONE update
+   request -- `DELETE DATA {…} ; INSERT DATA {…}` with the change's `prov:Activity` -- which
+   Oxigraph applies as one transaction. A crash before the update leaves a patch no activity
+   names (ignored, and removed by the next `kg build`); after it, the data, its description and
+   its patch are all there.
 
-On a remote store (setting remote_query_url) the same steps run against the remote: the
-snapshot is read with one SELECT over every named graph, and the commit sends the same single
-update request to remote_update_url. Atomicity is then the remote's: Oxigraph (and Fuseki/TDB2,
-GraphDB) apply one update request as one transaction; Virtuoso commits per request only in its
-default transactional mode (see the README, Scale). Between plan and commit another writer could
-change the remote: the commit checks that the data version (a hash of the triples per graph) has
-not moved, which narrows but cannot close that window -- the remote offers no compare-and-swap.
-
-Validation of a write is local when the shapes allow it: the shapes are checked to read the
-graph only forwards from a focus node (no inverse paths, no `sh:targetObjectsOf`, no SPARQL
-pattern ending in `$this`), so a triple `s p o` can change the results only of nodes that
-reach `s`. Those nodes (the subjects touched plus their in-neighbours up to BACK_HOPS) are
-validated on their forward neighbourhood (FORWARD_HOPS) with the ontology as background,
-and only their results count. Otherwise the whole post-write graph is validated.
+On a remote store (setting remote_query_url) the same steps run against an in-memory copy of the
+remote (read with one SELECT), and the commit sends the same single update request to
+remote_update_url, after checking that the remote's data version has not moved (which narrows
+but cannot close the window: the remote offers no compare-and-swap).
 """
 from __future__ import annotations
 
-import re
+import logging
 import threading
-import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,19 +41,59 @@ import rdflib
 from rdflib.namespace import RDF, SH
 
 from .. import namespaces as ns
-from ..errors import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable
-from ..store.threads import computation
+from ..errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    KGError,
+    NotFound,
+    PreconditionFailed,
+    ServiceUnavailable,
+    Unprocessable,
+)
+from ..search import index_changes
 from ..settings import Settings
-from ..store.embedded import data_version, query_syntax_error, touch_version
+from ..store.embedded import data_version, touch_version
 from ..store.rdf_guard import triple_terms_refused
+from ..store.threads import computation
 from ..store.terms import to_rdflib_term
-from ..validation.validate import Report, Source, parse_report, validate
-from .changelog import Activity, activity_iri, kgc, new_activity_id, now_utc, parse_nquads, rebased
+from ..validation.validate import (
+    PreparedShapes,
+    Report,
+    Source,
+    parse_report,
+    prepare,
+    validate,
+    with_payload,
+    written_terms,
+)
+from ..validation.vocabulary import Vocabulary
+from . import changes as ch
+from .changelog import (
+    PROV,
+    RDF_TYPE,
+    activity_iri,
+    activity_quads,
+    changelog_graph,
+    head_quads,
+    heads_reset,
+    kgc,
+    legacy_patch,
+    new_activity_id,
+    now_utc,
+    rebased,
+)
+from .changes import Change, Diff, graph_of
+from .locality import PostState, Reads, affected, neighbourhood, shape_reads
+from .patches import Patch, PatchLog, is_change_id
+from .store_access import HeldStore, Lease, StoreLock, writable_store
 
-BACK_HOPS = 3
+log = logging.getLogger("kg.curation")
 MAX_GRAPH_URI_CHARS = 2000
 PROPOSED = ox.NamedNode("urn:x-kg:validation:proposed")  # where POST /validate puts the proposed triples
-FORWARD_HOPS = 3
+RDFS_SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+
+__all__ = ["Change", "Curation", "Outcome", "Plan", "WriteRejected", "graph_of"]
 
 
 class WriteRejected(Unprocessable):
@@ -75,38 +105,47 @@ class WriteRejected(Unprocessable):
 
 
 @dataclass
-class Change:
-    """What a curator asks for. Exactly one of `update`, `quads`, `delete_graph`, `undo_of` is used."""
+class Target:
+    """What a write reads (the store as it is) and how it commits its one update request."""
 
-    operation: str
-    update: str | None = None
-    graph: str | None = None
-    quads: list[ox.Quad] | None = None      # new triples for `graph`
-    replace: bool = False                    # PUT: the graph becomes exactly `quads`
-    delete_graph: bool = False
-    must_not_exist: bool = False             # add-source: a new graph only
-    undo_of: str | None = None
-    comment: str | None = None
-    base_iri: str | None = None              # the base of the update's relative IRIs (the request's URL)
+    lease: Lease
+    key: str                          # the store directory or remote version: what the rules are cached by
+    apply: Callable[[str], None]
+    snapshot: list[ox.Quad] | None = None   # a remote's quads as it holds them (see `as_stored`)
+
+    @property
+    def store(self) -> ox.Store:
+        return self.lease.store
 
 
 @dataclass
 class Plan:
     change: Change
-    target: Path | str      # the store directory, or the remote data version
-    added: list[ox.Quad]
-    removed: list[ox.Quad]
+    diff: Diff
     graphs: list[str]
     report: Report
-    created: bool
     started: datetime
+    curator: str
     focus_nodes: int = 0
-    local: bool = False
+    validation: str = "local"    # local | full | none
+    read_quads: int = 0          # quads copied into the validation store
+
+    @property
+    def added(self) -> list[ox.Quad]:
+        return self.diff.added
+
+    @property
+    def removed(self) -> list[ox.Quad]:
+        return self.diff.removed
+
+    @property
+    def created(self) -> bool:
+        return self.diff.created
 
 
 @dataclass
 class Outcome:
-    activity: Activity | None
+    activity: Patch | None
     plan: Plan
 
     @property
@@ -116,61 +155,13 @@ class Outcome:
 
 @dataclass
 class Rules:
-    """The stored shapes and ontology as in-memory rdflib graphs, and whether validation can be local."""
+    """The stored shapes and ontology, prepared once per store: compiled shapes, read paths, vocabulary."""
 
     shapes: rdflib.Graph
     ontology: rdflib.Graph
-    local_ok: bool
-
-
-# a pattern with $this as object, or an inverse path step (a lone ^, not the ^^ of a datatype)
-_BACKWARD_SPARQL = re.compile(r"[?$]\w+\s+\S+\s+\$this\b|(?<!\^)\^(?![\^])")
-
-
-def shapes_read_forward_only(shapes: rdflib.Graph) -> bool:
-    """True when no constraint can look at a focus node from the triples that point to it."""
-    if any(True for _ in shapes.triples((None, SH.targetObjectsOf, None))):
-        return False
-    if any(True for _ in shapes.triples((None, SH.inversePath, None))):
-        return False
-    if any(True for _ in shapes.triples((None, SH.target, None))):
-        return False
-    return not any(_BACKWARD_SPARQL.search(str(q)) for q in shapes.objects(None, SH.select))
-
-
-def skolemize(quads: Iterable[ox.Quad], base: str, mapping: dict[str, ox.NamedNode]) -> list[ox.Quad]:
-    """Blank nodes become `{base}.well-known/genid/<uuid>` IRIs (the same IRI for the same node)."""
-
-    def term(t: Any) -> Any:
-        if isinstance(t, ox.BlankNode):
-            if t.value not in mapping:
-                mapping[t.value] = ox.NamedNode(f"{base}.well-known/genid/{uuid.uuid4().hex}")
-            return mapping[t.value]
-        return t
-
-    return [ox.Quad(term(q.subject), q.predicate, term(q.object), term(q.graph_name)) for q in quads]
-
-
-def _term_text(t: Any) -> str:
-    return str(t)
-
-
-def data_update(removed: list[ox.Quad], added: list[ox.Quad]) -> str:
-    """One SPARQL Update request (DELETE DATA ; INSERT DATA) for a difference of quads."""
-
-    def blocks(quads: list[ox.Quad]) -> str:
-        by_graph: dict[str, list[str]] = {}
-        for q in quads:
-            by_graph.setdefault(str(q.graph_name), []).append(
-                f"{_term_text(q.subject)} {_term_text(q.predicate)} {_term_text(q.object)} .")
-        return "\n".join(f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}" for g, lines in by_graph.items())
-
-    parts = []
-    if removed:
-        parts.append("DELETE DATA {\n" + blocks(removed) + "\n}")
-    if added:
-        parts.append("INSERT DATA {\n" + blocks(added) + "\n}")
-    return " ;\n".join(parts)
+    prepared: PreparedShapes
+    reads: Reads
+    vocabulary: Vocabulary | None
 
 
 class Curation:
@@ -183,7 +174,7 @@ class Curation:
         self.engine = engine
         self.agent = settings.write_token_name
         self.max_results = settings.max_report_results
-        self.g_changelog = rebased(ns.G_CHANGELOG, self.base)
+        self.g_changelog = changelog_graph(self.base)
         self.g_shapes = rebased(ns.G_SHAPES, self.base)
         self.g_ontology = rebased(ns.G_ONTOLOGY, self.base)
         self.g_inferred = rebased(ns.G_INFERRED, self.base)
@@ -191,36 +182,47 @@ class Curation:
                          self.g_shapes: "the shapes come from shapes/shapes.ttl through `kg build`",
                          self.g_ontology: "the ontology comes from ontology/kg.ttl through `kg build`",
                          self.g_inferred: "the inferences are recomputed by `kg build`"}
-        from ..store.embedded_engine import EmbeddedEngine
-        from ..store.remote_engine import RemoteEngine
-
-        self.embedded = engine if isinstance(engine, EmbeddedEngine) else None
-        self.remote = engine.remote if isinstance(engine, RemoteEngine) else None
+        self.remote = engine.remote if engine is not None and hasattr(engine, "remote") else None
         if self.remote is None and settings.remote:
             from ..store.remote import RemoteStore
 
             self.remote = RemoteStore(settings)
+        self.log = PatchLog.beside(self.link)
+        self.lock = StoreLock(self.link)
+        self._held = HeldStore() if engine is None and self.remote is None else None
         self._write_lock = threading.Lock()
         self._open_lock = threading.Lock()   # no in-process read-only open beside our own writer
         self._cache_lock = threading.Lock()
         self._rules: tuple[str, Rules] | None = None
         self._report: tuple[str, Report] | None = None
 
+    def close(self) -> None:
+        """Flush and close a store this object holds open (no engine), and a remote's connections."""
+        if self._held is not None:
+            self._held.close()
+        if self.remote is not None:
+            self.remote.close()
+
     # -- reading the store -----------------------------------------------------
     @contextmanager
-    def reading(self) -> Iterator[tuple[Path, ox.Store]]:
-        """The store directory read and its store: the one the server has open, else a read-only open."""
-        if self.embedded is not None:
-            with self.embedded.reading() as found:
-                yield found
+    def reading(self) -> Iterator[ox.Store]:
+        """The store as it is now: the one the server's engine has open (each of its iterators reads
+        one snapshot, beside the writes), else the one this process holds, else a read-only open."""
+        reading = getattr(self.engine, "reading", None)
+        if reading is not None:
+            with reading() as (_path, store):
+                yield store
             return
         if not self.link.exists():
             raise ServiceUnavailable(f"no store at {self.link}; run `kg build`")
         with self._open_lock:
-            target = self.link.resolve()
-            store = ox.Store.read_only(str(target))
+            held = self._held.current(self.link.resolve()) if self._held is not None else None
+            if held is not None:
+                yield held
+                return
+            store = ox.Store.read_only(str(self.link.resolve()))
             try:
-                yield target, store
+                yield store
             finally:
                 del store
 
@@ -234,142 +236,216 @@ class Curation:
         if self.remote is not None:
             version = self.version(fresh=True)
             return version, self.remote.quads()
-        with self.reading() as (target, store):
-            return target, list(store.quads_for_pattern(None, None, None, None))
+        with self.reading() as store:
+            return self.link.resolve(), list(store.quads_for_pattern(None, None, None, None))
 
-    def rules(self, target: Path | str, quads: list[ox.Quad]) -> Rules:
+    def graph_quads(self, graph: str) -> list[ox.Quad] | None:
+        """One named graph's quads, or None when the store has no such graph."""
+        if self.remote is not None:
+            return self.remote.graph_quads(graph)
+        with self.reading() as store:
+            node = ox.NamedNode(graph)
+            quads = list(store.quads_for_pattern(None, None, None, node))
+            if not quads and not store.contains_named_graph(node):
+                return None
+            return quads
+
+    def union_quads(self) -> list[ox.Quad]:
+        if self.remote is not None:
+            return self.remote.quads()
+        with self.reading() as store:
+            return list(store.quads_for_pattern(None, None, None, None))
+
+    def rules(self, key: str, store: ox.Store) -> Rules:
+        """The shapes and ontology of this store (they change only with a build: cached per store)."""
         with self._cache_lock:
-            if self._rules and self._rules[0] == str(target):
+            if self._rules and self._rules[0] == key:
                 return self._rules[1]
-        shapes = self.to_rdflib(q for q in quads if graph_of(q) == self.g_shapes)
-        ontology = self.to_rdflib(q for q in quads if graph_of(q) == self.g_ontology)
-        rules = Rules(shapes, ontology, shapes_read_forward_only(shapes))
+        shapes = graph_as_rdflib(store, self.g_shapes)
+        ontology = graph_as_rdflib(store, self.g_ontology)
+        prepared = prepare(shapes)
+        rules = Rules(shapes, ontology, prepared, shape_reads(prepared.model),
+                      Vocabulary.of(ontology, rebased(ns.SHAPES, self.base)))
         with self._cache_lock:
-            self._rules = (str(target), rules)
+            self._rules = (key, rules)
         return rules
 
-    @staticmethod
-    def to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:
-        g = rdflib.Graph()
-        for q in quads:
-            g.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object)))  # type: ignore[arg-type]
-        return g
+    def data_source(self, mem: ox.Store, written: list[ox.Quad] | None = None,
+                    focus: frozenset[Any] | None = None) -> Source:
+        """The data graphs of a store: all but the shapes and the change log (the ontology is one of them);
+        the literals of `written` (a payload `mem` holds) judged as written; only `focus` validated."""
+        return with_payload(mem, frozenset({self.g_shapes, self.g_changelog}), written or [], focus)
 
     # -- validation of the served graph and of proposed data ----------------------
     def current_report(self) -> Report:
-        """The served graph's report, computed once per data version (validated on an in-memory copy)."""
+        """The served graph's report, computed once per data version (on the store itself)."""
         version = self.version()
         with self._cache_lock:
             if self._report and self._report[0] == version:
                 return self._report[1]
-        target, mem = self.snapshot_store()
-        report = computation(validate, self.data_source(mem), shapes=self.store_rules(target, mem).shapes,
-                          max_results=self.max_results)
+        if self.remote is not None:
+            key, mem = self.snapshot_store()
+            report = computation(self._report_of, key, mem)
+        else:
+            with self.reading() as store:
+                report = computation(self._report_of, str(self.link.resolve()), store)
         with self._cache_lock:
             self._report = (version, report)
         return report
 
+    def _report_of(self, key: str, store: ox.Store, proposed: list[ox.Quad] | None = None) -> Report:
+        """The data of a store against its shapes and vocabulary (the rules too are computed here: on a
+        gevent worker this runs off the event loop, see `computation`)."""
+        rules = self.rules(key, store)
+        vocabulary = rules.vocabulary
+        if proposed is not None and vocabulary is not None:
+            vocabulary = vocabulary.for_quads(proposed)
+        return validate(self.data_source(store, proposed), shapes=rules.prepared, max_results=self.max_results,
+                        allow_warnings=self.settings.allow_warnings, vocabulary=vocabulary)
+
     def validate_proposal(self, proposed: list[ox.Quad], *, standalone: bool) -> Report:
         """POST /validate: the proposed triples with the served graph (or alone); nothing is stored."""
-        target, mem = self.snapshot_store()
-        rules = self.store_rules(target, mem)
+        key, mem = self.snapshot_store()
         if standalone:
-            return computation(validate, self.to_rdflib(proposed), shapes=rules.shapes, ontology=rules.ontology,
-                            max_results=self.max_results)
-        mem.extend(ox.Quad(q.subject, q.predicate, q.object, PROPOSED) for q in proposed)
-        return computation(validate, self.data_source(mem), shapes=rules.shapes, max_results=self.max_results)
+            return computation(self._standalone_report, key, mem, proposed)
+        proposed = [ox.Quad(q.subject, q.predicate, q.object, PROPOSED) for q in proposed]
+        mem.extend(proposed)
+        return computation(self._report_of, key, mem, proposed)
 
-    def snapshot_store(self) -> tuple[Path | str, ox.Store]:
-        """The store as it is now, copied into an in-memory Oxigraph store (no Python list of quads),
-        and the store directory (or remote version) it came from."""
+    def _standalone_report(self, key: str, mem: ox.Store, proposed: list[ox.Quad]) -> Report:
+        rules = self.rules(key, mem)
+        vocabulary = rules.vocabulary.for_quads(proposed) if rules.vocabulary else None
+        return validate(self.to_rdflib(proposed), shapes=rules.prepared, ontology=rules.ontology,
+                        max_results=self.max_results, allow_warnings=self.settings.allow_warnings,
+                        vocabulary=vocabulary)
+
+    def snapshot_store(self) -> tuple[str, ox.Store]:
+        """The store as it is now, copied into an in-memory Oxigraph store, and the key it came from."""
         mem = ox.Store()
         if self.remote is not None:
             version = self.version(fresh=True)
             mem.extend(self.remote.quads())
             return version, mem
-        with self.reading() as (target, store):
+        with self.reading() as store:
+            target = str(self.link.resolve())
             mem.extend(store.quads_for_pattern(None, None, None, None))
         return target, mem
 
-    def store_rules(self, target: Path | str, mem: ox.Store) -> Rules:
-        graphs = (ox.NamedNode(self.g_shapes), ox.NamedNode(self.g_ontology))
-        return self.rules(target, [q for g in graphs for q in mem.quads_for_pattern(None, None, None, g)])
-
-    def data_source(self, mem: ox.Store) -> Source:
-        """The data graphs of a store: all but the shapes and the change log (the ontology is one of them)."""
-        return Source(mem, frozenset({self.g_shapes, self.g_changelog}))
+    @staticmethod
+    def to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:
+        """Literals as written (a payload's own forms, where the store would rewrite them)."""
+        return written_terms(quads)
 
     # -- writes ------------------------------------------------------------------
     def write(self, change: Change) -> Outcome:
-        """Plan, validate and commit one change, or raise and leave the store as it was."""
+        """Diff, validate and commit one change, or raise and leave the store as it was."""
         with self._write_lock:
-            plan = self.plan(change)
-            activity = self.commit(plan) if (plan.added or plan.removed) else None
-            return Outcome(activity, plan)
+            outcome, error = self._write(change)
+        if error is not None:
+            raise error
+        assert outcome is not None
+        if outcome.activity is not None:
+            if self.remote is None:
+                touch_version(self.link)
+            held = self._held.current(self.link.resolve()) if self._held is not None else None
+            index_changes(self.settings, outcome.plan.added + outcome.plan.removed, self.engine, store=held)
+        return outcome
 
-    def plan(self, change: Change) -> Plan:
-        started = now_utc()
-        target, quads = self.snapshot()
-        rules = self.rules(target, quads)
-        graphs_before = {g for g in (graph_of(q) for q in quads) if g}
+    def _write(self, change: Change) -> tuple[Outcome | None, BaseException | None]:
+        """The write, its error returned rather than raised: the frames of a traceback would keep
+        the store open (pyoxigraph closes it with its last reference) after readers resume."""
+        try:
+            with self.target() as target:
+                plan = self.plan(change, target)
+                activity = self.commit(plan, target) if not plan.diff.empty else None
+                del target
+            return Outcome(activity, plan), None
+        except Exception as exc:  # handed back to write(), which raises it
+            if not isinstance(exc, KGError):
+                log.exception("the write failed")
+            return None, detached(exc)
+
+    @contextmanager
+    def target(self) -> Iterator[Target]:
+        """The store a write reads and commits to, held for the whole write: the one the server's
+        engine holds read-write, or (no engine) the one this process keeps open; nothing else
+        writes meanwhile (the lock file)."""
+        if self.remote is not None:
+            yield self._remote_target()
+            return
+        if not self.link.exists():
+            raise ServiceUnavailable(f"no store at {self.link}; run `kg build`")
+        with self.lock.held(), self._open_lock:
+            store_dir = self.link.resolve()   # after the lock: a build swaps the link only while holding it
+            opened = self._held.writable(store_dir) if self._held is not None \
+                else writable_store(self.engine, store_dir)
+            with opened as lease:
+                yield Target(lease, str(store_dir), lambda request: lease.store.update(request))
+
+    def _remote_target(self) -> Target:
+        assert self.remote is not None
+        version = self.version(fresh=True)
+        quads = self.remote.quads()
         mem = ox.Store()
         mem.extend(quads)
-        created = False
+
+        def send(request: str) -> None:
+            if self.version(fresh=True) != version:
+                raise ServiceUnavailable("the remote store changed while the write was being checked; send it again")
+            assert self.remote is not None
+            self.remote.update(request)
+
+        return Target(Lease(mem), version, send, quads)
+
+    def plan(self, change: Change, target: Target) -> Plan:
+        """The change's diff, checked and validated; raises (and stores nothing) when it may not be applied."""
+        started = now_utc()
+        store = target.store
+        rules = computation(self.rules, target.key, store)
         if change.update is not None:
-            before = set(mem)   # as Oxigraph holds them: the diff must not see its canonical forms as changes
-            try:
-                mem.update(change.update, base_iri=change.base_iri)
-            except SyntaxError as exc:
-                raise query_syntax_error(exc, "update") from None
-            except (OSError, ValueError, RuntimeError) as exc:
-                raise BadRequest(f"the update could not be evaluated: {exc}") from None
-            after = set(mem)
-            added, removed = list(after - before), list(before - after)
-            if any(isinstance(q.object, ox.Triple) for q in added):
+            diff = ch.update_diff(store, change.update, self.base, change.base_iri)
+            if any(isinstance(q.object, ox.Triple) for q in diff.added):
                 raise triple_terms_refused("the update", "<<( … )>>, << … >>")
-            fresh = [q for q in added if _has_blank(q)]
-            if fresh:
-                skolem = skolemize(fresh, self.base, {})
-                for q in fresh:
-                    mem.remove(q)
-                mem.extend(skolem)
-                added = [q for q in added if not _has_blank(q)] + skolem
         elif change.undo_of is not None:
-            added, removed = self._undo_diff(mem, change.undo_of)
+            diff = ch.undo_diff(store, self.undoable(store, change.undo_of))
         else:
-            assert change.graph is not None
-            self.check_graph(change.graph)
-            exists = change.graph in graphs_before
-            if change.must_not_exist and exists:
-                raise Conflict(f"graph <{change.graph}> already exists; choose another slug")
-            if change.delete_graph and not exists:
-                raise NotFound(f"there is no graph <{change.graph}>")
-            created = not exists and not change.delete_graph
-            node = ox.NamedNode(change.graph)
-            current = set(mem.quads_for_pattern(None, None, None, node))
-            new = set(skolemize([ox.Quad(q.subject, q.predicate, q.object, node) for q in change.quads or []],
-                                self.base, {}))
-            removed = list(current) if change.delete_graph else (list(current - new) if change.replace else [])
-            added = [] if change.delete_graph else list(new - current)
-            for q in removed:
-                mem.remove(q)
-            mem.extend(added)
-        removed = as_stored(removed, quads)
-        graphs = sorted({graph_of(q) or "" for q in added + removed})
+            diff = self._graph_change(store, change, target.key)
+        written = diff.added   # a payload's literals as written: validation judges those (`fidelity`)
+        diff.added = canonical(diff.added)
+        if target.snapshot is not None:
+            diff.removed = as_stored(diff.removed, target.snapshot)
+        graphs = diff.graphs()
         for g in graphs:
             if not g:
                 raise BadRequest("the change writes to the default graph, which here is the union of the named "
                                  f"graphs; name a graph, e.g. INSERT DATA {{ GRAPH <{self.base}graph/curated> {{ … }} }}")
             self.check_graph(g)
-        for g in sorted({graph_of(q) or "" for q in added} - graphs_before):
-            self.check_new_graph(g)
+        for g in sorted({graph_of(q) or "" for q in diff.added}):
+            if not ch.graph_exists(store, ox.NamedNode(g)):
+                self.check_new_graph(g)
         if change.graph and change.graph not in graphs:
             graphs.append(change.graph)
-        report, focus, local = self.validate_post_state(mem, rules, {q.subject for q in added + removed})
-        plan = Plan(change, target, added, removed, graphs, report, created, started, focus, local)
-        if not report.conforms:
-            raise WriteRejected(report)
+        diff.derived = ch.orphaned_inferences(store, diff.removed, diff.added, self.g_inferred,
+                                              frozenset({self.g_shapes, self.g_changelog}))
+        if target.snapshot is not None:
+            diff.derived = as_stored(diff.derived, target.snapshot)
+        plan = Plan(change, diff, graphs, empty_report(rules.prepared), started, change.curator or self.agent)
+        if not diff.empty:
+            self.validate_change(plan, store, rules, written)
+        if not plan.report.passed:
+            raise WriteRejected(plan.report)
         return plan
+
+    def _graph_change(self, store: ox.Store, change: Change, key: str) -> Diff:
+        assert change.graph is not None
+        self.check_graph(change.graph)
+        exists = ch.graph_exists(store, ox.NamedNode(change.graph))
+        if change.must_not_exist and exists:
+            raise Conflict(f"graph <{change.graph}> already exists; choose another slug")
+        if change.delete_graph and not exists:
+            raise NotFound(f"there is no graph <{change.graph}>")
+        self.check_preconditions(store, key, change, exists)
+        return ch.graph_diff(store, change, self.base)
 
     def check_graph(self, graph: str) -> None:
         if not graph.startswith(self.base + "graph/"):
@@ -402,77 +478,193 @@ class Curation:
             raise BadRequest(f"graph <{shown}> cannot be created: {problem}. Name graphs like "
                              f"{self.base}graph/curated or {self.base}graph/topic/2025", limit=MAX_GRAPH_URI_CHARS)
 
-    def validate_post_state(self, mem: ox.Store, rules: Rules, touched: set[Any]) -> tuple[Report, int, bool]:
-        skip = {self.g_shapes, self.g_changelog}
-        if not rules.local_ok:
-            return computation(validate, self.data_source(mem), shapes=rules.shapes, max_results=self.max_results), 0, False
-        affected = _back_closure(mem, touched, BACK_HOPS, skip)
-        triples = _forward_closure(mem, affected, FORWARD_HOPS, skip | {self.g_ontology})
-        data = self.to_rdflib(triples)
-        for t in rules.ontology:  # class hierarchy and concept schemes, whole (pySHACL does not mix ont_graph in)
-            data.add(t)
-        full = computation(validate, data, shapes=rules.shapes, ontology=rules.ontology)
-        keep = {n.value for n in affected if isinstance(n, ox.NamedNode)}
-        return restrict(full.graph, keep, rules.shapes, self.max_results), len(affected), True
+    # -- conditional writes --------------------------------------------------------
+    def graph_version(self, store: ox.Store, key: str, graph: str) -> str:
+        """The graph's version: the store it is in and the newest change that wrote it (one lookup).
+        Graph Store answers carry it in their ETag; a conditional write names it again."""
+        last = next(store.quads_for_pattern(ox.NamedNode(graph), ox.NamedNode(kgc(self.base) + "lastChange"), None,
+                                            ox.NamedNode(self.g_changelog)), None)
+        return self._version(key, last.object.value if last is not None else None)
 
-    def _undo_diff(self, mem: ox.Store, activity: str) -> tuple[list[ox.Quad], list[ox.Quad]]:
-        v = kgc(self.base)
+    def _version(self, key: str, last_change: str | None) -> str:
+        change = last_change.rsplit("/", 1)[-1] if last_change else "files"
+        return f'{"remote" if self.remote is not None else Path(key).name}.{change}'
+
+    def current_graph_version(self, graph: str) -> str:
+        """The graph's version now, as `graph_version` (for a GET)."""
+        if self.remote is not None:
+            rows = self.remote.select(f"SELECT ?c WHERE {{ GRAPH <{self.g_changelog}> {{ <{graph}> "
+                                      f"<{kgc(self.base)}lastChange> ?c }} }}")
+            return self._version("remote", rows[0]["c"].value if rows else None)  # type: ignore[index,union-attr]
+        with self.reading() as store:
+            return self.graph_version(store, str(self.link.resolve()), graph)
+
+    def check_preconditions(self, store: ox.Store, key: str, change: Change, exists: bool) -> None:
+        assert change.graph is not None
+        if change.if_none_match and exists:
+            raise PreconditionFailed(f"graph <{change.graph}> exists already (If-None-Match: *); nothing was changed")
+        if change.if_match is None:
+            return
+        if not exists:
+            raise PreconditionFailed(f"graph <{change.graph}> does not exist, so no ETag can match it; "
+                                     "nothing was changed")
+        current = self.graph_version(store, key, change.graph)
+        if "*" not in change.if_match and current not in change.if_match:
+            raise PreconditionFailed(f"graph <{change.graph}> was changed since you read it; GET it again (for its "
+                                     "new ETag), apply your edit to what it holds now, and send that with If-Match")
+
+    # -- validation of a change ------------------------------------------------------
+    def validate_change(self, plan: Plan, store: ox.Store, rules: Rules, written: list[ox.Quad]) -> None:
+        """Validate what the change can affect; the report goes into the plan. Each quad stays in its
+        named graph (some shapes count values per source graph); the added literals are judged as
+        `written` (a graph write's payload), as an in-memory copy of parsed input would be."""
+        diff = plan.diff
+        vocabulary = rules.vocabulary.for_quads(diff.added) if rules.vocabulary else None
+        skip = frozenset({self.g_shapes, self.g_changelog})
+        state = PostState(store, diff.added, diff.removed + diff.derived, skip)
+        focus = affected(state, diff.added + diff.removed, rules.reads)
+        allow = self.settings.allow_warnings
+        if focus is None:
+            mem = ox.Store()
+            mem.bulk_extend(store.quads_for_pattern(None, None, None, None))
+            for q in diff.removed + diff.derived:
+                mem.remove(q)
+            mem.extend(diff.added)
+            plan.report = computation(validate, self.data_source(mem, written), shapes=rules.prepared,
+                                      max_results=self.max_results, allow_warnings=allow, vocabulary=vocabulary)
+            plan.validation, plan.read_quads = "full", len(mem)
+            return
+        quads = neighbourhood(state, focus, rules.reads) if focus else []
+        scratch = ox.Store()
+        scratch.extend(quads)
+        scratch.extend(state.with_predicate(RDFS_SUBCLASS.value))  # the class hierarchy: every class target
+        iris = all(isinstance(n, ox.NamedNode) for n in focus)
+        source = self.data_source(scratch, written, frozenset(focus) if iris else None)
+        report = computation(validate, source, shapes=rules.prepared, max_results=None if not iris else self.max_results,
+                             allow_warnings=allow, vocabulary=vocabulary)
+        if not iris:
+            notes = report.notes
+            report = restrict(report.graph, {str(to_rdflib_term(n)) for n in focus}, rules.shapes, self.max_results,
+                              allow)
+            report.notes = notes
+        plan.report, plan.focus_nodes, plan.read_quads = report, len(focus), len(quads)
+        plan.validation = "local" if focus else "none"
+
+    # -- undo -------------------------------------------------------------------
+    def undoable(self, store: ox.Store, activity: str) -> Patch:
+        """The patch of a change that may be undone now, or 404 / 409 saying why not."""
         g = ox.NamedNode(self.g_changelog)
         act = ox.NamedNode(activity)
-        if not any(True for _ in mem.quads_for_pattern(act, None, None, g)):
+        v = kgc(self.base)
+        if not any(True for _ in store.quads_for_pattern(act, RDF_TYPE, ox.NamedNode(PROV + "Activity"), g)):
             raise NotFound(f"no change <{activity}> in the change log")
-        if any(True for _ in mem.quads_for_pattern(None, ox.NamedNode(v + "undoes"), act, g)):
-            raise Conflict(f"change <{activity}> has already been undone")
+        undone = next(store.quads_for_pattern(None, ox.NamedNode(v + "undoes"), act, g), None)
+        if undone is not None:
+            raise Conflict(f"change <{activity}> has already been undone, by <{undone.subject.value}>")
+        if any(True for _ in store.quads_for_pattern(act, ox.NamedNode(v + "dropped"), None, g)):
+            raise Conflict(f"change <{activity}> was dropped by a build: its triples are not in the store to undo")
+        patch = self.patch_of(store, activity)
+        if patch is None:
+            raise Conflict(f"the diff of change <{activity}> is not in the patch log ({self.log.folder}); "
+                           "restore that folder from the backup it was dumped with, then undo again")
+        return patch
 
-        def snapshot(name: str) -> list[ox.Quad]:
-            found = list(mem.quads_for_pattern(act, ox.NamedNode(v + name), None, g))
-            return parse_nquads(found[0].object.value) if found else []
+    def patch_of(self, store: ox.Store, activity: str) -> Patch | None:
+        """A change's patch: from the patch log, or from the graph for a change recorded before patches."""
+        change_id = activity.rsplit("/", 1)[-1]
+        found = self.log.load(change_id) if is_change_id(change_id) else None
+        return found.patch if found is not None else legacy_patch(store, activity, self.base)
 
-        was_added, was_removed = snapshot("addedQuads"), snapshot("removedQuads")
-        removed = [q for q in was_added if q in mem]
-        added = [q for q in was_removed if q not in mem]
-        for q in removed:
-            mem.remove(q)
-        mem.extend(added)
-        return added, removed
-
-    def commit(self, plan: Plan) -> Activity:
+    # -- commit -------------------------------------------------------------------
+    def commit(self, plan: Plan, target: Target) -> Patch:
+        """Record the patch, then apply data and description in one update request (one transaction)."""
         ended = now_utc()
-        activity_id = new_activity_id(plan.started)
-        activity = Activity(activity_id, activity_iri(self.base, activity_id), plan.change.operation, self.agent,
-                            plan.started, ended, plan.graphs, plan.added, plan.removed, plan.change.undo_of,
-                            plan.change.comment)
-        request = data_update(plan.removed, plan.added + activity.quads(self.base))
+        change_id = new_activity_id(plan.started)
+        previous = self.last_change(target.store)
+        patch = Patch(change_id, activity_iri(self.base, change_id), plan.change.operation, plan.curator,
+                      plan.started, ended, plan.graphs, plan.diff.removed, plan.diff.added,
+                      undoes=plan.change.undo_of, comment=plan.change.comment, previous=previous)
+        request = heads_reset(plan.graphs + [self.g_changelog], self.base)
+        request += " ;\n" + data_update(plan.diff.removed + plan.diff.derived, plan.diff.added + activity_quads(patch, self.base)
+                                         + head_quads(patch, self.base) + self.log_head(patch))
         if plan.change.delete_graph and plan.change.graph:  # the graph itself goes too, not only its triples
             request += f" ;\nDROP SILENT GRAPH <{plan.change.graph}>"
-        if self.remote is not None:
-            if self.version(fresh=True) != plan.target:
-                raise ServiceUnavailable("the remote store changed while the write was being checked; send it again")
-            self.remote.update(request)
-            return activity
-        if self.embedded is not None:
-            self.embedded.update(request, target=Path(plan.target))
-            return activity
-        with self._open_lock:
-            if self.link.resolve() != plan.target:
-                raise ServiceUnavailable("the store was rebuilt while the write was being checked; send it again")
-            apply_update(plan.target, request)
-        touch_version(self.link)
-        return activity
+        self.log.save(patch)
+        try:
+            target.apply(request)
+        except BaseException:
+            self.log.discard(patch.id)
+            raise
+        return patch
+
+    def last_change(self, store: ox.Store) -> str | None:
+        """The newest change of the log (its head: one lookup, whatever the log's length)."""
+        g = ox.NamedNode(self.g_changelog)
+        head = next(store.quads_for_pattern(g, ox.NamedNode(kgc(self.base) + "lastChange"), None, g), None)
+        return head.object.value if head is not None else None
+
+    def log_head(self, patch: Patch) -> list[ox.Quad]:
+        g = ox.NamedNode(self.g_changelog)
+        return [ox.Quad(g, ox.NamedNode(kgc(self.base) + "lastChange"), ox.NamedNode(patch.iri), g)]
 
 
-def apply_update(store_dir: Path, request: str) -> None:
-    """The one atomic disk operation: a single update request in a single transaction, flushed."""
-    store = ox.Store(str(store_dir))
-    try:
-        store.update(request)
-        store.flush()
-    finally:
-        del store
+def detached(exc: BaseException) -> BaseException:
+    """The error without its traceback and chained errors (whose frames hold the store)."""
+    exc.__traceback__ = None
+    exc.__context__ = None
+    exc.__cause__ = None
+    return exc
 
 
-def restrict(report_graph: rdflib.Graph, focus: set[str], shapes: rdflib.Graph, max_results: int | None) -> Report:
-    """The report limited to results about these focus nodes (sh:conforms recomputed)."""
+def uri_length(iri: str) -> int:
+    """Characters of the IRI as a URI (RFC 3987 §3.1: each non-ASCII UTF-8 byte becomes %XX)."""
+    encoded = iri.encode("utf-8")
+    return len(encoded) + 2 * sum(1 for b in encoded if b >= 0x80)
+
+
+def graph_as_rdflib(store: ox.Store, graph: str) -> rdflib.Graph:
+    """One named graph of the store in rdflib (the shapes, the ontology: small)."""
+    g = rdflib.Graph()
+    for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
+        g.add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object)))  # type: ignore[arg-type]
+    return g
+
+
+def canonical(quads: list[ox.Quad]) -> list[ox.Quad]:
+    """The quads as a store holds them (canonical literals), so that patches name them exactly."""
+    store = ox.Store()
+    store.extend(quads)
+    return list(store)
+
+
+def empty_report(prepared: PreparedShapes) -> Report:
+    graph = rdflib.Graph()
+    node = rdflib.BNode()
+    graph.add((node, RDF.type, SH.ValidationReport))
+    graph.add((node, SH.conforms, rdflib.Literal(True)))
+    return parse_report(graph, prepared.shapes, None)
+
+
+def data_update(removed: list[ox.Quad], added: list[ox.Quad]) -> str:
+    """One SPARQL Update request (DELETE DATA ; INSERT DATA) for a difference of quads."""
+
+    def blocks(quads: list[ox.Quad]) -> str:
+        by_graph: dict[str, list[str]] = {}
+        for q in quads:
+            by_graph.setdefault(str(q.graph_name), []).append(f"{q.subject} {q.predicate} {q.object} .")
+        return "\n".join(f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}" for g, lines in by_graph.items())
+
+    parts = []
+    if removed:
+        parts.append("DELETE DATA {\n" + blocks(removed) + "\n}")
+    if added:
+        parts.append("INSERT DATA {\n" + blocks(added) + "\n}")
+    return " ;\n".join(parts)
+
+
+def restrict(report_graph: rdflib.Graph, focus: set[str], shapes: rdflib.Graph, max_results: int | None,
+             allow_warnings: bool = True) -> Report:
+    """The report limited to results about these focus nodes (sh:conforms recomputed by parse_report)."""
     g = rdflib.Graph()
     for prefix, namespace in report_graph.namespaces():
         g.bind(prefix, namespace)
@@ -482,11 +674,7 @@ def restrict(report_graph: rdflib.Graph, focus: set[str], shapes: rdflib.Graph, 
         if str(g.value(res, SH.focusNode)) not in focus:
             g.remove((None, SH.result, res))
             g.remove((res, None, None))
-    violation = any(g.value(r, SH.resultSeverity) == SH.Violation
-                    for r in g.subjects(RDF.type, SH.ValidationResult))
-    for report_node in g.subjects(RDF.type, SH.ValidationReport):
-        g.set((report_node, SH.conforms, rdflib.Literal(not violation)))
-    return parse_report(g, shapes, max_results)
+    return parse_report(g, shapes, max_results, allow_warnings=allow_warnings)
 
 
 def stored_form(q: ox.Quad) -> ox.Quad:
@@ -515,56 +703,3 @@ def as_stored(removed: list[ox.Quad], snapshot: list[ox.Quad]) -> list[ox.Quad]:
         if (q.subject, q.predicate, q.graph_name) in wanted:
             originals.setdefault(stored_form(q), []).append(q)
     return [q for q in removed if q in present] + [o for q in missing for o in originals.get(q, [q])]
-
-
-def uri_length(iri: str) -> int:
-    """Characters of the IRI as a URI (RFC 3987 §3.1: each non-ASCII UTF-8 byte becomes %XX)."""
-    encoded = iri.encode("utf-8")
-    return len(encoded) + 2 * sum(1 for b in encoded if b >= 0x80)
-
-
-def graph_of(q: ox.Quad) -> str | None:
-    return q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else None
-
-
-def _has_blank(q: ox.Quad) -> bool:
-    return isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) \
-        or isinstance(q.graph_name, ox.BlankNode)
-
-
-def _back_closure(mem: ox.Store, start: set[Any], hops: int, skip: set[str]) -> set[Any]:
-    """The nodes touched and every node that reaches them in up to `hops` steps."""
-    seen = {n for n in start if not isinstance(n, ox.Literal)}
-    frontier = set(seen)
-    for _ in range(hops):
-        nxt = set()
-        for node in frontier:
-            for q in mem.quads_for_pattern(None, None, node, None):
-                if graph_of(q) not in skip and q.subject not in seen:
-                    nxt.add(q.subject)
-        seen |= nxt
-        frontier = nxt
-        if not frontier:
-            break
-    return seen
-
-
-def _forward_closure(mem: ox.Store, start: set[Any], hops: int, skip: set[str]) -> list[ox.Quad]:
-    """Every quad readable from the start nodes in up to `hops` steps forwards."""
-    out: list[ox.Quad] = []
-    seen = set(start)
-    frontier = set(start)
-    for _ in range(hops):
-        nxt = set()
-        for node in frontier:
-            for q in mem.quads_for_pattern(node, None, None, None):
-                if graph_of(q) in skip:
-                    continue
-                out.append(q)
-                if not isinstance(q.object, ox.Literal) and q.object not in seen:
-                    nxt.add(q.object)
-        seen |= nxt
-        frontier = nxt
-    return out
-
-

@@ -29,6 +29,8 @@ GRAPH = "graph"         # triples: CONSTRUCT, DESCRIBE, a resource description
 DATASET = "dataset"     # quads: dumps, descriptions that keep named graphs
 REPORT = "report"       # a SHACL validation report
 PAGE = "page"           # a page for people
+HITS = "hits"           # search results: things that match words
+PATCH = "patch"         # an accepted change: the quads it deleted and added
 ERROR = "error"         # the one error body (text or JSON)
 
 Rows = Sequence[Sequence[object | None]]
@@ -185,11 +187,14 @@ FORMATS: tuple[Format, ...] = (
     # is N3 without formulae or rules; an N3 body is read as Turtle (formulae are a syntax error).
     Format("n3", "text/n3", "n3", frozenset([GRAPH]), "N3", ("text/rdf+n3", "application/n3"),
            rdf=ox.RdfFormat.TURTLE, prefixes=True),
-    Format("html", "text/html", "html", frozenset([PAGE, REPORT]), "HTML", ("application/xhtml+xml",)),
+    Format("html", "text/html", "html", frozenset([PAGE, REPORT, HITS]), "HTML", ("application/xhtml+xml",)),
     Format("text", "text/plain", "txt", frozenset([REPORT]), "plain text", write_report=_text_report),
-    # A validation report's rows as plain JSON (`Report.to_json`); after "json" so that
-    # SPARQL results keep application/json.
-    Format("report-json", "application/json", "json", frozenset([REPORT]), "JSON rows", write_report=_json_report),
+    # A validation report's rows (`Report.to_json`) or search hits as plain JSON; after "json" so
+    # that SPARQL results keep application/json.
+    Format("report-json", "application/json", "json", frozenset([REPORT, HITS]), "JSON rows",
+           write_report=_json_report),
+    # An accepted change as the patch log keeps it (https://afs.github.io/rdf-delta/rdf-patch.html).
+    Format("rdfpatch", "application/rdf-patch", "rdfp", frozenset([PATCH]), "RDF Patch"),
     # The one error body (`responses.error_parts`): plain text unless the client prefers JSON.
     Format("error-text", "text/plain", "txt", frozenset([ERROR]), "plain text", ("text/html",)),
     Format("error-json", "application/json", "json", frozenset([ERROR]), "JSON",

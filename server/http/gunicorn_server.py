@@ -351,10 +351,9 @@ def check(settings: Settings) -> None:
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
     check(settings)
-    workers = 1 if settings.writes_enabled else max(1, settings.workers)
     return {
         "bind": f"{settings.host}:{settings.port}",
-        "workers": workers,
+        "workers": settings.worker_processes,
         "worker_class": worker_class(settings),
         "worker_connections": settings.max_connections,
         # The app enforces the query time limit itself; gunicorn's limit is a backstop.
@@ -374,9 +373,27 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def check_port_free(settings: Settings) -> None:
+    """A port another process listens on is named with the flag that changes it. (gunicorn retries
+    for five seconds and then says only "Can't connect".)"""
+    if settings.port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((settings.host, settings.port))
+        except OSError as exc:
+            from ..errors import SettingsError
+
+            raise SettingsError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}; is another "
+                                f"server running there? Choose another port with --port (e.g. --port "
+                                f"{settings.port + 1}) or KG_PORT, or --port 0 for any free one") from None
+
+
 def run(settings: Settings) -> None:
     # Metrics from every worker process are added up through files in one folder, which must
     # be set before the workers start (prometheus_client's multiprocess mode).
     if not os.environ.get(MULTIPROC_ENV):
         os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="kg-metrics-")
+    check_port_free(settings)
     _Server(settings, gunicorn_options(settings)).run()

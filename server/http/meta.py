@@ -18,9 +18,11 @@ def healthz() -> Response:
 
 @bp.get("/settings.json")
 def settings_json() -> Response:
-    """The settings in force (the write token is never shown)."""
+    """The settings in force (the write token is never shown): what runs, e.g. one worker when
+    writes are enabled whatever `workers` asked for."""
     kg = current_app.extensions["kg"]
     values = {s.name: getattr(kg.settings, s.name) for s in SETTINGS}
+    values["workers"] = kg.settings.worker_processes
     values["write_token"] = "(set)" if values["write_token"] else ""
     values["remote_password"] = "(set)" if values["remote_password"] else ""
     return jsonify(values)

@@ -1,7 +1,7 @@
 """Operations: `/metrics` in Prometheus text format and one access-log line per request.
 
 Metrics use `prometheus_client`. Under `kg serve` gunicorn runs several worker processes;
-`gunicorn_app.run` sets PROMETHEUS_MULTIPROC_DIR before the workers start, so every worker
+`gunicorn_server.run` sets PROMETHEUS_MULTIPROC_DIR before the workers start, so every worker
 writes its counters to files there and `/metrics` (answered by any one worker) adds up all
 of them. Without that variable (tests, `flask run`) the figures are this process's own.
 
@@ -80,11 +80,6 @@ def query_hash(text: str | None) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
-def note_query(text: str) -> None:
-    """Views call this with the operation's text, so that the log line can carry its hash."""
-    g.kg_query = text
-
-
 def init_app(app: Flask) -> None:
     metrics = Metrics()
     app.extensions["kg_metrics"] = metrics
@@ -100,7 +95,7 @@ def init_app(app: Flask) -> None:
         seconds = time.perf_counter() - g.get("kg_started", time.perf_counter())
         # The route's rule, never the raw path: unknown paths must not create new series.
         route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
-        text = g.get("kg_query") or request.args.get("query") or request.args.get("update")
+        text = request.args.get("query") or request.args.get("update")
         record_request(metrics, route, request.method, resp.status_code, request.path, seconds, text)
         return resp
 

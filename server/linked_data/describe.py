@@ -19,6 +19,7 @@ from typing import Any, Callable, Sequence
 
 import pyoxigraph as ox
 
+from .. import namespaces as ns
 from ..http import formats
 from ..store.terms import checked_iri
 
@@ -54,15 +55,14 @@ def iri_for_path(base: str, path: str) -> str:
 
 
 def local_path(base: str, iri: str) -> str | None:
-    """The path on this server that dereferences `iri`, or None for IRIs outside our base.
-
-    Things (`id/…`) link straight to their document (`doc/…`) to spare a redirect.
-    """
+    """The path on this server that dereferences `iri`, or None for IRIs outside our base."""
     if not iri.startswith(base):
         return None
     rest = iri[len(base):]
-    if rest.startswith("id/"):
-        rest = "doc/" + rest[3:]
+    for prefix, replacement in ns.LOCAL_REWRITES.items():
+        if rest.startswith(prefix):
+            rest = replacement + rest[len(prefix):]
+            break
     return "/" + rest
 
 
@@ -132,14 +132,18 @@ class Description:
         return seen
 
 
-def describe_query(iri: str, kgo: str, inferred_graph: str) -> str:
+def describe_query(iri: str, kgo: str, inferred_graph: str, changelog_graph: str | None = None) -> str:
     """One SELECT for the whole description; `iri` has been checked by `iri_for_path`.
 
     The IRI is written into every branch rather than bound once by `VALUES ?r`: Oxigraph 0.5 did
     not push the VALUES binding into the UNION branches and scanned the whole store for every page
     (a cheap way to load the server; the figures are in bench/README.md).
+    Links into the resource from the change log are left out: every change that touched a
+    resource names it there, and a page must not grow with its history (the history views
+    show it, a page at a time).
     """
     r = f"<{iri}>"
+    not_log = f" FILTER(?g != <{changelog_graph}>)" if changelog_graph else ""
     return f"""
 PREFIX rdf: <{RDF}>
 PREFIX rdfs: <{RDFS}>
@@ -149,7 +153,7 @@ PREFIX geo: <{GEO}>
 PREFIX kgo: <{kgo}>
 SELECT DISTINCT ?s ?p ?o ?g WHERE {{
   {{ GRAPH ?g {{ {r} ?p ?o }} BIND({r} AS ?s) }}
-  UNION {{ GRAPH ?g {{ ?s ?p {r} }} BIND({r} AS ?o) }}
+  UNION {{ GRAPH ?g {{ ?s ?p {r} }}{not_log} BIND({r} AS ?o) }}
   UNION {{ {r} ?p1 ?s . FILTER(isBlank(?s)) GRAPH ?g {{ ?s ?p ?o }} }}
   UNION {{ {r} ?p1 ?b1 . ?b1 ?p2 ?s . FILTER(isBlank(?b1) && isBlank(?s)) GRAPH ?g {{ ?s ?p ?o }} }}
   UNION {{ {r} ?p1 ?b1 . ?b1 ?p2 ?b2 . ?b2 ?p3 ?s . FILTER(isBlank(?b1) && isBlank(?b2) && isBlank(?s))
@@ -158,7 +162,7 @@ SELECT DISTINCT ?s ?p ?o ?g WHERE {{
   UNION {{ {r} kgo:evidence/oa:hasSelector ?s . GRAPH ?g {{ ?s ?p ?o }} }}
   UNION {{ {r} geo:hasGeometry ?s . GRAPH ?g {{ ?s ?p ?o }} }}
   UNION {{
-    {{ {r} ?x ?s }} UNION {{ ?s ?x {r} }} UNION {{ {r} ?s ?x }} UNION {{ ?x ?s {r} }}
+    {{ {r} ?x ?s }} UNION {{ GRAPH ?g0 {{ ?s ?x {r} }}{not_log.replace("?g", "?g0")} }} UNION {{ {r} ?s ?x }} UNION {{ ?x ?s {r} }}
     FILTER(isIRI(?s) && ?s != {r})
     GRAPH ?g {{ ?s ?p ?o }}
     FILTER(?p IN (rdfs:label, skos:prefLabel, rdf:type))
@@ -168,8 +172,8 @@ SELECT DISTINCT ?s ?p ?o ?g WHERE {{
 
 
 def describe(select: Select, iri: str, *, kgo: str, inferred_graph: str, doc_iri: str | None = None,
-             dataset_iri: str | None = None) -> Description:
-    quads = quads_from_results(select(describe_query(iri, kgo, inferred_graph)))
+             dataset_iri: str | None = None, changelog_graph: str | None = None) -> Description:
+    quads = quads_from_results(select(describe_query(iri, kgo, inferred_graph, changelog_graph)))
     desc = Description(iri, quads)
     if doc_iri and desc.exists:
         doc, N = ox.NamedNode(doc_iri), ox.NamedNode
@@ -180,8 +184,9 @@ def describe(select: Select, iri: str, *, kgo: str, inferred_graph: str, doc_iri
     return desc
 
 
-def all_quads_query(limit: int, offset: int) -> str:
-    return f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} ORDER BY ?g ?s ?p ?o LIMIT {limit} OFFSET {offset}"
+def all_quads_query(limit: int, offset: int, leave_out: str | None = None) -> str:
+    keep = f" FILTER(?g != <{leave_out}>)" if leave_out else ""
+    return f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }}{keep} }} ORDER BY ?g ?s ?p ?o LIMIT {limit} OFFSET {offset}"
 
 
 def fetch_paged(select: Select, make_query: Callable[[int, int], str], page: int) -> list[ox.Quad]:

@@ -67,8 +67,12 @@ def graph_dump_name(base: str, graph: str) -> str:
 
 
 def ensure_dumps(select: Select, *, store: str, version: str, base: str, prefixes: dict[str, str],
-                 page: int) -> list[Dump]:
-    """The dumps of this data version: made now if missing, else read from the manifest."""
+                 page: int, leave_out: str | None = None) -> list[Dump]:
+    """The dumps of this data version: made now if missing, else read from the manifest.
+
+    `leave_out` is a graph the dumps do not hold: the change log, which grows with every write
+    and would make every first page view after a write read all of it again (its changes are
+    served a page at a time by /history, and `kg dump` keeps it)."""
     root = cache_root(store)
     final = root / version / "dumps"
     manifest = final / "manifest.json"
@@ -77,7 +81,8 @@ def ensure_dumps(select: Select, *, store: str, version: str, base: str, prefixe
     root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=root, prefix=".making-"))
     try:
-        dumps = _write(work, fetch_paged(select, all_quads_query, page), base, prefixes)
+        quads = fetch_paged(select, lambda limit, offset: all_quads_query(limit, offset, leave_out), page)
+        dumps = _write(work, quads, base, prefixes)
         (work / "manifest.json").write_text(json.dumps([d.__dict__ for d in dumps], indent=1))
         final.parent.mkdir(parents=True, exist_ok=True)
         try:

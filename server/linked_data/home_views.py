@@ -11,6 +11,7 @@ from ..errors import NotFound
 from ..http import formats
 from ..http.ld_answers import CACHE_CONTROL, alternates, is_not_modified, ld_answer, link_header, validators
 from ..http.responses import CORS_HEADERS
+from ..sparql.examples import examples_by_topic
 from .dataset_description import ABOUT, TITLE, describe_dataset, statistics
 from .dumps import Dump, dump_path, ensure_dumps
 from .pages import all_events
@@ -25,17 +26,20 @@ def current_dumps() -> list[Dump]:
     k = kg()
     version, _ = k.data_version()
     return ensure_dumps(select, store=k.settings.store, version=version, base=k.base, prefixes=k.prefixes,
-                        page=k.settings.max_result_rows)
+                        page=k.settings.max_result_rows, leave_out=canonical(ns.G_CHANGELOG))
 
 
 def things_by_class() -> list[dict[str, Any]]:
-    """Every thing of the article and outside graphs, grouped by its asserted class, for the index."""
+    """Every thing of the sources' graphs and the outside graph, grouped by its asserted class, for the index
+    (not the quotes and statement records that say where the sources state it)."""
     k = kg()
     rows = select(f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
         SELECT ?c (SAMPLE(?cl) AS ?clabel) ?s (SAMPLE(?l) AS ?label) WHERE {{
-          GRAPH ?g {{ ?s a ?c }} FILTER(?g IN (<{canonical(ns.G_ARTICLE)}>, <{canonical(ns.G_OUTSIDE)}>))
+          GRAPH ?g {{ ?s a ?c }}
+          FILTER(STRSTARTS(STR(?g), "{canonical(ns.G_SOURCES)}") || ?g = <{canonical(ns.G_OUTSIDE)}>)
           FILTER(STRSTARTS(STR(?s), "{k.base}id/"))
-          FILTER(?c NOT IN (<{k.prefixes['kgo']}EvidenceQuote>, <http://www.w3.org/ns/oa#SpecificResource>,
+          FILTER(?c NOT IN (<{k.prefixes['kgo']}EvidenceQuote>, <{k.prefixes['kgo']}SourcedStatement>,
+                            <http://www.w3.org/ns/oa#SpecificResource>,
                             <http://www.w3.org/ns/oa#TextQuoteSelector>, <http://www.w3.org/ns/oa#TextPositionSelector>))
           OPTIONAL {{ ?s rdfs:label ?l }} OPTIONAL {{ ?c rdfs:label ?cl FILTER(LANGMATCHES(LANG(?cl), "en")) }}
         }} GROUP BY ?c ?s ORDER BY ?clabel ?label""")["results"]["bindings"]
@@ -66,7 +70,7 @@ def home() -> Response:
     stats = statistics(select, base=k.base, inferred_graph=canonical(ns.G_INFERRED), graphs=sizes)
     body = render_template("home.html", title=TITLE, about=ABOUT, stats=stats, graphs=graph_rows(sizes),
                            events=all_events(select, k.prefixes["kgo"], k.base),
-                           examples=k.examples, classes=things_by_class(), alternates=alts,
+                           example_topics=examples_by_topic(k.examples), classes=things_by_class(), alternates=alts,
                            ontology="/ontology", dumps=current_dumps())
     return ld_answer(body, fmt, v, link=link_header(alts))
 

@@ -68,21 +68,37 @@ def document(slug: str) -> Response:
     if is_not_modified(v):
         return ld_answer(b"", fmt, v, link=link_header(alts), content_location=content_location)
     desc = describe(select, iri, kgo=kg().prefixes["kgo"], inferred_graph=canonical(ns.G_INFERRED),
+                    changelog_graph=canonical(ns.G_CHANGELOG),
                     doc_iri=base + "doc/" + stem, dataset_iri=kg().dataset_iri)
     if not desc.exists:
         return not_found(fmt, iri)
     link = link_header(alts, describedby=doc_path, anchor="/id/" + stem, types=desc.types())
     if fmt.name == "html":
         page = build_page(desc, select, base=base, kgo=kg().prefixes["kgo"], inferred_graph=canonical(ns.G_INFERRED))
+        changes = changes_of(page)
         body = render_template("resource.html", page=page, alternates=alts, sparql_describe=describe_link(iri),
-                               thing_path="/id/" + stem, graph_paths=graph_paths(page.graphs))
+                               thing_path="/id/" + stem, graph_paths=graph_paths(page.graphs), changes=changes)
     else:
         body = render(fmt, desc.all_quads(), kg().prefixes)
     return ld_answer(body, fmt, v, link=link, content_location=content_location)
 
 
+def changes_of(page: Any) -> Any:
+    """What the change log says of the page's resource (its newest changes), its facts marked with them."""
+    from ..curation.history import annotate
+
+    found = current_app.extensions["history"].resource(page.iri)
+    if found.changes:
+        annotate(page.facts, found)
+    return found
+
+
 def describe_link(iri: str) -> str:
-    return "/sparql?" + urlencode({"query": f"DESCRIBE <{iri}>"})
+    """The query UI (its page reads the fragment), opened on a query about this thing."""
+    query = (f"# What the graph says about <{iri}>, and in which named graph\n"
+             f"SELECT ?property ?value ?graph WHERE {{\n  GRAPH ?graph {{ <{iri}> ?property ?value }}\n}}\n"
+             "ORDER BY ?property ?value\n")
+    return "/sparql#" + urlencode({"query": query, "name": iri.rstrip("/").rsplit("/", 1)[-1]})
 
 
 def graph_paths(graphs: list[str]) -> list[tuple[str, str]]:
@@ -122,7 +138,8 @@ def graph_contents(graph: str, path: str, described_iri: str | None = None) -> R
     if is_not_modified(v):
         return ld_answer(b"", fmt, v, link=link_header(alts))
     if fmt.name == "html":
-        desc = describe(select, graph, kgo=kg().prefixes["kgo"], inferred_graph=canonical(ns.G_INFERRED))
+        desc = describe(select, graph, kgo=kg().prefixes["kgo"], inferred_graph=canonical(ns.G_INFERRED),
+                        changelog_graph=canonical(ns.G_CHANGELOG))
         desc = desc if desc.exists else Description(graph, [])
         page = build_page(desc, select, base=kg().base, kgo=kg().prefixes["kgo"],
                           inferred_graph=canonical(ns.G_INFERRED))

@@ -24,6 +24,7 @@ from typing import Any
 from flask import Flask, Response, current_app, render_template, request, url_for
 from werkzeug.wsgi import ClosingIterator
 
+from .. import namespaces as ns
 from ..curation.auth import refuse_token_in_url
 from ..errors import Forbidden, KGError
 from ..http import formats
@@ -31,6 +32,7 @@ from ..http.assets import vendor_version
 from ..http.observability import record_request
 from ..http.responses import CORS_HEADERS, answer_headers, error_parts, negotiated
 from ..http.security import add_security_headers, security_headers
+from .examples import examples_by_topic
 from .protocol import Operation, SparqlRequest, read_operation
 from .queries import query_request
 from .service_description import describe_service
@@ -150,9 +152,10 @@ def query_page(kg: Any) -> str:
     default_query = prefix_lines + "\nSELECT ?s ?p ?o WHERE {\n  ?s ?p ?o\n} LIMIT 10\n"
     endpoint = url_for("sparql.sparql")
     config = {"endpoint": endpoint, "prefixes": kg.prefixes, "defaultQuery": default_query,
-              "examples": kg.examples}
+              "examples": kg.examples, "base": kg.base, "localPaths": ns.LOCAL_REWRITES}
     result_formats = [f for f in formats.FORMATS if formats.BINDINGS in f.kinds or formats.GRAPH in f.kinds]
-    return render_template("sparql.html", config=config, examples=kg.examples, endpoint=endpoint,
+    return render_template("sparql.html", config=config, example_topics=examples_by_topic(kg.examples),
+                           endpoint=endpoint,
                            endpoint_url=kg.url_for_endpoint(), default_query=default_query,
                            result_formats=result_formats, yasgui_version=vendor_version("yasgui"))
 
@@ -161,8 +164,9 @@ def service_description_or_ui(kg: Any) -> Response:
     """No operation: people get the query UI, machines the Service Description."""
     fmt = formats.negotiate(request.accept_mimetypes, [formats.PAGE, formats.GRAPH], request.args.get("format"))
     if fmt.name == "html":
-        return negotiated(query_page(kg), fmt)
-    triples = describe_service(kg.url_for_endpoint(), kg.dataset_iri, kg.graph_sizes())
+        return negotiated(query_page(kg), fmt)  # its Content-Security-Policy: security.py, as on every page
+    triples = describe_service(kg.url_for_endpoint(), kg.dataset_iri, kg.graph_sizes(),
+                               writes=kg.settings.writes_enabled)
     return negotiated(fmt.write_triples(triples, kg.prefixes), fmt)
 
 

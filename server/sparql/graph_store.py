@@ -2,9 +2,14 @@
 
 GET/HEAD read a graph (open to all) through the query engine, as `/graph/…` pages do: within the
 time limit and the caps (`KG-Result-Truncated` says when a graph is larger). PUT replaces, POST
-merges, DELETE removes a graph (§5.3–5.5), each with the write token and through the same
+merges, DELETE removes a graph (§5.3–5.5), each with a curator's token and through the same
 validated transaction as every write. `?default` names the default graph, which here is the
 union of the named graphs: it can be read, not written.
+
+Conditional writes (RFC 9110 §13.1): a named graph's GET carries an ETag made of the graph's
+version (the newest change that wrote it, in this store) and the format; a write with
+`If-Match` naming an ETag of an older version is refused with 412, so two curators editing the
+same graph cannot overwrite each other unknowingly. `If-None-Match: *` writes only a new graph.
 """
 from __future__ import annotations
 
@@ -44,24 +49,51 @@ def graph_store() -> Response:
     graph = target_graph()
     if request.method in ("GET", "HEAD"):
         return read_graph(graph)
-    require_token()
+    curator = require_token()
     cur = curation()
     if graph is None:
         raise MethodNotAllowed("the default graph is the union of the named graphs and cannot be written; "
                                "write to a named graph with ?graph=", READ)
     cur.check_graph(graph)
+    conditions = {"curator": curator, "if_match": if_match_versions(), "if_none_match": request.if_none_match.star_tag}
     if request.method == "DELETE":
-        return write_response(cur.write(Change("graph-store-delete", graph=graph, delete_graph=True)))
+        return write_response(cur.write(Change("graph-store-delete", graph=graph, delete_graph=True, **conditions)))
     fmt = format_for_media_type(request.mimetype)
     quads = parse_rdf(request.get_data(cache=False), fmt, source="request body", graph=graph, base_iri=graph)
     if any(isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value != graph for q in quads):
         raise BadRequest(f"the body names other graphs than <{graph}>; send triples (Turtle, N-Triples, ...) only")
     replace = request.method == "PUT"
-    change = Change("graph-store-put" if replace else "graph-store-post", graph=graph, quads=quads, replace=replace)
+    change = Change("graph-store-put" if replace else "graph-store-post", graph=graph, quads=quads, replace=replace,
+                    **conditions)
     outcome = cur.write(change)
     return write_response(outcome, created=outcome.plan.created)
 
 
+def etag(version: str, fmt: formats.Format) -> str:
+    """Each format of a graph version has its own (strong) ETag; a write's If-Match may name any of them."""
+    return f"{version}.{fmt.name}"
+
+
+def if_match_versions() -> list[str] | None:
+    """The graph versions If-Match names ("*" for any); None without the header. Weak ETags never match
+    (If-Match compares strongly, RFC 9110 §13.1.1)."""
+    if "If-Match" not in request.headers:
+        return None
+    match = request.if_match
+    if match.star_tag:
+        return ["*"]
+    return [tag.rsplit(".", 1)[0] for tag in match.as_set(include_weak=False)]
+
+
 def read_graph(graph: str | None) -> Response:
     fmt = formats.negotiate(request.accept_mimetypes, [formats.GRAPH], request.args.get("format"))
-    return answer_response(current_app.extensions["kg"].read_graph(graph, fmt))
+    version = curation().current_graph_version(graph) if graph is not None else None
+    tag = etag(version, fmt) if version is not None else None
+    if tag is not None and request.if_none_match.contains(tag):
+        resp = Response(status=304)
+        resp.set_etag(tag)
+        return resp
+    resp = answer_response(current_app.extensions["kg"].read_graph(graph, fmt))
+    if tag is not None:
+        resp.set_etag(tag)
+    return resp

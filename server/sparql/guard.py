@@ -270,6 +270,13 @@ def _expand(prefixes: dict[str, str], pname: str) -> str:
     return prefixes[prefix] + _LOCAL_ESCAPE.sub(r"\1", local)
 
 
+def words(text: str) -> list[tuple[str, int, bool]]:
+    """Every word and prefixed name of the text with its offset and whether it is a prefixed name,
+    never one inside a string, an IRI or a comment: what an update's operations are made of."""
+    return [(m.group(), m.start(), m.lastgroup == "pname") for m in TOKEN.finditer(text)
+            if m.lastgroup in ("word", "pname")]
+
+
 def check_size(text: str, *, max_kb: int | None) -> None:
     """A query's text is bounded on its own (a huge VALUES block fits in a request body but costs
     the query process hundreds of MB); 413 before anything else looks at it."""
@@ -282,16 +289,49 @@ def check_size(text: str, *, max_kb: int | None) -> None:
                               limit_kb=max_kb)
 
 
-def _check_common(shape: QueryShape, what: str, max_depth: int) -> None:
+def _check_common(shape: QueryShape, text: str, what: str, max_depth: int) -> None:
     if shape.depth > max_depth:
         raise QueryRefused(f"the {what} nests {shape.depth} levels of brackets; at most {max_depth} are accepted",
                            limit=max_depth)
     if shape.ambiguous:
-        word = shape.ambiguous
-        held = _HELD_KEYWORD.search(word)
-        keyword = held.group().upper() if held else word
-        raise QueryRefused(f"'{word}' may be read by the engine as the keyword {keyword} joined to other words: "
-                           f"put spaces around {keyword}, or give the prefix another name")
+        found = _readable_keyword(text, what)
+        if found is not None:
+            word, keyword = found
+            raise QueryRefused(f"'{word}' may be read by the engine as the keyword {keyword} joined to other "
+                               f"words: put spaces around {keyword}, or give the prefix another name")
+
+
+# Where the grammar lets each keyword stand, and so where Oxigraph's parser may read one inside a
+# word: SERVICE starts a graph pattern (inside any group); FROM only begins a query's dataset
+# clause (outside every bracket, Query §13.2); LOAD only begins an update operation (outside every
+# bracket). A query has no LOAD and an update no FROM: a word holding one there cannot be read so.
+_READABLE = {"query": {"SERVICE": True, "FROM": False}, "update": {"SERVICE": True, "LOAD": False}}
+
+
+def _readable_keyword(text: str, what: str) -> tuple[str, str] | None:
+    """The first word or prefix name that holds a keyword where the engine may read that keyword
+    (see `_READABLE`: True, inside brackets too; False, only outside every bracket), and the
+    keyword. Run only when `scan` found such a word (rare), so a second pass costs nothing."""
+    readable = _READABLE[what]
+    declaring = False
+    depth, with_iris = 0, 0   # brackets as the grammar counts them, and with those inside IRIs (see `scan`)
+    for m in TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind in ("space", "comment"):
+            continue
+        token = m.group()
+        if kind in ("open", "close", "iri"):
+            step = sum((c in "{([") - (c in "})]") for c in token) + (token == "<<") - (token == ">>")
+            with_iris += step
+            depth += step if kind != "iri" else 0
+        elif (kind == "word" and token.upper() not in ("SERVICE", "LOAD", "FROM")
+                or kind == "pname" and not declaring):
+            for held in _HELD_KEYWORD.finditer(token.partition(":")[0]):
+                keyword = held.group().upper()
+                if keyword in readable and (readable[keyword] or depth <= 0 or with_iris <= 0):
+                    return token, keyword
+        declaring = kind == "word" and token.upper() == "PREFIX"
+    return None
 
 
 def check_query(text: str, *, max_depth: int, allowed_services: frozenset[str],
@@ -300,7 +340,7 @@ def check_query(text: str, *, max_depth: int, allowed_services: frozenset[str],
     otherwise. `base_iri` is what the engine resolves relative IRIs against (the request's URL)."""
     check_size(text, max_kb=max_kb)
     shape = scan(text, base_iri)
-    _check_common(shape, "query", max_depth)
+    _check_common(shape, text, "query", max_depth)
     for endpoint in shape.services:
         if endpoint is None or endpoint not in allowed_services:
             what = "SERVICE with a variable endpoint" if endpoint is None else f"SERVICE <{endpoint}>"
@@ -317,7 +357,7 @@ def check_update(text: str, *, max_depth: int, max_kb: int | None = None) -> Que
     host. SERVICE (even to an allow-listed endpoint) and LOAD are refused in updates."""
     check_size(text, max_kb=max_kb)
     shape = scan(text)
-    _check_common(shape, "update", max_depth)
+    _check_common(shape, text, "update", max_depth)
     if shape.services:
         raise QueryRefused("SERVICE is not allowed in an update: the writer never waits on another host; "
                            "query that service first and write the data you got")

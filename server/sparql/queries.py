@@ -15,6 +15,7 @@ from ..settings import Settings
 from ..store.engine import QueryRequest
 from ..store.terms import checked_iri
 from .guard import check_query
+from .projection import star_order
 
 
 def query_request(text: str, settings: Settings, *, accept: MIMEAccept | str | None = None,
@@ -30,7 +31,7 @@ def query_request(text: str, settings: Settings, *, accept: MIMEAccept | str | N
     fmt = formats.negotiate(accept, formats.answer_kinds(shape.form), explicit_format)
     return QueryRequest(text, fmt, shape.form, shape.has_dataset_clause, tuple(default_graph_uris),
                         tuple(named_graph_uris), base_iri=base_iri, prefixes=prefixes, into_graph=into_graph,
-                        client=client)
+                        client=client, star=star_order(text) if shape.form == "SELECT" else None)
 
 
 def graph_query(graph: str | None) -> str:

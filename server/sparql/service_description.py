@@ -16,8 +16,11 @@ _RESULT_FORMATS = {"json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML", "
                    "rdfxml": "RDF_XML", "jsonld": "JSON-LD", "trig": "TriG", "nquads": "N-Quads", "n3": "N3"}
 
 
-def describe_service(endpoint: str, dataset: str, graph_sizes: dict[str, int]) -> list[ox.Triple]:
-    """sd:Service with languages, formats, features and the default dataset (union of named graphs)."""
+def describe_service(endpoint: str, dataset: str, graph_sizes: dict[str, int], *, writes: bool) -> list[ox.Triple]:
+    """sd:Service with languages, formats, features and the default dataset (union of named graphs).
+
+    SPARQL Update is advertised only when the service accepts writes (a write token is set): a
+    client that reads the description must not be told it may update a read-only store."""
     N, L = ox.NamedNode, ox.Literal
     rdf_type = N("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
     service, ds, default = N(endpoint), N(dataset), ox.BlankNode("defaultGraph")
@@ -25,7 +28,6 @@ def describe_service(endpoint: str, dataset: str, graph_sizes: dict[str, int]) -
         ox.Triple(service, rdf_type, N(SD + "Service")),
         ox.Triple(service, N(SD + "endpoint"), service),
         ox.Triple(service, N(SD + "supportedLanguage"), N(SD + "SPARQL11Query")),
-        ox.Triple(service, N(SD + "supportedLanguage"), N(SD + "SPARQL11Update")),
         ox.Triple(service, N(SD + "feature"), N(SD + "UnionDefaultGraph")),
         ox.Triple(service, N(SD + "feature"), N(SD + "BasicFederatedQuery")),
         ox.Triple(service, N(SD + "defaultDataset"), ds),
@@ -37,6 +39,8 @@ def describe_service(endpoint: str, dataset: str, graph_sizes: dict[str, int]) -
                                                     datatype=N("http://www.w3.org/2001/XMLSchema#integer"))),
         ox.Triple(ds, N(VOID + "sparqlEndpoint"), service),
     ]
+    if writes:
+        t.append(ox.Triple(service, N(SD + "supportedLanguage"), N(SD + "SPARQL11Update")))
     for f in formats.FORMATS:
         if f.name in _RESULT_FORMATS:
             t.append(ox.Triple(service, N(SD + "resultFormat"), N(FORMATS_NS + _RESULT_FORMATS[f.name])))

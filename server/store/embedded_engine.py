@@ -23,6 +23,7 @@ ends. A native crash also costs this process only.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -37,7 +38,7 @@ from .. import errors
 from ..settings import Settings
 from . import answers
 from .admission import Admission
-from .embedded import KGStore, data_version, open_shared, query_syntax_error, touch_version
+from .embedded import KGStore, data_version, open_shared, query_syntax_error
 from .engine import QueryAnswer, QueryRequest, caps, deadline, timeout_error
 from .threads import NativeThreads, Waiters
 
@@ -153,20 +154,21 @@ class EmbeddedEngine:
         assert store.path is not None
         yield store.path, store.ox
 
-    def update(self, sparql_update: str, *, target: Path) -> None:
-        """Apply ONE SPARQL update to the served store as one transaction, flushed, if the store is
-        still the one at `target` (the write was planned on it). Writers take turns."""
+    @contextmanager
+    def writable_store(self, target: Path) -> Iterator[ox.Store]:
+        """The served store, read-write, for one write (`curation.store_access`), if it is still the
+        one at `target` (the write path found it there under the store's lock file). Writers take
+        turns; queries go on meanwhile, each on its own snapshot. Flushed after the write, so that
+        a process opening the store read-only afterwards (`kg dump`) reads it whole."""
         if not self.writable:
             raise errors.Forbidden("this server is read-only: writes need the write token")
         with self._write_lock:
             store = self.current_store()
             if store.path != target:
-                raise errors.ServiceUnavailable("the store was rebuilt while the write was being checked; "
+                raise errors.ServiceUnavailable("the store was rebuilt while the write was being prepared; "
                                                 "send it again")
-            store.ox.update(sparql_update)
+            yield store.ox
             store.ox.flush()
-        touch_version(self.link)
-
 
 def restarting() -> errors.Restarting:
     return errors.Restarting("this server process is being replaced (a query ran past its time limit, and ending "
@@ -187,6 +189,11 @@ def evaluate(store: KGStore, request: QueryRequest, caps_: answers.Caps) -> Quer
         # fault; the message names what failed.
         raise errors.BadRequest(f"query evaluation failed: {exc}") from None
     fmt = request.format
+    if isinstance(result, ox.QuerySolutions):
+        spelt_out = star_spelt_out(request, [v.value for v in result.variables])
+        if spelt_out is not None:   # SELECT *: the columns in the order the query names them
+            request = dataclasses.replace(request, query=spelt_out)
+            result = store.query(spelt_out, **options)
     try:
         if isinstance(result, ox.QueryBoolean):
             written = answers.boolean(_carrying(fmt, "bindings"), bool(result))
@@ -204,6 +211,20 @@ def evaluate(store: KGStore, request: QueryRequest, caps_: answers.Caps) -> Quer
     ms = (time.perf_counter() - started) * 1000
     return QueryAnswer(written.body, fmt, written.kind, written.count, written.truncated, ms, ms,
                        caps_.bytes if written.cut_at_bytes else None)
+
+
+def star_spelt_out(request: QueryRequest, variables: list[str]) -> str | None:
+    """The query with the `*` of its `SELECT *` spelt out in the order its variables first appear
+    (Oxigraph lists them sorted by name; `sparql.projection` says why), or None when nothing
+    changes."""
+    if request.star is None:
+        return None
+    star, textual = request.star
+    order = {name: i for i, name in enumerate(textual)}
+    wanted = sorted(variables, key=lambda v: order.get(v, len(order)))
+    if wanted == variables:
+        return None
+    return request.query[:star] + " ".join("?" + v for v in wanted) + request.query[star + 1:]
 
 
 def query_options(request: QueryRequest) -> dict[str, Any]:

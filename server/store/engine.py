@@ -40,6 +40,7 @@ class QueryRequest:
     prefixes: dict[str, str] | None = None   # for the writers of Turtle, TriG, JSON-LD, RDF/XML
     into_graph: str | None = None     # a read of one graph: TriG and N-Quads name it
     client: str = ""                  # who asks (the client's address): the fairness rule's key
+    star: tuple[int, tuple[str, ...]] | None = None   # a SELECT *: where the star is, the variables in textual order
     started: float = field(default_factory=time.monotonic)
 
 

@@ -486,3 +486,15 @@ class BodyReader(io.RawIOBase):
         while self._more(1 << 16):
             pass
         return bytes(self.kept)
+
+
+def memory_copy(settings: Settings) -> ox.Store:
+    """Every quad of the remote store, read with one SELECT, in an in-memory Oxigraph store (for reads
+    that walk the whole graph: validation, the evidence check)."""
+    remote = RemoteStore(settings)
+    try:
+        mem = ox.Store()
+        mem.extend(remote.quads())
+    finally:
+        remote.close()
+    return mem

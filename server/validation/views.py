@@ -17,6 +17,7 @@ from ..errors import BadRequest, NotAcceptable, PayloadTooLarge, ServiceUnavaila
 from ..http import formats
 from ..http.responses import negotiated
 from ..store.embedded import format_for_media_type, parse_rdf
+from ..store.threads import computation
 from .coverage import coverage
 from .validate import Report
 
@@ -51,6 +52,7 @@ def report_response(report: Report, *, status: int = 200, headers: dict[str, str
         body = render_template("validate.html", title=title, report=report, groups=group_results(report),
                                doc_link=doc_link, preamble=preamble)
     extra = {"KG-Report-Conforms": "true" if report.conforms else "false",
+             "KG-Report-Passed": "true" if report.passed else "false",
              "KG-Report-Truncated": "true" if report.truncated else "false", **(headers or {})}
     return negotiated(body, fmt, status=status, headers=extra)
 
@@ -65,7 +67,7 @@ def group_results(report: Report) -> dict[str, dict[str, list[Any]]]:
 def write_rejected(exc: WriteRejected) -> Response:
     """422: the write would break the shapes; the report says why, nothing was stored."""
     return report_response(exc.report, status=422, html_ok=False,
-                           preamble=f"422 Validation failed: {exc.message}; the store is unchanged.")
+                           preamble=f"422 Validation failed: {exc.message.rstrip('.')}; the store is unchanged.")
 
 
 @bp.get("/validate")
@@ -108,9 +110,9 @@ def validate_proposal() -> Response:
 @bp.get("/validate/coverage")
 def shape_coverage() -> Response:
     cur = curation()
-    target, quads = cur.snapshot()
-    rules = cur.rules(target, quads)
-    data = [q for q in quads if graph_of(q) not in (cur.g_shapes, cur.g_changelog)]
+    key, mem = cur.snapshot_store()
+    rules = computation(cur.rules, key, mem)
+    data = [q for q in mem if graph_of(q) not in (cur.g_shapes, cur.g_changelog)]
     result = coverage(data, rules.shapes, rules.ontology, cur.base)
     fmt = formats.negotiate(request.accept_mimetypes, [formats.PAGE, formats.REPORT], request.args.get("format"),
                             prefer="html")

@@ -1,0 +1,1 @@
+"""`kg build`: parse, infer, validate and publish a store; dump and restore."""

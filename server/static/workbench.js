@@ -1,0 +1,229 @@
+// The curator's workbench: suggestions, selections as quotes, a pending change checked by SHACL,
+// applied with the curator's token through the service's own write endpoints. Offsets are code points.
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const state = { text: "", slug: "", quote: null, pending: [], nodes: new Map(), lastChange: "", propertiesFor: undefined };
+
+  function status(el, message, bad) { el.textContent = message; el.classList.toggle("bad", !!bad); }
+  function form() { return Object.fromEntries(new FormData($("wb-article")).entries()); }
+  function auth() { const t = form().token; return t ? { Authorization: "Bearer " + t } : {}; }
+  const codePoints = (s) => Array.from(s).length;
+  function utf16(cp) { return Array.from(state.text).slice(0, cp).join("").length; }
+
+  async function call(url, options) {
+    const response = await fetch(url, options);
+    const type = response.headers.get("Content-Type") || "";
+    const body = type.includes("json") ? await response.json() : await response.text();
+    if (!response.ok) {
+      const message = typeof body === "string" ? body.split("\n")[0] : (body.message || body.error || JSON.stringify(body));
+      throw new Error(response.status + ": " + message);
+    }
+    return { body, response };
+  }
+  const postJSON = (url, data) => call(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
+
+  function renderText(spans) {
+    const pre = $("wb-text");
+    pre.textContent = "";
+    let at = 0;
+    spans.sort((a, b) => a.start - b.start).forEach((s) => {
+      if (s.start < at) return;
+      pre.append(state.text.slice(utf16(at), utf16(s.start)));
+      const mark = document.createElement("mark");
+      mark.className = "wb-" + s.kind;
+      mark.textContent = state.text.slice(utf16(s.start), utf16(s.end));
+      mark.title = s.explanation;
+      pre.append(mark);
+      at = s.end;
+    });
+    pre.append(state.text.slice(utf16(at)));
+  }
+
+  function suggestionItem(s, labels) {
+    const li = document.createElement("li");
+    li.className = "wb-suggestion wb-" + s.kind;
+    let what;
+    if (s.kind === "mention") what = "“" + s.exact + "” → " + (labels[s.entity] || s.entity) + " (" + s.entity_type + ")";
+    else if (s.kind === "date") what = "“" + s.exact + "” → " + (s.value || "unresolved") + (s.derived ? " (derived)" : "");
+    else what = s.type + " (“" + s.cue + "”)" + (s.existing.length ? " — may be " + s.existing.map((e) => labels[e] || e).join(", ") : "");
+    li.innerHTML = "<span class=\"what\"></span> <small class=\"why\"></small> <span class=\"acts\"></span>";
+    li.querySelector(".what").textContent = what;
+    li.querySelector(".why").textContent = "confidence " + s.confidence + ": " + s.explanation;
+    const acts = li.querySelector(".acts");
+    [["Accept", () => accept(s, li, labels)], ["Edit", () => edit(s, labels)], ["Reject", () => li.remove()]].forEach(([label, fn]) => {
+      const b = document.createElement("button"); b.type = "button"; b.textContent = label; b.addEventListener("click", fn); acts.append(b);
+    });
+    return li;
+  }
+
+  async function suggest() {
+    const f = form();
+    state.text = f.text;
+    try {
+      const { body } = await postJSON("/workbench/suggestions", { text: f.text, published: f.published });
+      const all = [...body.mentions, ...body.dates, ...body.candidates];
+      renderText([...body.mentions, ...body.dates]);
+      const list = $("wb-suggestions"); list.textContent = "";
+      all.forEach((s) => list.append(suggestionItem(s, body.labels)));
+      Object.entries(body.labels).forEach(([iri, label]) => remember(iri, label));
+      $("wb-read").hidden = false; $("wb-fact").hidden = false;
+      status($("wb-status"), all.length + " suggestions: accept, edit or reject each. Nothing is applied unasked.");
+    } catch (e) { status($("wb-status"), e.message, true); }
+  }
+
+  async function store() {
+    const f = form();
+    try {
+      const { body } = await postJSON("/workbench/draft-source", f);
+      const data = new FormData();
+      data.append("text", new Blob([f.text], { type: "text/plain" }), body.slug + ".txt");
+      data.append("facts", new Blob([body.facts], { type: "text/turtle" }), "facts.ttl");
+      data.append("slug", body.slug);
+      const { response } = await call("/sources", { method: "POST", headers: { ...auth(), Accept: "text/plain" }, body: data });
+      state.slug = body.slug; state.text = f.text;
+      status($("wb-status"), "Stored in " + body.graph + " (change " + response.headers.get("KG-Change") + ").");
+      if (!$("wb-text").textContent) renderText([]);
+      $("wb-read").hidden = false; $("wb-fact").hidden = false;
+    } catch (e) { status($("wb-status"), e.message, true); }
+  }
+
+  function remember(iri, label) {
+    state.nodes.set(label, iri);
+    if (![...$("wb-nodes").options].some((o) => o.value === label)) {
+      const o = document.createElement("option"); o.value = label; $("wb-nodes").append(o);
+    }
+  }
+
+  async function lookup(input) {
+    const q = input.value.trim();
+    if (q.length < 2 || state.nodes.has(q)) return;
+    try {
+      const { body } = await call("/workbench/lookup?q=" + encodeURIComponent(q));
+      body.forEach((n) => remember(n.iri, n.label));
+    } catch (e) { /* fewer than two letters or nothing found: the list stays */ }
+  }
+
+  async function loadProperties() {
+    const iri = state.nodes.get($("wb-fact-form").elements["subject-label"].value.trim());
+    const select = $("wb-fact-form").elements.property;
+    if (iri === state.propertiesFor) return;  // the same subject: keep the list and the choice
+    state.propertiesFor = iri;
+    select.length = 1;
+    if (!iri) return;
+    const { body } = await call("/workbench/properties?subject=" + encodeURIComponent(iri));
+    body.forEach((p) => { const o = document.createElement("option"); o.value = p.iri; o.textContent = p.label; o.dataset.object = p.object; select.append(o); });
+  }
+
+  function setQuote(start, end) {
+    state.quote = { start, end, exact: Array.from(state.text).slice(start, end).join("") };
+    $("wb-quote").textContent = state.quote.exact;
+    $("wb-offsets").textContent = "(" + start + "–" + end + ")";
+  }
+
+  function onSelect() {
+    const sel = window.getSelection();
+    const pre = $("wb-text");
+    if (!sel.rangeCount || sel.isCollapsed || !pre.contains(sel.anchorNode) || !pre.contains(sel.focusNode)) return;
+    const range = sel.getRangeAt(0);
+    const before = document.createRange();
+    before.selectNodeContents(pre); before.setEnd(range.startContainer, range.startOffset);
+    const start = codePoints(before.toString());
+    setQuote(start, start + codePoints(range.toString()));
+  }
+
+  async function addPending(request, label) {
+    if (!state.slug) { status($("wb-status"), "Store the article first: evidence points into its stored text.", true); return false; }
+    try {
+      const { body } = await postJSON("/workbench/draft-fact", { slug: state.slug, ...request });
+      state.pending.push({ label, ...body });
+      await renderPending();
+      return true;
+    } catch (e) { status($("wb-status"), e.message, true); return false; }
+  }
+
+  async function accept(s, li, labels) {
+    if (s.kind === "mention") {
+      remember(s.entity, labels[s.entity] || s.exact);
+      if (await addPending({ subject: s.entity, quote: { start: s.start, end: s.end, exact: s.exact } },
+                           "“" + s.exact + "” names " + (labels[s.entity] || s.entity))) li.classList.add("accepted");
+    } else { edit(s, labels); li.classList.add("accepted"); }
+  }
+
+  function edit(s, labels) {
+    const f = $("wb-fact-form").elements;
+    setQuote(s.start, s.end);
+    if (s.kind === "mention") { f["subject-label"].value = labels[s.entity] || s.exact; remember(s.entity, f["subject-label"].value); loadProperties(); }
+    if (s.kind === "date" && s.value) { f["object-label"].value = s.value; f.datatype.value = "http://www.w3.org/2001/XMLSchema#date"; }
+    if (s.kind !== "mention" && s.kind !== "date" && s.existing && s.existing[0]) {
+      f["subject-label"].value = labels[s.existing[0]] || s.existing[0]; remember(s.existing[0], f["subject-label"].value); loadProperties();
+    }
+    $("wb-fact").scrollIntoView({ block: "nearest" });
+  }
+
+  async function addFact() {
+    const f = $("wb-fact-form").elements;
+    const subject = state.nodes.get(f["subject-label"].value.trim());
+    if (!subject) { status($("wb-status"), "Pick the subject from the list (type part of its label).", true); return; }
+    if (!state.quote) { status($("wb-status"), "Select the words that state it in the article.", true); return; }
+    const objectText = f["object-label"].value.trim();
+    const request = { subject, quote: state.quote };
+    if (f.property.value) {
+      request.property = f.property.value;
+      request.object = f.datatype.value ? { value: objectText, datatype: f.datatype.value }
+        : state.nodes.has(objectText) ? { iri: state.nodes.get(objectText) } : { value: objectText, language: "en" };
+    }
+    await addPending(request, f["subject-label"].value + " " + (f.property.selectedOptions[0] || {}).textContent + " " + objectText);
+  }
+
+  async function renderPending() {
+    $("wb-pending").hidden = false;
+    const list = $("wb-pending-list"); list.textContent = "";
+    state.pending.forEach((p, i) => {
+      const li = document.createElement("li"); li.textContent = p.label + " ";
+      const b = document.createElement("button"); b.type = "button"; b.textContent = "Remove";
+      b.addEventListener("click", () => { state.pending.splice(i, 1); renderPending(); });
+      li.append(b); list.append(li);
+    });
+    $("wb-triples").textContent = state.pending.map((p) => p.turtle).join("\n");
+    if (!state.pending.length) { status($("wb-report"), "Nothing pending."); return; }
+    try {
+      const { body } = await call("/validate", { method: "POST", headers: { "Content-Type": "application/trig", Accept: "text/plain" },
+                                                 body: state.pending.map((p) => p.trig).join("\n") });
+      status($("wb-report"), "SHACL report of the graph with this change: " + body.split("\n").slice(0, 3).join(" "), /Violation/.test(body.split("\n")[0]) && !/ 0 Violations/.test(body.split("\n")[0]));
+    } catch (e) { status($("wb-report"), e.message, true); }
+  }
+
+  async function apply() {
+    if (!state.pending.length) return;
+    try {
+      const { response } = await call("/sparql", { method: "POST", headers: { ...auth(), "Content-Type": "application/sparql-update", Accept: "text/plain" },
+                                                   body: state.pending.map((p) => p.update).join(" ;\n") });
+      state.lastChange = response.headers.get("KG-Change") || "";
+      status($("wb-applied"), "Applied change " + state.lastChange + ": " + response.headers.get("KG-Triples-Added") + " triples added.");
+      state.pending = []; $("wb-undo").disabled = !state.lastChange;
+      await renderPending();
+    } catch (e) { status($("wb-applied"), e.message, true); }
+  }
+
+  async function undo() {
+    const id = state.lastChange.split("/").pop();
+    try {
+      await call("/history/" + encodeURIComponent(id) + "/undo", { method: "POST", headers: { ...auth(), Accept: "text/plain" } });
+      status($("wb-applied"), "Undone: " + state.lastChange + ".");
+      $("wb-undo").disabled = true;
+    } catch (e) { status($("wb-applied"), e.message, true); }
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $("wb-suggest").addEventListener("click", suggest);
+    $("wb-store").addEventListener("click", store);
+    $("wb-add").addEventListener("click", addFact);
+    $("wb-apply").addEventListener("click", apply);
+    $("wb-undo").addEventListener("click", undo);
+    document.addEventListener("selectionchange", onSelect);
+    const f = $("wb-fact-form").elements;
+    ["subject-label", "object-label"].forEach((n) => f[n].addEventListener("input", () => lookup(f[n])));
+    f["subject-label"].addEventListener("change", loadProperties);
+  });
+})();

@@ -1,0 +1,119 @@
+"""The workbench's endpoints, and its whole flow through the service's own write endpoints:
+store a report unchanged, accept a suggestion as evidence, add a fact quoted from the text,
+validate the pending change, apply it, read it back, undo it."""
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from server import namespaces as ns
+from server.build.pipeline import BuildResult
+from tests.conftest import copy_store
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "workbench-test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+REPORT = (ROOT / "tests" / "fixtures" / "second-report.txt").read_text(encoding="utf-8")
+SLUG = "caucasus-rail-monitor-wb"
+TALKS = ns.ID + "second-round-technical-talks"
+
+
+@pytest.fixture(scope="module")
+def wapp(make_app: Callable[..., Flask], built: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    return make_app(store=str(copy_store(built, tmp_path_factory.mktemp("workbench"))), write_token=TOKEN)
+
+
+def ask(app: Flask, query: str) -> list[dict[str, str]]:
+    r = app.test_client().post("/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    return [{k: v["value"] for k, v in b.items()} for b in r.get_json()["results"]["bindings"]]
+
+
+@pytest.mark.parametrize(("path", "body", "status", "words"), [
+    ("/workbench/suggestions", {"text": "Talks on Thursday.", "published": "2025-11-30T10:00"}, 400, "has no zone"),
+    ("/workbench/suggestions", {"text": "", "published": "2025-11-30"}, 400, "'text'"),
+    ("/workbench/suggestions", {"text": ["x"], "published": "2025-11-30"}, 400, "must be a string"),
+    ("/workbench/draft-source", {"slug": "Bad Slug", "headline": "h", "publisher": "p", "published": "2025-11-30"}, 400, "slug"),
+    ("/workbench/draft-source", {"slug": "ok", "headline": "h", "publisher": "p", "published": "2025-11-30",
+                                 "url": "not a url"}, 400, "not an absolute"),
+    ("/workbench/draft-fact", {"slug": "never-stored", "subject": TALKS, "quote": {"start": 0, "end": 3}}, 400, "no stored source"),
+])
+def test_bad_input_is_a_precise_400(wapp: Flask, path: str, body: dict, status: int, words: str) -> None:
+    r = wapp.test_client().post(path, json=body)
+    assert r.status_code == status and words in r.get_data(as_text=True)
+
+
+def test_a_body_that_is_not_json_is_415(wapp: Flask) -> None:
+    assert wapp.test_client().post("/workbench/suggestions", data="text=x").status_code == 415
+
+
+def test_properties_are_those_whose_domain_fits(wapp: Flask) -> None:
+    """The talks (an event) may have a date and a location; not a railway line's linked places."""
+    r = wapp.test_client().get("/workbench/properties", query_string={"subject": TALKS})
+    props = {p["iri"] for p in r.get_json()}
+    assert {ns.KGO + "date", ns.KGO + "location"} <= props and ns.KGO + "linksPlace" not in props
+
+
+def test_lookup_finds_nodes_by_any_spelling_of_their_label(wapp: Flask) -> None:
+    r = wapp.test_client().get("/workbench/lookup", query_string={"q": "turkiye", "type": "Country"})
+    assert [n["iri"] for n in r.get_json()] == [ns.ID + "turkiye"]
+
+
+def test_the_whole_flow_through_the_write_path(wapp: Flask) -> None:
+    c = wapp.test_client()
+    # 1. Suggestions: Gümrü is Gyumri; "Thursday" is 27 November, derived.
+    s = c.post("/workbench/suggestions", json={"text": REPORT, "published": "2025-11-30"}).get_json()
+    gumru = next(m for m in s["mentions"] if m["exact"] == "Gümrü")
+    assert gumru["entity"] == ns.ID + "gyumri" and REPORT[gumru["start"]:gumru["end"]] == "Gümrü"
+    thursday = next(d for d in s["dates"] if d["exact"] == "Thursday")
+    assert (thursday["value"], thursday["derived"]) == ("2025-11-27", True)
+    # 2. The article, stored unchanged by POST /sources.
+    draft = c.post("/workbench/draft-source", json={"slug": SLUG, "headline": "Armenia, Turkey hold talks",
+                                                    "publisher": "Caucasus Rail Monitor", "published": "2025-11-30"}).get_json()
+    r = c.post("/sources", headers=AUTH, data={"slug": SLUG, "text": (io.BytesIO(REPORT.encode()), "r.txt"),
+                                               "facts": (io.BytesIO(draft["facts"].encode()), "f.ttl")})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    graph = draft["graph"]
+    (row,) = ask(wapp, f"SELECT ?t WHERE {{ GRAPH <{graph}> {{ ?a <{ns.KGO}fullText> ?t }} }}")
+    assert row["t"] == REPORT
+    # 3. A suggestion accepted (the words name Gyumri) and a fact from selected words.
+    start = REPORT.index("on Thursday") + 3
+    pending = [
+        c.post("/workbench/draft-fact", json={"slug": SLUG, "subject": gumru["entity"],
+                                              "quote": {"start": gumru["start"], "end": gumru["end"], "exact": "Gümrü"}}),
+        c.post("/workbench/draft-fact", json={"slug": SLUG, "subject": TALKS, "property": ns.KGO + "dateAsWritten",
+                                              "object": {"value": "Thursday"},
+                                              "quote": {"start": start, "end": start + 8, "exact": "Thursday"}}),
+    ]
+    assert all(p.status_code == 200 for p in pending), [p.get_data(as_text=True) for p in pending]
+    wrong = c.post("/workbench/draft-fact", json={"slug": SLUG, "subject": TALKS, "quote": {"start": start, "end": start + 8,
+                                                                                            "exact": "Friday"}})
+    assert wrong.status_code == 400 and "select the words again" in wrong.get_data(as_text=True)
+    # 4. The pending change, validated with the graph (nothing stored), then applied.
+    trig = "\n".join(p.get_json()["trig"] for p in pending)
+    v = c.post("/validate", data=trig, headers={"Content-Type": "application/trig", "Accept": "text/plain"})
+    assert v.status_code == 200 and " 0 Violations" in v.get_data(as_text=True), v.get_data(as_text=True)
+    r = c.post("/sparql", data=" ;\n".join(p.get_json()["update"] for p in pending),
+               headers={**AUTH, "Content-Type": "application/sparql-update", "Accept": "text/plain"})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    change = r.headers["KG-Change"]
+    rows = ask(wapp, f"""SELECT ?exact ?source WHERE {{ GRAPH <{graph}> {{
+      ?st <{ns.PREFIXES['rdf']}subject> <{TALKS}> ; <{ns.PREFIXES['rdf']}predicate> <{ns.KGO}dateAsWritten> ;
+          <{ns.KGO}statedIn> ?source ; <{ns.KGO}evidence> ?q .
+      ?q <http://www.w3.org/ns/oa#hasSelector> ?sel . ?sel <http://www.w3.org/ns/oa#exact> ?exact }} }}""")
+    assert rows == [{"exact": "Thursday", "source": ns.ID + "article-" + SLUG}]
+    # 5. Undo from the history: the fact is gone, the article stays.
+    u = c.post(f"/history/{change.rsplit('/', 1)[-1]}/undo", headers={**AUTH, "Accept": "text/plain"})
+    assert u.status_code == 200, u.get_data(as_text=True)
+    assert not ask(wapp, f"SELECT * WHERE {{ GRAPH <{graph}> {{ <{TALKS}> <{ns.KGO}dateAsWritten> ?w }} }}")
+    assert ask(wapp, f"SELECT ?t WHERE {{ GRAPH <{graph}> {{ ?a <{ns.KGO}fullText> ?t }} }}")
+
+
+def test_the_page_is_in_the_site_layout(wapp: Flask) -> None:
+    r = wapp.test_client().get("/workbench")
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    html = r.get_data(as_text=True)
+    assert 'aria-current="page"' in html and "workbench.js" in html and 'id="wb-text"' in html

@@ -1,0 +1,112 @@
+"""The workbench walked in Debian's chromium as a curator would: paste a report and store it,
+accept two suggestions, add one fact by selecting its words, apply, see it on the resource page
+with its quote and source, undo. Screens are saved under test-output/workbench/."""
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from server import namespaces as ns
+
+from .conftest import ROOT, LiveServer, copy_store
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TOKEN = "workbench-browser-token"
+SHOTS = ROOT / "test-output" / "workbench"
+REPORT = (ROOT / "tests" / "fixtures" / "second-report.txt").read_text(encoding="utf-8")
+SLUG = "caucasus-rail-monitor-browser"
+TALKS_LABEL = "second round of technical talks on the Kars–Gyumri railway"
+
+
+@pytest.fixture(scope="module")
+def server(built: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    srv = LiveServer(copy_store(built, tmp_path_factory.mktemp("workbench-browser")), env={"KG_WRITE_TOKEN": TOKEN})
+    yield srv
+    srv.stop()
+
+
+def ask(server: LiveServer, query: str) -> bool:
+    req = urllib.request.Request(server.url + "/sparql", data=("query=" + urllib.parse.quote(query)).encode(),
+                                 headers={"Accept": "application/sparql-results+json",
+                                          "Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return bool(json.load(r)["boolean"])
+
+
+def select_words(page: Any, words: str) -> None:
+    """Select `words` in the article as a mouse would: a DOM range over the displayed text."""
+    page.evaluate("""(words) => {
+      const pre = document.getElementById("wb-text");
+      const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const at = n.textContent.indexOf(words);
+        if (at >= 0) { const r = document.createRange(); r.setStart(n, at); r.setEnd(n, at + words.length);
+          const s = window.getSelection(); s.removeAllRanges(); s.addRange(r); return; }
+      }
+      throw new Error("not displayed: " + words);
+    }""", words)
+
+
+@pytest.mark.parametrize("width", [1366, 360])
+def test_a_curator_adds_a_fact_from_a_new_report_and_undoes_it(browser: Any, server: LiveServer, width: int) -> None:
+    slug = f"{SLUG}-{width}"
+    graph = ns.G_SOURCES + slug
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(server.url + "/workbench")
+    page.fill("input[name=headline]", "Armenia, Turkey hold second round of railway talks in Gyumri")
+    page.fill("input[name=publisher]", "Caucasus Rail Monitor")
+    page.fill("input[name=published]", "2025-11-30")
+    page.fill("input[name=slug]", slug)
+    page.fill("input[name=token]", TOKEN)
+    page.fill("textarea[name=text]", REPORT)
+    page.click("#wb-store")
+    page.wait_for_selector("#wb-status:has-text('Stored in')")
+    page.click("#wb-suggest")
+    page.wait_for_selector("#wb-suggestions li")
+    page.screenshot(path=str(SHOTS / f"suggestions-{width}.png"))
+    # Two suggestions accepted: the words name Gyumri ("Gümrü") and the border crossing.
+    for words in ("“Gümrü”", "“Akhurik–Akyaka border crossing”"):
+        page.locator("#wb-suggestions li", has_text=words).first.get_by_role("button", name="Accept").click()
+    page.locator('#wb-pending-list li').nth(1).wait_for()
+    # One fact from selected words: the talks' date as this report writes it.
+    select_words(page, "Thursday")
+    page.wait_for_selector("#wb-quote:has-text('Thursday')")
+    assert page.text_content("#wb-offsets") == f"({REPORT.index('Thursday')}–{REPORT.index('Thursday') + 8})"
+    page.fill("input[name=subject-label]", "second round of technical")
+    page.wait_for_selector(f"#wb-nodes option[value='{TALKS_LABEL}']", state="attached")
+    page.fill("input[name=subject-label]", TALKS_LABEL)
+    page.dispatch_event("input[name=subject-label]", "change")
+    page.wait_for_selector(f"select[name=property] option[value='{ns.KGO}dateAsWritten']", state="attached")
+    page.select_option("select[name=property]", ns.KGO + "dateAsWritten")
+    page.fill("input[name=object-label]", "Thursday")
+    page.select_option("select[name=datatype]", "http://www.w3.org/2001/XMLSchema#string")
+    page.click("#wb-add")
+    page.locator('#wb-pending-list li').nth(2).wait_for()
+    page.wait_for_selector("#wb-report:has-text('0 Violations')")
+    assert "dateAsWritten" in page.text_content("#wb-triples")
+    page.screenshot(path=str(SHOTS / f"pending-{width}.png"), full_page=False)
+    page.click("#wb-apply")
+    page.wait_for_selector("#wb-applied:has-text('Applied change')")
+    assert ask(server, f'ASK {{ GRAPH <{graph}> {{ <{ns.ID}second-round-technical-talks> <{ns.KGO}dateAsWritten> "Thursday" }} }}')
+    # The resource page shows the value with its quote and its source.
+    talks = context.new_page()
+    talks.goto(server.url + "/doc/second-round-technical-talks")
+    body = talks.text_content("main") or ""
+    assert "Caucasus Rail Monitor" in body and "on Thursday" in body
+    # Undo from the history: the fact is gone, the stored article stays.
+    page.click("#wb-undo")
+    page.wait_for_selector("#wb-applied:has-text('Undone')")
+    assert not ask(server, f'ASK {{ GRAPH <{graph}> {{ ?s <{ns.KGO}dateAsWritten> "Thursday" }} }}')
+    assert ask(server, f"ASK {{ GRAPH <{graph}> {{ ?a <{ns.KGO}fullText> ?t }} }}")
+    assert not errors, errors
+    context.close()
