@@ -336,6 +336,21 @@ def asking_meanwhile(ask: Callable[[], T], clients: int = 3, most: int = 60) -> 
             t.join(120)
 
 
+def one_answer(sock: socket.socket) -> tuple[bytes, dict[str, str], bytes]:
+    """(status line, headers, body) of one answer with Content-Length."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"closed before an answer: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    headers = {k.decode().lower(): v.decode().strip() for k, _, v in (line.partition(b":") for line in lines[1:])}
+    while len(body) < int(headers["content-length"]):
+        body += sock.recv(65536)
+    return lines[0], headers, body
+
+
 class SparqlStub:
     """A SPARQL endpoint on loopback for SERVICE calls: each call's text (its body, or its path
     for a GET) goes to `on_call`, and once that returns, `answer` (SPARQL JSON) is sent back."""

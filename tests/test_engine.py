@@ -23,7 +23,7 @@ from flask import Flask
 from server.build.pipeline import project_sources, publish, read_sources
 from server.store.embedded import SourceFile
 
-from .conftest import ROOT, HeldService, LiveServer, asking_meanwhile
+from .conftest import ROOT, HeldService, LiveServer, asking_meanwhile, one_answer
 from .hostile_support import build_private_store
 from .test_observability import samples, value
 
@@ -137,21 +137,6 @@ def test_a_runaway_query_gets_503_and_its_worker_is_replaced(server: LiveServer)
     assert value(metrics, "kg_query_timeouts_total") >= 2
 
 
-def _answer_on(sock: socket.socket) -> tuple[bytes, dict[str, str], bytes]:
-    """(status line, headers, body) of one answer with Content-Length."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, f"closed before an answer: {data!r}"
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    headers = {k.decode().lower(): v.decode().strip() for k, _, v in (line.partition(b":") for line in lines[1:])}
-    while len(body) < int(headers["content-length"]):
-        body += sock.recv(65536)
-    return lines[0], headers, body
-
-
 def test_a_retiring_worker_closes_the_connections_it_answers(store_link: Path, held_service: HeldService) -> None:
     """Two kept-alive clients whose queries are held when the only worker retires (the first one's
     runaway): both answers say `Connection: close`, so neither client sends its next request on a
@@ -167,7 +152,7 @@ def test_a_retiring_worker_closes_the_connections_it_answers(store_link: Path, h
             held_service.wait_for(1)
             second.sendall(request)
             held_service.wait_for(2)
-            answers = [_answer_on(first), _answer_on(second)]
+            answers = [one_answer(first), one_answer(second)]
         assert [(status, headers["connection"]) for status, headers, _ in answers] == \
             [(b"HTTP/1.1 503 Service Unavailable", "close")] * 2
         assert json.loads(answers[0][2])["error"] == "Query timeout"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import LiveServer
+from .conftest import LiveServer, one_answer
 
 pytestmark = pytest.mark.slow
 
@@ -36,21 +36,6 @@ def read_until_closed(sock: socket.socket, limit: int = 1 << 26) -> bytes:
             break
         data += chunk
     return data
-
-
-def one_answer(sock: socket.socket) -> tuple[bytes, dict[str, str], bytes]:
-    """(status line, headers, body) of one answer with Content-Length."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, f"closed before an answer: {data!r}"
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    headers = {k.decode().lower(): v.decode().strip() for k, _, v in (line.partition(b":") for line in lines[1:])}
-    while len(body) < int(headers["content-length"]):
-        body += sock.recv(65536)
-    return lines[0], headers, body
 
 
 def asked(server: LiveServer) -> bool:
