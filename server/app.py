@@ -106,14 +106,15 @@ def register_curation(app: Flask, settings: Settings) -> None:
     """Validation service, guarded writes, Graph Store, change log (see the README, Curating)."""
     from .curation import history_views, write_views
     from .curation.auth import Curators
-    from .curation.history import History
+    from .curation.history import CHAIN_STEPS, History
     from .curation.writes import Curation, WriteRejected
     from .sparql import graph_store
     from .validation import views as validation_views
 
     app.extensions["curation"] = curation = Curation(settings, app.extensions["kg"].engine)
     app.extensions["history"] = History(app.extensions["kg"].rows, curation.log, settings.base_iri,
-                                        app.extensions["kg"].prefixes)
+                                        app.extensions["kg"].prefixes,
+                                        chain_steps=min(CHAIN_STEPS, settings.max_query_depth - 2))
     app.extensions["curators"] = Curators(Path(settings.curators_file) if settings.curators_file else None)
     app.register_error_handler(WriteRejected, validation_views.write_rejected)
     from .workbench import views as workbench_views
