@@ -392,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="slices each run is cut into, alternating the two servers (evens out background load)")
     ap.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured requests before each server")
     ap.add_argument("--seed", type=int, default=1, help="seed of the data and of the parameter draws")
-    ap.add_argument("--kg-args", default="", help="extra arguments for `kg serve`, e.g. '--workers 1 --threads 4'")
+    ap.add_argument("--kg-args", default="", help="extra arguments for `kg serve`, e.g. '--workers 1 --query-threads 4'")
     ap.add_argument("--references", action="store_true",
                     help="also run bench/reference_app.py's `hello` and `bare` apps under the same gunicorn settings")
     ap.add_argument("--compare-checkout", default="",
