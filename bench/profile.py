@@ -1,15 +1,13 @@
-"""Where a request's time goes, in one process: engine, serialization, IPC, the WSGI layer.
+"""Where a request's time goes, in one process: engine, answer writing, guard, thread hand-off, WSGI.
 
 Runs the same query mix as bench/run.py (same data, same parameter draws) through these layers:
 
 1. pyoxigraph on a read-only store opened here: evaluate and materialise the answer;
-2. + the project's serializers (server.renderers), i.e. `server.executor.run_query`;
-3. `server.engine.QueryEngine.run` (query_isolation=process): + the query guard, pickling, the
-   pipe to a query process;
-4. `server.inline_engine.InlineEngine.run` as a gunicorn worker runs it (query_isolation=worker):
-   + the query guard and the watchdog, on the calling thread -- compare with 3;
-5. the app's WSGI callable with that engine, as gunicorn calls it: + protocol reading, the
-   lean `/sparql` path's headers, metrics and the access log.
+2. + writing the answer within the caps (`server.store.embedded_engine.evaluate`, this thread);
+3. + the query guard and the negotiation (`server.sparql.queries.query_request`);
+4. `EmbeddedEngine.run`: + the fairness rule and the hand-off to a native query thread;
+5. the app's WSGI callable, as the server calls it: + protocol reading, headers, metrics and
+   the access log (`server.sparql.endpoint`).
 
 The difference between layers is that layer's cost. Then cProfile runs layer 5 and prints the
 functions that take the most time.
@@ -49,12 +47,11 @@ from bench.generate import ensure, parse_size  # noqa: E402
 from bench.queries import load_mix  # noqa: E402
 from bench.run import DATA, store_for  # noqa: E402
 from server import create_app  # noqa: E402
-from server.sparql.guard import check_query  # noqa: E402
+from server.settings import load_settings  # noqa: E402
+from server.sparql.queries import query_request  # noqa: E402
 from server.store.embedded import KGStore  # noqa: E402
-from server.store.engine import QueryRequest  # noqa: E402
-from server.store.query_process import run_query  # noqa: E402
-
-WIRE = {"graph": "ntriples", "bindings": "json", "boolean": "json"}
+from server.store.embedded_engine import evaluate as write_answer  # noqa: E402
+from server.store.engine import caps  # noqa: E402
 
 
 def requests_for(manifest: dict[str, Any], n: int, seed: int) -> list[tuple[str, str, str]]:
@@ -105,54 +102,53 @@ def main(argv: list[str] | None = None) -> int:
         else:
             list(itertools.islice(result, 10_001))
 
-    def executor(text: str, kind: str) -> None:
-        run_query(store, {"query": text, "format": WIRE[kind], "max_rows": 10_000})
-
-    def guard(text: str, kind: str) -> None:
-        check_query(text, max_depth=64, allowed_services=frozenset())
-
-    app = create_app({"store": str(store_dir), "query_timeout_s": 30.0, "query_isolation": "process"})
-    engine = app.extensions["kg"].engine
-    inline_app = create_app({"store": str(store_dir), "query_timeout_s": 30.0, "query_isolation": "worker"})
-    inline = inline_app.extensions["kg"].engine
-    inline.retire = lambda: None   # as under gunicorn: queries run on the calling thread
-    logging.getLogger("kg.access").handlers = [logging.NullHandler()]  # not 2,000 lines on the terminal
+    settings = load_settings({"store": str(store_dir), "query_timeout_s": 30.0}, environ={})
+    limits = caps(settings)
     accept = {"graph": "application/n-triples", "bindings": "application/sparql-results+json",
               "boolean": "application/sparql-results+json"}
+    prepared = {text: query_request(text, settings, accept=accept[kind]) for _n, text, kind in reqs}
+
+    def written(text: str, kind: str) -> None:
+        write_answer(store, prepared[text], limits)
+
+    def guarded(text: str, kind: str) -> None:
+        write_answer(store, query_request(text, settings, accept=accept[kind]), limits)
+
+    app = create_app(settings)
+    engine = app.extensions["kg"].engine
+    logging.getLogger("kg.access").handlers = [logging.NullHandler()]  # not 2,000 lines on the terminal
 
     def via_engine(text: str, kind: str) -> None:
-        engine.run(QueryRequest(text, accept=accept[kind]))
-
-    def via_inline(text: str, kind: str) -> None:
-        inline.run(QueryRequest(text, accept=accept[kind]), abort=lambda: None)
+        engine.run(query_request(text, settings, accept=accept[kind]))
 
     def via_wsgi(text: str, kind: str) -> None:
         body = text.encode()
         environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/sparql", "QUERY_STRING": "", "SERVER_NAME": "bench",
                    "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
                    "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "CONTENT_LENGTH": str(len(body)),
-                   "CONTENT_TYPE": "application/sparql-query", "HTTP_ACCEPT": accept[kind], "gunicorn.socket": None}
+                   "CONTENT_TYPE": "application/sparql-query", "HTTP_ACCEPT": accept[kind],
+                   "REMOTE_ADDR": "127.0.0.1"}
         status: list[str] = []
-        b"".join(inline_app(environ, lambda s, h, e=None: status.append(s)))
+        out = app(environ, lambda s, h, e=None: status.append(s))
+        b"".join(out)
+        getattr(out, "close", lambda: None)()
         assert status[0].startswith("200"), status
 
     try:
         print("mean time per request:")
         t_eval = timed("1 pyoxigraph: evaluate + materialise", reqs, evaluate)
-        t_exec = timed("2 + serialize (server.executor.run_query)", reqs, executor)
-        t_guard = timed("  (query guard alone: server.query_guard.check_query)", reqs, guard)
-        t_engine = timed("3 QueryEngine.run: + guard, pickle, pipe, query process", reqs, via_engine)
-        t_inline = timed("4 InlineEngine.run: + guard, watchdog, same thread", reqs, via_inline)
-        t_wsgi = timed("5 WSGI app, lean /sparql path: + protocol, headers, log", reqs, via_wsgi)
-        rows = [("pyoxigraph evaluate + materialise", t_eval), ("serialization (server.renderers)", t_exec - t_eval),
-                ("query guard (lexical scan) + watchdog", t_inline - t_exec),
-                ("protocol reading, headers, metrics, access log", t_wsgi - t_inline)]
-        print("\n| step (query_isolation=worker) | ms/request | share |\n|---|---|---|")
+        t_written = timed("2 + the answer written within the caps", reqs, written)
+        t_guard = timed("3 + guard and negotiation", reqs, guarded)
+        t_engine = timed("4 EmbeddedEngine.run: + fairness, native thread hand-off", reqs, via_engine)
+        t_wsgi = timed("5 WSGI app (/sparql): + protocol, headers, metrics, log", reqs, via_wsgi)
+        rows = [("pyoxigraph evaluate + materialise", t_eval), ("writing the answer", t_written - t_eval),
+                ("query guard and negotiation", t_guard - t_written),
+                ("fairness and the thread hand-off", t_engine - t_guard),
+                ("protocol reading, headers, metrics, access log", t_wsgi - t_engine)]
+        print("\n| step | ms/request | share |\n|---|---|---|")
         for label, ms in rows:
             print(f"| {label} | {ms:.3f} | {100 * ms / t_wsgi:.0f}% |")
         print(f"| total (WSGI, no HTTP) | {t_wsgi:.3f} | 100% |")
-        print(f"\nquery_isolation=process instead: IPC to a query process adds {t_engine - t_exec - t_guard:.3f} ms "
-              "per request (layer 3 - 2 - guard)")
 
         prof = cProfile.Profile()
         prof.enable()
@@ -161,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         prof.disable()
         buf = io.StringIO()
         pstats.Stats(prof, stream=buf).strip_dirs().sort_stats("tottime").print_stats(args.top)
-        print(f"\n-- cProfile, layer 5 (the WSGI app as a gunicorn worker calls it): top {args.top} by own time --")
+        print(f"\n-- cProfile, layer 5 (the WSGI app as the server calls it): top {args.top} by own time --")
         lines = buf.getvalue().splitlines()
         start = next((i for i, ln in enumerate(lines) if "ncalls" in ln), 0)
         print("\n".join(ln for ln in lines[start - 2 if start >= 2 else 0:] if ln.strip()))

@@ -191,13 +191,11 @@ def check_same_answers(servers: list[Server], mix: list[QueryTemplate], manifest
 
 def reference_server(kind: str, store: Path, lifetime_s: int, log: Path, remote: str = "",
                      worker_class: str = "gthread") -> Server:
-    """bench/reference_app.py under gunicorn with `kg serve`'s defaults: 2 workers x 4 threads of
-    gthread with its keep-alive linger (server/gunicorn_app.py), or 2 gevent workers (what
-    `kg serve` runs on a remote store)."""
+    """bench/reference_app.py under gunicorn, 2 workers: gunicorn's threaded worker with 4 threads
+    each (the app computes on its request threads, in parallel: the fastest plain setup for a
+    query computed in the worker), or 2 gevent workers (for the proxy of a remote store)."""
     port = free_port()
     threads = ["--threads", "4"] if worker_class == "gthread" else []
-    if worker_class == "gthread":
-        worker_class = "server.http.gunicorn_server.LingeringThreadWorker"
     argv = ["env", f"KG_BENCH_STORE={store}", f"KG_BENCH_REMOTE={remote}", f"PYTHONPATH={ROOT}",
             str(BIN / "gunicorn"), "--workers", "2", *threads, "--worker-class", worker_class,
             "--bind", f"127.0.0.1:{port}", "--error-logfile", "-",
@@ -394,9 +392,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="slices each run is cut into, alternating the two servers (evens out background load)")
     ap.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured requests before each server")
     ap.add_argument("--seed", type=int, default=1, help="seed of the data and of the parameter draws")
-    ap.add_argument("--kg-args", default="", help="extra arguments for `kg serve`, e.g. '--workers 1 --threads 4'")
+    ap.add_argument("--kg-args", default="", help="extra arguments for `kg serve`, e.g. '--workers 1 --query-threads 4'")
     ap.add_argument("--references", action="store_true",
                     help="also run bench/reference_app.py's `hello` and `bare` apps under the same gunicorn settings")
+    ap.add_argument("--compare-checkout", default="",
+                    help="also run `kg serve` from another checkout of this repository (a directory, e.g. one made "
+                         "with `git worktree add`), as server `before`: the same run measures both versions")
     args = ap.parse_args(argv)
 
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
@@ -405,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     log = RESULTS / f"{stamp}-servers.log"
-    per_size = args.warmup + len(levels) * 2 * (args.seconds + 5) + 120
+    per_size = args.warmup + len(levels) * 5 * (args.seconds + 5) + 120
     results: dict[str, Any] = {
         "stamp": stamp, "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "pyoxigraph": ox.__version__ if hasattr(ox, "__version__") else "?", "seconds": args.seconds,
@@ -431,6 +432,12 @@ def main(argv: list[str] | None = None) -> int:
                 start("oxigraph", [str(BIN / "oxigraph"), "serve-read-only", "--location", str(ox_dir),
                                    "--bind", f"127.0.0.1:{p2}", "--union-default-graph"], p2, "/query", lifetime, log),
             ]
+            if args.compare_checkout:
+                p3 = free_port()
+                servers.append(start("before", ["env", f"PYTHONPATH={Path(args.compare_checkout).resolve()}",
+                                                str(BIN / "kg"), "serve", "--store", str(ours_dir), "--host",
+                                                "127.0.0.1", "--port", str(p3), *args.kg_args.split()],
+                                     p3, "/sparql", lifetime, log))
             if args.references:
                 servers += [reference_server(kind, ours_dir, lifetime, log) for kind in ("hello", "bare")]
             try:

@@ -1,11 +1,8 @@
-"""The knowledge-graph service.
-
-`create_app(settings)` builds the Flask app. The import is deferred so that query processes,
-which import `server.executor`, do not load Flask.
-"""
+"""The knowledge-graph service. `create_app(settings)` builds the Flask app (see `server.app`);
+the import is deferred so that the `kg` commands that serve nothing do not load Flask."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -15,7 +12,8 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-def create_app(settings: "Settings | Mapping[str, Any] | None" = None) -> "Flask":
+def create_app(settings: "Settings | Mapping[str, Any] | None" = None, *,
+               on_runaway: Callable[[], None] | None = None) -> "Flask":
     from .app import create_app as _create_app
 
-    return _create_app(settings)
+    return _create_app(settings, on_runaway=on_runaway)

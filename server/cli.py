@@ -216,42 +216,38 @@ def validate(files: tuple[str, ...], shapes_files: tuple[str, ...], fmt: str, ma
 @click.option("--format", "fmt", default="table", show_default=True,
               help="table, json, csv, tsv, xml; for CONSTRUCT/DESCRIBE: turtle, ntriples, jsonld, rdfxml, trig, nquads.")
 @setting_option("store")
+@setting_option("query_timeout_s")
+@setting_option("max_result_rows")
+@setting_option("max_answer_mb")
 @remote_options
 def query(sparql: str | None, query_file: str | None, fmt: str, **values: Any) -> None:
-    """Run a SPARQL query on the built store and print the answer."""
-    from .sparql.guard import check_query
-    from .store.embedded import KGStore
-    from .store.query_process import run_query
+    """Run a SPARQL query on the built store and print the answer (within the same limits as the server)."""
+    from .sparql.queries import query_request
+    from .store.engine import make_engine
 
     settings = settings_from(**values)
     if (sparql is None) == (query_file is None):
         raise click.UsageError("give the query as an argument or with -f FILE (one of them)")
     text = Path(query_file).read_text(encoding="utf-8") if query_file else sparql or ""
     try:
-        check_query(text, max_depth=settings.max_query_depth, allowed_services=settings.allowed_services)
-        wire = "json" if fmt == "table" else fmt
-        if settings.remote:
-            from .store.engine import QueryRequest, RemoteEngine
-
-            engine = RemoteEngine(settings)
-            try:
-                answer = engine.run(QueryRequest(text, format=wire))
-            finally:
-                engine.close()
-            reply = {"body": answer.body, "kind": answer.kind, "truncated": answer.truncated, "count": answer.count}
-        else:
-            store = KGStore(settings.store, read_only=True)
-            reply = run_query(store, {"query": text, "format": wire, "max_rows": settings.max_result_rows})
+        request = query_request(text, settings, explicit_format="json" if fmt == "table" else fmt)
+        engine = make_engine(settings, writable=False)
+        try:
+            answer = engine.run(request)
+        finally:
+            engine.close()
     except KGError as exc:
         fail(exc)
         return
-    if fmt == "table" and reply["kind"] in ("bindings", "boolean"):
-        click.echo(_table(json.loads(reply["body"])))
+    if fmt == "table" and answer.kind in ("bindings", "boolean"):
+        click.echo(_table(json.loads(answer.body)))
     else:
-        sys.stdout.buffer.write(reply["body"])
+        sys.stdout.buffer.write(answer.body)
         sys.stdout.flush()
-    if reply["truncated"]:
-        click.echo(f"kg: the answer was cut at {reply['count']} rows (setting max_result_rows)", err=True)
+    if answer.truncated:
+        cap = f"{answer.byte_budget:,} bytes (setting max_answer_mb)" if answer.byte_budget else \
+            f"{answer.count} rows (setting max_result_rows)"
+        click.echo(f"kg: the answer was cut at {cap}", err=True)
 
 
 def _table(data: dict[str, Any]) -> str:
@@ -533,13 +529,14 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @setting_option("host")
 @setting_option("port")
 @setting_option("workers")
-@setting_option("threads")
-@setting_option("worker_class")
-@setting_option("keepalive_linger_ms")
-@setting_option("query_isolation")
-@setting_option("query_workers")
+@setting_option("max_connections")
+@setting_option("client_timeout_s")
+@setting_option("keepalive_s")
 @setting_option("query_timeout_s")
+@setting_option("query_threads")
+@setting_option("max_client_queries")
 @setting_option("max_result_rows")
+@setting_option("max_answer_mb")
 @setting_option("max_body_mb")
 @setting_option("max_query_depth")
 @setting_option("max_query_kb")
@@ -556,11 +553,11 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 def serve(**values: Any) -> None:
     """Serve the store with gunicorn (building it first if there is none)."""
     from .build.pipeline import build as run_build
-    from .http.gunicorn_server import run, worker_class
+    from .http.gunicorn_server import check, run
 
     settings = settings_from(**values)
     try:
-        worker_class(settings)   # a setting that cannot serve is refused before anything is built
+        check(settings)   # a setting that cannot serve is refused before anything is built
         if not settings.remote and not Path(settings.store).exists():
             click.echo(f"no store at {settings.store}: building it first", err=True)
             run_build(Path(settings.store), base_iri=settings.base_iri, extra=settings.extra_source_paths,

@@ -103,14 +103,24 @@ class Conflict(KGError):
     title = "Conflict"
 
 
+class RequestTimeout(KGError):
+    """The client stopped sending its request (the server's read time limit)."""
+
+    status = 408
+    title = "Request timeout"
+
+
 class PayloadTooLarge(KGError):
+    """Answered before the body is read, and the connection then closes (RFC 9110 §15.5.14): a
+    client that sends its body anyway still reads the answer, and one that waits for
+    `100 Continue` never has to send it."""
+
     status = 413
     title = "Payload too large"
 
-
-class URITooLong(KGError):
-    status = 414
-    title = "URI too long"
+    def __init__(self, message: str, **detail: Any) -> None:
+        super().__init__(message, **detail)
+        self.headers["Connection"] = "close"
 
 
 class UnsupportedMediaType(KGError):
@@ -142,6 +152,24 @@ class BadGateway(KGError):
 class ServiceUnavailable(KGError):
     status = 503
     title = "Service unavailable"
+
+    def __init__(self, message: str, *, retry_after_s: int | None = None, **detail: Any) -> None:
+        super().__init__(message, **detail)
+        if retry_after_s is not None:
+            self.headers["Retry-After"] = str(retry_after_s)
+
+
+class Busy(ServiceUnavailable):
+    """No query slot came free before the query's time limit (the fairness rule, `store.admission`)."""
+
+    title = "Service busy"
+
+
+class Restarting(ServiceUnavailable):
+    """The server process that holds the request is being replaced (a query it cannot stop ran
+    past its time limit): the request was not evaluated, and may be sent again at once."""
+
+    title = "Service restarting"
 
 
 class QueryTimeout(ServiceUnavailable):

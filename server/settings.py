@@ -36,14 +36,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("public_url", "", "URL the service is reached at, for the absolute links of the dataset description (/dataset, /.well-known/void: its endpoint and dumps); empty means base_iri. Never taken from a request's Host header, which a client chooses and a cache would keep."),
     Setting("host", "127.0.0.1", "Interface `kg serve` listens on; loopback by default so nothing is exposed by accident."),
     Setting("port", 8000, "Port `kg serve` listens on; 0 picks a free port."),
-    Setting("workers", 2, "gunicorn worker processes; each opens the store read-only (forced to 1 when writes are enabled)."),
-    Setting("threads", 4, "Threads per gunicorn worker (the `gthread` worker class)."),
-    Setting("keepalive_linger_ms", 1.0, "gthread: how long a thread that answered a request on a kept-alive connection waits for that client's next request and answers it itself, rather than handing the connection back to the worker's poller (a client sending queries back to back skips two thread hand-offs, about 0.2 ms); 0 is gunicorn's own behaviour."),
-    Setting("worker_class", "auto", "gunicorn worker class: `gthread` (threads; queries on the embedded store run in the worker), `gevent` (greenlets: a request waiting on a remote store costs no thread hand-off; remote store only), `auto` is `gevent` with a remote store and `gthread` otherwise.", ("auto", "gthread", "gevent")),
-    Setting("query_isolation", "auto", "Where queries run: `worker` in the gunicorn worker itself (fastest; past the time limit the worker retires and a fresh one takes its place), `process` in query processes beside it (needed when the server writes), `auto` is `worker` for a read-only `kg serve` and `process` otherwise.", ("auto", "worker", "process")),
-    Setting("query_workers", 2, "Query processes per server process (query_isolation `process`); a query past its time limit is ended with its process."),
-    Setting("query_timeout_s", 30.0, "Time limit of one SPARQL query in seconds; past it the answer is 503."),
+    Setting("workers", 2, "gunicorn worker processes; each opens the store read-only (forced to 1 when writes are enabled: that one opens it read-write)."),
+    Setting("max_connections", 1000, "Open connections one worker holds (each a greenlet, not a thread); more wait in the listen queue."),
+    Setting("client_timeout_s", 30.0, "How long a client may take to send a request's line and headers (from its first byte), to send its body, and to take each answer; past it the connection is closed. Also the longest a single read or write of the connection waits."),
+    Setting("keepalive_s", 5.0, "How long a kept-alive connection may stay idle between two requests before it is closed."),
+    Setting("query_timeout_s", 30.0, "Time limit of one SPARQL query in seconds, counted from its request (waiting for a slot included); past it the answer is 503. A query that cannot be stopped makes its worker retire (a fresh one takes its place)."),
+    Setting("query_threads", 16, "Queries one server process evaluates at once (each on a native thread of its own); more wait for a free one."),
+    Setting("max_client_queries", 4, "Queries one client address may have evaluated at once per server process; its further queries wait for one of its own to end (503 with `Retry-After` if none ends within the time limit), so one client cannot take every slot."),
     Setting("max_result_rows", 10000, "Most rows (or triples) one answer carries; a capped answer says so in `KG-Result-Truncated`."),
+    Setting("max_answer_mb", 16.0, "Largest answer in MiB; a longer one is cut after the last row that fits (still a whole document of its format) and says so in `KG-Result-Truncated` (`bytes=`)."),
     Setting("max_body_mb", 4.0, "Largest request body accepted, in MiB; larger bodies get 413."),
     Setting("max_query_depth", 64, "Deepest nesting of { }, ( ), [ ] and << >> accepted in a query or update; deeper ones get 400 before any parser sees them."),
     Setting("max_query_kb", 512, "Largest SPARQL query or update text accepted, in KiB; longer ones get 413 before any parser sees them."),
@@ -75,13 +76,14 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
-    threads: int = 4
-    worker_class: str = "auto"
-    keepalive_linger_ms: float = 1.0
-    query_isolation: str = "auto"
-    query_workers: int = 2
+    max_connections: int = 1000
+    client_timeout_s: float = 30.0
+    keepalive_s: float = 5.0
     query_timeout_s: float = 30.0
+    query_threads: int = 16
+    max_client_queries: int = 4
     max_result_rows: int = 10000
+    max_answer_mb: float = 16.0
     max_body_mb: float = 4.0
     max_query_depth: int = 64
     max_query_kb: int = 512
@@ -105,6 +107,10 @@ class Settings:
     @property
     def max_body_bytes(self) -> int:
         return int(self.max_body_mb * 1024 * 1024)
+
+    @property
+    def max_answer_bytes(self) -> int:
+        return int(self.max_answer_mb * 1024 * 1024)
 
     @property
     def public_base(self) -> str:

@@ -10,9 +10,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import pytest
 import rdflib
@@ -24,6 +25,7 @@ from server.build.pipeline import BuildResult, build
 
 ROOT = Path(__file__).resolve().parent.parent
 KG = str(Path(sys.executable).with_name("kg"))
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -161,14 +163,15 @@ def private_store(built: BuildResult, tmp_path_factory: pytest.TempPathFactory) 
 
 
 def dump_lines(store: Path) -> list[str]:
-    """The store as sorted N-Quads lines: equal lists mean the store is the same, quad for quad."""
+    """The store as sorted N-Quads lines: equal lists mean the store is the same, quad for quad.
+    (Read through the store this process has open, if an app of the session holds it read-write:
+    a second, read-only open beside a writer is undefined behaviour.)"""
     import pyoxigraph as ox
 
-    st = ox.Store.read_only(str(store.resolve()))
-    try:
-        text = st.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8")
-    finally:
-        del st
+    from server.store.embedded import open_shared
+
+    opened = open_shared(store.resolve(), writable=False)
+    text = opened.ox.dump(format=ox.RdfFormat.N_QUADS).decode("utf-8")
     return sorted(text.splitlines())
 
 
@@ -303,6 +306,129 @@ def browser() -> Iterator[Any]:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+# -- a SPARQL endpoint that holds SERVICE calls: a query that is still running, deterministically --
+
+@contextmanager
+def asking_meanwhile(ask: Callable[[], T], clients: int = 3, most: int = 60) -> Iterator[list[T]]:
+    """`clients` threads calling `ask()` again and again (at most `most` times each) while the
+    block runs; the list of what they got, complete once the block has ended."""
+    import threading
+
+    got: list[T] = []
+    stop = threading.Event()
+
+    def client() -> None:
+        for _ in range(most):
+            if stop.is_set():
+                return
+            got.append(ask())
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    try:
+        yield got
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(120)
+
+
+def one_answer(sock: socket.socket) -> tuple[bytes, dict[str, str], bytes]:
+    """(status line, headers, body) of one answer with Content-Length."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"closed before an answer: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    headers = {k.decode().lower(): v.decode().strip() for k, _, v in (line.partition(b":") for line in lines[1:])}
+    while len(body) < int(headers["content-length"]):
+        body += sock.recv(65536)
+    return lines[0], headers, body
+
+
+class SparqlStub:
+    """A SPARQL endpoint on loopback for SERVICE calls: each call's text (its body, or its path
+    for a GET) goes to `on_call`, and once that returns, `answer` (SPARQL JSON) is sent back."""
+
+    def __init__(self, answer: dict[str, Any], on_call: Callable[[str], object]) -> None:
+        import http.server
+        import json
+        import threading
+
+        body = json.dumps(answer).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                on_call(self.rfile.read(length).decode() if length else self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/sparql-results+json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sparql"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class HeldService:
+    """A SPARQL endpoint for SERVICE calls that answers only once released (or after a minute).
+
+    A query calling it is, for certain, still inside Oxigraph until then: what the time limit,
+    the fairness rule or a busy worker do with a running query is tested without depending on how
+    fast a slow query happens to be on the machine. Allow it with `service_allowlist=held.url`.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self.released = threading.Event()
+        self._arrived = threading.Condition()
+        self.arrivals = 0
+        self._stub = SparqlStub({"head": {"vars": ["s"]}, "results": {"bindings": []}}, self._hold)
+        self.url = self._stub.url
+
+    def _hold(self, _text: str) -> None:
+        with self._arrived:
+            self.arrivals += 1
+            self._arrived.notify_all()
+        self.released.wait(60)
+
+    def query(self) -> str:
+        return f"SELECT ?s WHERE {{ SERVICE <{self.url}> {{ ?s ?p ?o }} }}"
+
+    def wait_for(self, arrivals: int, timeout: float = 60.0) -> None:
+        """Until `arrivals` calls have come in (each one a query now held inside Oxigraph)."""
+        with self._arrived:
+            assert self._arrived.wait_for(lambda: self.arrivals >= arrivals, timeout), \
+                f"{self.arrivals} of {arrivals} SERVICE calls arrived"
+
+    def stop(self) -> None:
+        self.released.set()
+        self._stub.stop()
+
+
+@pytest.fixture()
+def held_service() -> Iterator[HeldService]:
+    held = HeldService()
+    yield held
+    held.stop()
 
 
 # -- two sources: the seed article and a second report of the same talks ---------------------

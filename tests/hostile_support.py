@@ -13,7 +13,7 @@ from pathlib import Path
 from server import namespaces as ns
 from server.build.pipeline import project_sources, publish, read_sources
 from server.http.formats import BY_NAME
-from server.store.embedded import KGStore, SourceFile
+from server.store.embedded import SourceFile, open_shared
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,12 +45,10 @@ def unchanged_store(folder: Path) -> Iterator[Path]:
 
 
 def dump(link: Path) -> list[bytes]:
-    """Every quad of the store as sorted N-Quads lines (blank node labels are the store's own)."""
-    store = KGStore(link, read_only=True)
-    try:
-        return sorted(store.dump_bytes(BY_NAME["nquads"]).splitlines())
-    finally:
-        store.close()
+    """Every quad of the store as sorted N-Quads lines (blank node labels are the store's own),
+    read through the store this process has open if an app holds it read-write (a second,
+    read-only open beside a writer is undefined behaviour)."""
+    return sorted(open_shared(link.resolve(), writable=False).dump_bytes(BY_NAME["nquads"]).splitlines())
 
 
 def assert_clean(status: int, body: bytes, what: str) -> None:

@@ -72,17 +72,6 @@ def test_from_a_relative_iri_names_the_graph_there(any_store_app: Flask) -> None
     assert count(client.get("/sparql", query_string={"query": relative}, headers=JSON, base_url=SITE)) == expected > 0
 
 
-def test_the_flask_view_resolves_as_the_lean_path_does(app: Flask) -> None:
-    """The same request to the Flask view itself (the lean path hands it every request it does not
-    answer)."""
-    from werkzeug.test import Client
-
-    flask_only = Client(app.wsgi_app.flask_wsgi)  # type: ignore[attr-defined]
-    resp = flask_only.get("/sparql", query_string={"query": "CONSTRUCT { <s> <p> 1 } WHERE {}"}, headers=TURTLE,
-                          base_url=SITE)
-    assert triples(resp) == {(SITE + "s", SITE + "p", "1")}
-
-
 def test_a_relative_service_endpoint_is_judged_resolved(make_app: Any) -> None:
     """`SERVICE <other>` is refused naming the endpoint the engine would call."""
     resp = make_app().test_client().get("/sparql", query_string={"query": "SELECT * { SERVICE <other> { } }"},

@@ -30,7 +30,7 @@ COMUNICA = ROOT / "node_modules" / ".bin" / "comunica-sparql"
 
 
 def expected(app: Flask, query: str) -> set[tuple[tuple[str, str], ...]]:
-    return {tuple(sorted(row.items())) for row in app.extensions["kg"].select(query)}
+    return {tuple(sorted(row.items())) for row in app.extensions["kg"].rows(query)}
 
 
 def rows_of(result: rdflib.query.Result) -> set[tuple[tuple[str, str], ...]]:
@@ -51,7 +51,7 @@ def test_rdflib_sparqlstore_construct(live_server: LiveServer, app: Flask) -> No
     query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ns.G_OUTSIDE}> {{ ?s ?p ?o }} }}"
     store = SPARQLStore(live_server.url + "/sparql")
     result = rdflib.Graph(store=store).query(query)
-    n = app.extensions["kg"].select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{ns.G_OUTSIDE}> {{ ?s ?p ?o }} }}")
+    n = app.extensions["kg"].rows(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{ns.G_OUTSIDE}> {{ ?s ?p ?o }} }}")
     assert len(result.graph) == int(n[0]["n"]) > 0
     store.close()
 
@@ -70,7 +70,7 @@ def test_federated_query_from_a_local_graph(live_server: LiveServer, app: Flask)
           }}
         }}"""
     got = rows_of(local.query(query))
-    sizes = {r["g"]: r["n"] for r in app.extensions["kg"].select(GRAPH_SIZES)}
+    sizes = {r["g"]: r["n"] for r in app.extensions["kg"].rows(GRAPH_SIZES)}
     assert got == {(("g", g), ("n", sizes[g])) for g in (ns.G_ONTOLOGY, ns.G_OUTSIDE)}
 
 
@@ -119,5 +119,5 @@ def test_comunica_language_literals(comunica: Path, live_server: LiveServer, app
     data = run_comunica(comunica, live_server.url + "/sparql", query)
     got = {(b["c"]["value"], b["label"]["value"], b["label"].get("xml:lang")) for b in data["results"]["bindings"]}
     assert len(got) > 5
-    assert {(c, label) for c, label, _ in got} == {(r["c"], r["label"]) for r in app.extensions["kg"].select(query)}
+    assert {(c, label) for c, label, _ in got} == {(r["c"], r["label"]) for r in app.extensions["kg"].rows(query)}
     assert {lang for _, _, lang in got} == {"en"}

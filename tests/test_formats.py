@@ -56,7 +56,7 @@ STATEMENT_PIECES = [b"<http://e/s> <http://e/p> <http://e/#o> .", b"_:b <http://
 @given(st.lists(st.one_of(st.sampled_from(STATEMENT_PIECES), st.binary(max_size=4)), max_size=30).map(b"".join))
 def test_n_triples_statements_are_its_lines_less_blank_lines_and_comments(body: bytes) -> None:
     """How the endpoint counts a remote store's N-Triples answer (KG-Result-Count, the row cap)."""
-    from server.http.renderers import count_answer
+    from server.store.answers import count_answer
 
     expected = sum(1 for line in body.split(b"\n") if line.strip() and not line.lstrip().startswith(b"#"))
     assert count_answer(body, "ntriples") == ("graph", expected)

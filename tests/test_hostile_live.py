@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import LiveServer
+from .conftest import LiveServer, asking_meanwhile
 from .hostile_support import LEAK, build_private_store
 
 pytestmark = pytest.mark.slow
@@ -29,7 +28,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(store: Path) -> Iterator[LiveServer]:
     # The depth guard lifted on purpose: the crash test needs pyoxigraph's parser to see 3,000 groups.
     srv = LiveServer(store, env={"KG_MAX_BODY_MB": "0.25", "KG_MAX_QUERY_DEPTH": "100000", "KG_WORKERS": "1",
-                                 "KG_THREADS": "4", "KG_QUERY_WORKERS": "2", "KG_QUERY_ISOLATION": "process"})
+                                 "KG_WRITE_TOKEN": TOKEN})
     yield srv
     srv.stop()
 
@@ -108,40 +107,25 @@ def test_oversized_chunked_body_is_413(server: LiveServer) -> None:
     assert get(server, "/healthz")[0] == 200
 
 
-def test_a_crashing_query_does_not_take_other_clients_with_it(server: LiveServer) -> None:
-    """3,000 nested groups crash the query process (guard lifted here). Meanwhile three clients
-    keep asking a normal question: every one of their requests is answered."""
+def test_a_query_that_overflowed_the_parser_does_not_take_other_clients_with_it(server: LiveServer) -> None:
+    """3,000 nested groups overflowed pyoxigraph's parser on a default 8 MiB stack (guard lifted
+    here); on the query threads' stack they are parsed and answered. Meanwhile three clients keep
+    asking a normal question: every one of their requests is answered."""
     normal = "/sparql?" + urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"})
-    results: list[int] = []
-    lock = threading.Lock()
-    stop = threading.Event()
-
-    def reader() -> None:
-        for _ in range(40):  # bounded
-            if stop.is_set():
-                return
-            status, _ = get(server, normal)
-            with lock:
-                results.append(status)
-
-    threads = [threading.Thread(target=reader) for _ in range(3)]
-    for t in threads:
-        t.start()
     deep = "SELECT * WHERE " + "{ " * 3000 + "?s ?p ?o" + " }" * 3000
-    crashes = []
-    for _ in range(4):
-        req = urllib.request.Request(server.url + "/sparql", data=deep.encode(),
-                                     headers={"Content-Type": "application/sparql-query", "Accept": "application/json"})
-        try:
-            urllib.request.urlopen(req, timeout=60)
-            crashes.append((200, {}))
-        except urllib.error.HTTPError as err:
-            crashes.append((err.code, json.loads(err.read())))
-    stop.set()
-    for t in threads:
-        t.join(120)
-    assert [c for c, _ in crashes] == [503] * 4
-    assert all("query process ended" in body["message"] for _, body in crashes)
+    answers = []
+    with asking_meanwhile(lambda: get(server, normal)[0], most=40) as results:
+        for _ in range(4):
+            req = urllib.request.Request(server.url + "/sparql", data=deep.encode(),
+                                         headers={"Content-Type": "application/sparql-query",
+                                                  "Accept": "application/json"})
+            try:
+                with urllib.request.urlopen(req, timeout=60) as resp:
+                    answers.append((resp.status, json.loads(resp.read())))
+            except urllib.error.HTTPError as err:
+                answers.append((err.code, json.loads(err.read())))
+    assert [c for c, _ in answers] == [200] * 4
+    assert all(body["results"]["bindings"] for _, body in answers)
     assert results and set(results) == {200}, results
     assert get(server, normal)[0] == 200
 
@@ -195,7 +179,7 @@ class LoggedServer(LiveServer):
 def writable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoggedServer]:
     folder = tmp_path_factory.mktemp("live-writable")
     link = build_private_store(folder)
-    srv = LoggedServer(link, folder / "server.log", {"KG_WRITE_TOKEN": TOKEN, "KG_QUERY_WORKERS": "1"})
+    srv = LoggedServer(link, folder / "server.log", {"KG_WRITE_TOKEN": TOKEN})
     yield srv
     srv.stop()
 
@@ -238,7 +222,7 @@ def test_the_token_never_reaches_the_log(writable: LoggedServer) -> None:
 @pytest.fixture(scope="module")
 def xml_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     link = build_private_store(tmp_path_factory.mktemp("live-xml"))
-    srv = LiveServer(link, env={"KG_WRITE_TOKEN": TOKEN, "KG_QUERY_WORKERS": "1"})
+    srv = LiveServer(link, env={"KG_WRITE_TOKEN": TOKEN})
     yield srv
     srv.stop()
 

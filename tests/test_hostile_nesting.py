@@ -194,8 +194,11 @@ CRASH_QUERY = "SELECT * WHERE { " + "<< " * 10000 + "?s ?p ?o" + " >> ?q ?z" * 1
 
 
 @pytest.fixture(scope="module")
-def server(private_store: Path) -> Iterator[LiveServer]:
-    srv = LiveServer(private_store, env={"KG_WRITE_TOKEN": TOKEN, "KG_WORKERS": "1", "KG_THREADS": "4"})
+def server(built: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    # A store of its own: a server with the write token holds its store open read-write, and this
+    # module's app (napp) holds private_store so.
+    store = copy_store(built, tmp_path_factory.mktemp("nesting-server"))
+    srv = LiveServer(store, env={"KG_WRITE_TOKEN": TOKEN, "KG_WORKERS": "1"})
     yield srv
     srv.stop()
 

@@ -15,10 +15,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from server.http.gunicorn_server import gunicorn_options
 from server.settings import load_settings
 
-from .conftest import LiveServer
+from .conftest import HeldService, LiveServer
 
 SECRET_QUERY = 'SELECT * WHERE { ?s ?p "my-private-search-term" } LIMIT 1'
-CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -71,9 +70,9 @@ def test_metrics_count_requests_errors_and_latency(make_app: Callable[..., Flask
     assert value(m, "kg_query_timeouts_total") == 0
 
 
-def test_timeouts_are_counted(make_app: Callable[..., Flask]) -> None:
-    client = make_app(query_timeout_s=0.5).test_client()
-    assert client.get("/sparql", query_string={"query": CARTESIAN}).status_code == 503
+def test_timeouts_are_counted(make_app: Callable[..., Flask], held_service: HeldService) -> None:
+    client = make_app(query_timeout_s=0.5, service_allowlist=held_service.url).test_client()
+    assert client.get("/sparql", query_string={"query": held_service.query()}).status_code == 503
     m = samples(client.get("/metrics").get_data(as_text=True))
     assert value(m, "kg_query_timeouts_total") == 1
     assert value(m, "kg_http_errors_total", status="503") == 1
@@ -113,8 +112,9 @@ def test_metrics_add_up_across_gunicorn_workers(live_server: LiveServer) -> None
         get(url)
     key = {"route": "/sparql", "method": "GET", "status": "200"}
     # A query is counted once its answer has been sent, so the last one may still be on its way
-    # into the counter when /metrics is asked (another worker may answer that): ask again briefly.
-    for _ in range(50):
+    # into the counter when /metrics is asked (another worker may answer that): ask again until it
+    # is there (bounded: a count that never arrives fails after about 30 s).
+    for _ in range(600):
         counted = value(samples(get("/metrics")), "kg_http_requests_total", **key) - \
             value(before, "kg_http_requests_total", **key)
         if counted >= n:

@@ -92,10 +92,9 @@ def test_guard_sees_dataset_clauses_only(text: str, has_from: bool) -> None:
 
 
 def _wsgi_post(app: Any, body: bytes, announced: int, query_string: str = "",
-               flask_only: bool = False, content_type: str = "application/sparql-query",
+               content_type: str = "application/sparql-query",
                seen_headers: dict[str, str] | None = None) -> tuple[str, bytes]:
-    """A POST straight to the WSGI callable, as gunicorn hands it over (Content-Length as sent);
-    `flask_only` skips the lean /sparql path and asks the Flask view."""
+    """A POST straight to the WSGI callable, as the server hands it over (Content-Length as sent)."""
     from werkzeug.test import EnvironBuilder
 
     environ = EnvironBuilder(path="/sparql", method="POST", data=body, query_string=query_string,
@@ -103,7 +102,7 @@ def _wsgi_post(app: Any, body: bytes, announced: int, query_string: str = "",
                              headers={"Accept": "application/sparql-results+json"}).get_environ()
     environ["CONTENT_LENGTH"] = str(announced)
     got: list[str] = []
-    wsgi = app.wsgi_app.flask_wsgi if flask_only else app.wsgi_app
+    wsgi = app.wsgi_app
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
         got.append(status)
         if seen_headers is not None:
@@ -131,15 +130,13 @@ def test_a_body_shorter_than_announced_is_400_not_a_shorter_query(app) -> None: 
     ("named-graph-uri=urn:x:%C3%A9&format=json&x=%E9t%E9", "urn:x:\u00e9"),
     ("named-graph-uri=urn:x:\u00e9", "urn:x:\u00e9"),       # a raw non-ASCII byte in the URL
 ])
-def test_parameters_are_read_alike_on_every_path(app, query_string: str, graph: str) -> None:  # type: ignore[no-untyped-def]
-    """The lean /sparql path and the Flask view read URL parameters alike: the graph the query
-    sees is the one named, on both."""
+def test_url_parameters_are_read_as_utf8_with_invalid_bytes_kept_encoded(app, query_string: str, graph: str) -> None:  # type: ignore[no-untyped-def]
+    """The graph the query sees is the one named, whether percent-encoded or sent as raw bytes."""
     query = b"SELECT ?g WHERE { GRAPH ?g { } }"
-    for flask_only in (False, True):
-        status, body = _wsgi_post(app, query, len(query), query_string, flask_only=flask_only)
-        assert status.startswith("200"), (flask_only, status, body)
-        rows = json.loads(body)["results"]["bindings"]
-        assert [r["g"]["value"] for r in rows] == [graph], flask_only
+    status, body = _wsgi_post(app, query, len(query), query_string)
+    assert status.startswith("200"), (status, body)
+    rows = json.loads(body)["results"]["bindings"]
+    assert [r["g"]["value"] for r in rows] == [graph]
 
 
 @pytest.mark.parametrize("body,query_string,media_type", [
@@ -148,15 +145,14 @@ def test_parameters_are_read_alike_on_every_path(app, query_string: str, graph: 
     (b"query=ASK%7B%7D", "format=tsv", "text/tab-separated-values"),
     (b"query=ASK%7B%7D", "", "application/sparql-results+json"),               # none: Accept decides
 ])
-def test_a_format_parameter_is_read_alike_on_every_path(app, body: bytes, query_string: str,  # type: ignore[no-untyped-def]
-                                                         media_type: str) -> None:
-    """The lean /sparql path and the Flask view pick the same format (Accept asks for JSON)."""
-    for flask_only in (False, True):
-        headers: dict[str, str] = {}
-        status, answer = _wsgi_post(app, body, len(body), query_string, flask_only=flask_only,
-                                    content_type="application/x-www-form-urlencoded", seen_headers=headers)
-        assert status.startswith("200"), (flask_only, status, answer)
-        assert headers["Content-Type"].split(";")[0] == media_type, (flask_only, headers)
+def test_a_format_parameter_beats_accept_and_the_urls_beats_the_forms(app, body: bytes, query_string: str,  # type: ignore[no-untyped-def]
+                                                                       media_type: str) -> None:
+    """The `format` parameter picks the format (Accept asks for JSON): the URL's, else the form's."""
+    headers: dict[str, str] = {}
+    status, answer = _wsgi_post(app, body, len(body), query_string,
+                                content_type="application/x-www-form-urlencoded", seen_headers=headers)
+    assert status.startswith("200"), (status, answer)
+    assert headers["Content-Type"].split(";")[0] == media_type, headers
 
 
 FORM_PIECES = ["%", "+", "&", "=", "\\", "x", "X", "0", "9", "a", "F", "g", " ", "é", "中", "\n", ";",

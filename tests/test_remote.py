@@ -9,7 +9,6 @@ import http.server
 import json
 import socket
 import threading
-import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +28,7 @@ from server import namespaces as ns
 from server.build.pipeline import BuildResult
 from server.cli import main as kg_main
 from server.settings import load_settings
-from server.store.engine import RemoteEngine
+from server.store.remote_engine import RemoteEngine
 from server.store.remote import RemoteStore, form_encode
 
 from .conftest import OxigraphServer, start_remote
@@ -420,39 +419,47 @@ def test_an_answer_with_content_length_leaves_its_connection_for_the_next_query(
 
 class _SpeaksWhenIdle(_KeepsConnections):
     """Answers, then writes a 500 on the idle connection on its own, as `oxigraph serve` does when
-    a kept-alive connection has been idle for a minute."""
+    a kept-alive connection has been idle for a minute: once the test releases `server.idle` (our
+    side has read the answer), and then it releases `server.spoke`."""
 
     def do_POST(self) -> None:  # noqa: N802
         super().do_POST()
         self.wfile.flush()
-        time.sleep(0.1)
+        assert self.server.idle.acquire(timeout=60)  # type: ignore[attr-defined]
         self.wfile.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
                          b"Content-Length: 46\r\n\r\nResource temporarily unavailable (os error 11)")
         self.wfile.flush()
+        self.server.spoke.release()  # type: ignore[attr-defined]
 
 
 def test_what_the_remote_wrote_on_an_idle_connection_is_not_taken_for_an_answer(make_app) -> None:  # type: ignore[no-untyped-def]
     """Bytes waiting on a kept-alive connection before the query is sent answer no query of ours:
     the connection is dropped and the query goes out on a fresh one."""
     with fake_remote(_SpeaksWhenIdle) as server:
+        server.idle, server.spoke = threading.Semaphore(0), threading.Semaphore(0)  # type: ignore[attr-defined]
         client = make_app(remote_query_url=f"http://127.0.0.1:{server.server_address[1]}/sparql").test_client()
         statuses = []
         for _ in range(3):
             statuses.append(client.post("/sparql", data={"query": "ASK {}"}, headers={"Accept": "application/json"}))
-            time.sleep(0.3)   # the remote speaks meanwhile
+            server.idle.release()  # type: ignore[attr-defined]
+            assert server.spoke.acquire(timeout=60)  # type: ignore[attr-defined]  # its bytes wait on our side now
         assert [r.status_code for r in statuses] == [200] * 3 and all(r.json["boolean"] for r in statuses)
         assert server.requests == 3 and server.connections == 3  # type: ignore[attr-defined]
 
 
 class _DropsIdleWrites(_DropsIdleConnections):
-    """The same remote for Graph Store writes: answers 204, then closes the connection unannounced."""
+    """The same remote for Graph Store writes: answers 204, then closes the connection unannounced
+    (`server.closed` is released once its end of the connection is shut)."""
 
     def _no_content(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.requests += 1  # type: ignore[attr-defined]
         self.send_response(204)
         self.end_headers()
+        self.wfile.flush()
+        self.connection.shutdown(socket.SHUT_WR)
         self.close_connection = True
+        self.server.closed.release()  # type: ignore[attr-defined]
 
     do_PUT = do_POST = _no_content  # noqa: N815
 
@@ -461,13 +468,14 @@ def test_a_write_checks_its_connection_first_and_is_never_sent_twice() -> None:
     """A write is not repeated after a failure (the remote may have applied it), so before sending
     one the connection is checked: the remote closed it while idle, a fresh one carries the write."""
     with fake_remote(_DropsIdleWrites) as server:
+        server.closed = threading.Semaphore(0)  # type: ignore[attr-defined]
         url = f"http://127.0.0.1:{server.server_address[1]}"
         remote = RemoteStore(load_settings({"remote_query_url": url + "/sparql", "remote_gsp_url": url + "/store"},
                                            environ={}))
         triple = ox.Triple(ox.NamedNode("urn:x:s"), ox.NamedNode("urn:x:p"), ox.Literal("o"))
         for _ in range(3):
             assert remote.put_graph("urn:x:g", [triple]) == 1
-            time.sleep(0.2)   # idle: the remote has closed the connection by now
+            assert server.closed.acquire(timeout=60)  # type: ignore[attr-defined]  # the remote has closed it
         assert server.requests == 3  # type: ignore[attr-defined]
         remote.close()
 

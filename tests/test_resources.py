@@ -41,7 +41,7 @@ def parse(body: bytes, fmt_name: str) -> rdflib.Dataset:
 
 def sample_per_class(app: Flask) -> dict[str, str]:
     """One instance IRI per class asserted in the article and outside graphs."""
-    rows = app.extensions["kg"].select(f"""SELECT ?c (MIN(STR(?s)) AS ?x) WHERE {{
+    rows = app.extensions["kg"].rows(f"""SELECT ?c (MIN(STR(?s)) AS ?x) WHERE {{
         GRAPH ?g {{ ?s a ?c }} FILTER(?g IN (<{ns.G_ARTICLE}>, <{ns.G_OUTSIDE}>)) FILTER(isIRI(?s)) }} GROUP BY ?c""")
     return {r["c"]: r["x"] for r in rows}
 

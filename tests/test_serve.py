@@ -1,10 +1,11 @@
 """The real `kg serve` process (gunicorn) answering real clients over loopback, on the embedded
-store (gthread workers) and on `oxigraph serve` as a remote store (gevent workers)."""
+store and on `oxigraph serve` as a remote store (the same gevent worker for both)."""
 from __future__ import annotations
 
 import json
 import socket
 import subprocess
+import sys
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -16,10 +17,10 @@ from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from server import namespaces as ns
 from server.errors import SettingsError
-from server.http.gunicorn_server import LingeringThreadWorker, _worker_class_option, worker_class
+from server.http.gunicorn_server import gunicorn_options
 from server.settings import load_settings
 
-from .conftest import KG, LiveServer, OxigraphServer
+from .conftest import KG, ROOT, LiveServer, OxigraphServer
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +33,7 @@ def remote_live_server(tmp_path_factory: pytest.TempPathFactory,
     env = {f"KG_{k.upper()}": v for k, v in remote_oxigraph.settings.items() if k != "remote_update_url"}
     server = LiveServer(tmp_path_factory.mktemp("unused") / "store", env=env)
     yield server
-    log = server.stop()
-    assert "Using worker: gevent" in log, log[-2000:]   # worker_class auto, with a remote store
+    server.stop()
 
 
 @pytest.fixture(params=["embedded", "remote"])
@@ -103,43 +103,106 @@ def test_concurrent_clients_each_get_their_own_answer(remote_live_server: LiveSe
     assert all(seen == {str(n)} for n, seen in answers), [a for a in answers if a[1] != {str(a[0])}][:3]
 
 
-def test_the_worker_class_follows_the_store() -> None:
-    remote = {"remote_query_url": "http://127.0.0.1:1/query"}
-    assert worker_class(load_settings({}, environ={})) == "gthread"
-    assert worker_class(load_settings(remote, environ={})) == "gevent"
-    assert worker_class(load_settings({**remote, "worker_class": "gthread"}, environ={})) == "gthread"
-    with pytest.raises(SettingsError, match="remote store only"):
-        worker_class(load_settings({"worker_class": "gevent"}, environ={}))
+@pytest.mark.parametrize("name,value", [("client_timeout_s", 0), ("keepalive_s", -1), ("max_connections", 0)])
+def test_limits_that_cannot_serve_are_refused(name: str, value: float) -> None:
+    with pytest.raises(SettingsError, match=name):
+        gunicorn_options(load_settings({name: value}, environ={}))
 
 
-def test_kg_serve_refuses_gevent_on_the_embedded_store(tmp_path: Path) -> None:
-    done = subprocess.run([KG, "serve", "--store", str(tmp_path / "store"), "--port", "0", "--worker-class", "gevent"],
+def test_kg_serve_refuses_a_limit_that_cannot_serve(tmp_path: Path) -> None:
+    done = subprocess.run([KG, "serve", "--store", str(tmp_path / "store"), "--port", "0", "--client-timeout-s", "0"],
                           capture_output=True, text=True, timeout=120)
-    assert done.returncode != 0 and "remote store only" in done.stderr
+    assert done.returncode != 0 and "client_timeout_s" in done.stderr and not (tmp_path / "store").exists()
 
 
-def test_queries_are_answered_while_a_validation_computes(tmp_path: Path, remote_oxigraph: OxigraphServer) -> None:
-    """One gevent worker: GET /validate computes in a native thread (server/offload.py), so the
-    worker's other requests do not wait for it; on the event loop they would wait while it computes."""
-    env = {f"KG_{k.upper()}": v for k, v in remote_oxigraph.settings.items() if k != "remote_update_url"}
-    server = LiveServer(tmp_path / "store", env={**env, "KG_WORKERS": "1"})
-    try:
-        ask = server.url + "/sparql?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"})
-        urllib.request.urlopen(ask, timeout=30).read()
-        with ThreadPoolExecutor(1) as pool:
-            validation = pool.submit(lambda: urllib.request.urlopen(server.url + "/validate?format=report-json",
-                                                                    timeout=120).read())
-            answered = 0
-            while not validation.done():
-                with urllib.request.urlopen(ask, timeout=30) as resp:
-                    answered += json.load(resp)["boolean"] is True
-            report = json.loads(validation.result())
-        assert "conforms" in report
-        # Measured: 88 queries answered during the validation; 10 when it computed on the event
-        # loop (those came while it was still reading the remote store).
-        assert answered >= 25, answered
-    finally:
-        server.stop()
+OFFLOAD_UNDER_GEVENT = r"""
+from gevent import monkey
+monkey.patch_all()
+import gevent
+from server.store.threads import computation
+
+native_lock = monkey.get_original("_thread", "allocate_lock")()   # waited for without yielding to gevent
+native_lock.acquire()
+
+
+def long_computation():
+    return native_lock.acquire(timeout=20)     # True once another greenlet of this hub has run meanwhile
+
+
+def another_request():
+    gevent.sleep(0)
+    native_lock.release()
+
+
+other = gevent.spawn(another_request)
+print("answered-meanwhile" if computation(long_computation) else "held-up")
+other.join()
+"""
+
+
+def test_a_validation_computes_beside_the_other_requests_of_a_gevent_worker() -> None:
+    """What a validation computes (`store.threads.computation`) runs on a native thread under gevent: the
+    worker's other greenlets run while it computes. The computation here waits for another
+    greenlet of the same hub, so it ends only if that greenlet could run (on the event loop itself
+    it would wait the whole 20 s for nothing)."""
+    done = subprocess.run([sys.executable, "-c", OFFLOAD_UNDER_GEVENT], capture_output=True, text=True,
+                          timeout=120, cwd=str(ROOT))
+    assert done.stdout.strip() == "answered-meanwhile", done.stdout + done.stderr
+
+
+STOPPED_UNDER_GEVENT = r"""
+from gevent import monkey
+monkey.patch_all()
+import socket
+import gevent
+from gevent.event import Event
+from gevent.pool import Pool
+from gevent.pywsgi import WSGIServer
+from server.http.gunicorn_server import ClientLimitedHandler
+
+arrived = Event()
+
+
+class QuietLog:   # gunicorn's logger, as its handler calls it
+    def access(self, *args):
+        pass
+
+    def write(self, *args):
+        pass
+
+
+def never_answers(environ, start_response):
+    arrived.set()
+    gevent.sleep(120)
+
+
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen()
+server = WSGIServer(listener, never_answers, handler_class=ClientLimitedHandler, spawn=Pool(10), log=QuietLog(),
+                    error_log=QuietLog())   # as gunicorn's gevent worker makes it
+server.start()
+client = socket.create_connection(listener.getsockname(), timeout=60)
+client.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n\r\n")
+arrived.wait(60)
+server.stop(timeout=0.1)   # what gunicorn does with the requests still open after its graceful time
+answer = b""
+while chunk := client.recv(65536):
+    answer += chunk
+print(answer.decode())
+"""
+
+
+def test_a_request_cut_short_by_the_workers_stop_is_503_not_500() -> None:
+    """gunicorn ends the requests a stopping worker has not answered within its graceful time;
+    gevent's server answered those 500, as if the server had failed on them."""
+    done = subprocess.run([sys.executable, "-c", STOPPED_UNDER_GEVENT], capture_output=True, text=True,
+                          timeout=120, cwd=str(ROOT))
+    head, _, body = done.stdout.partition("\n\n")   # (text mode reads CRLF as \n)
+    lines = head.split("\n")
+    assert lines[0] == "HTTP/1.1 503 Service Unavailable", done.stdout + done.stderr
+    assert "Retry-After: 1" in lines and "Connection: close" in lines
+    assert body.startswith("503 Service restarting")
 
 
 def _answers(sock: socket.socket, count: int) -> list[tuple[bytes, bytes]]:
@@ -166,18 +229,18 @@ def _ask(n: int) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def one_thread_server(store_link: Path) -> Iterator[LiveServer]:
-    """`kg serve` with one worker of one thread: what a thread keeps waiting shows at once."""
-    server = LiveServer(store_link, env={"KG_WORKERS": "1", "KG_THREADS": "1"})
+def one_worker_server(store_link: Path) -> Iterator[LiveServer]:
+    """`kg serve` with one worker: what a connection keeps waiting shows at once (idle connections
+    are kept a minute, so that nothing here depends on how fast the machine is)."""
+    server = LiveServer(store_link, env={"KG_WORKERS": "1", "KG_KEEPALIVE_S": "60"})
     yield server
-    log = server.stop()
-    assert "Using worker: LingeringThreadWorker" in log, log[-2000:]
+    server.stop()
 
 
-def test_requests_sent_back_to_back_or_pipelined_are_each_answered(one_thread_server: LiveServer) -> None:
-    """The thread that answered a request goes on to the next one on the same connection, whether
-    it comes right after the answer or was sent with the first request (pipelining)."""
-    with socket.create_connection(("127.0.0.1", one_thread_server.port), timeout=30) as sock:
+def test_requests_sent_back_to_back_or_pipelined_are_each_answered(one_worker_server: LiveServer) -> None:
+    """Each request on a kept-alive connection is answered, whether it comes right after the
+    previous answer or was sent with the first request (pipelining)."""
+    with socket.create_connection(("127.0.0.1", one_worker_server.port), timeout=30) as sock:
         for n in range(20):
             sock.sendall(_ask(n))
             assert _answers(sock, 1)[0][0] == b"HTTP/1.1 200 OK"
@@ -186,32 +249,17 @@ def test_requests_sent_back_to_back_or_pipelined_are_each_answered(one_thread_se
     assert [(status, json.loads(body)["boolean"]) for status, body in answers] == [(b"HTTP/1.1 200 OK", True)] * 3
 
 
-def test_an_idle_kept_alive_client_does_not_hold_the_only_thread(one_thread_server: LiveServer) -> None:
-    """After its answer, a thread waits only briefly (keepalive_linger_ms) for that client's next
-    request: a client that keeps its connection open and says nothing leaves the thread to others."""
-    with socket.create_connection(("127.0.0.1", one_thread_server.port), timeout=30) as idle:
+def test_an_idle_kept_alive_client_does_not_hold_the_only_worker(one_worker_server: LiveServer) -> None:
+    """A client that keeps its connection open and says nothing leaves the worker to others."""
+    with socket.create_connection(("127.0.0.1", one_worker_server.port), timeout=30) as idle:
         idle.sendall(_ask(1))
         assert _answers(idle, 1)[0][0] == b"HTTP/1.1 200 OK"
         for n in range(3):   # each on a new connection, while `idle` stays open
-            with socket.create_connection(("127.0.0.1", one_thread_server.port), timeout=10) as other:
+            with socket.create_connection(("127.0.0.1", one_worker_server.port), timeout=10) as other:
                 other.sendall(_ask(n))
                 assert _answers(other, 1)[0][0] == b"HTTP/1.1 200 OK"
         idle.sendall(_ask(2))   # and the idle client is still served on its connection
         assert _answers(idle, 1)[0][0] == b"HTTP/1.1 200 OK"
-
-
-def test_the_linger_setting_chooses_the_worker_class() -> None:
-    assert issubclass(_worker_class_option(load_settings({}, environ={})), LingeringThreadWorker)
-    assert _worker_class_option(load_settings({}, environ={})).linger_s == pytest.approx(0.001)
-    assert _worker_class_option(load_settings({"keepalive_linger_ms": 0}, environ={})) == "gthread"
-    remote = {"remote_query_url": "http://127.0.0.1:1/query"}
-    assert _worker_class_option(load_settings(remote, environ={})) == "gevent"
-
-
-def test_kg_serve_refuses_a_negative_linger(tmp_path: Path) -> None:
-    done = subprocess.run([KG, "serve", "--store", str(tmp_path / "store"), "--port", "0",
-                           "--keepalive-linger-ms", "-1"], capture_output=True, text=True, timeout=120)
-    assert done.returncode != 0 and "keepalive_linger_ms" in done.stderr and not (tmp_path / "store").exists()
 
 
 def test_a_port_in_use_names_the_flag_that_changes_it(store_link: Path) -> None:

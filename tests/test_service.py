@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import select
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
 import pytest
 from flask import Flask
+
+from .conftest import SparqlStub
 
 
 @pytest.fixture()
@@ -34,31 +34,10 @@ def connection_arrived(sock: socket.socket) -> bool:
 def remote_endpoint() -> Iterator[tuple[str, list[str]]]:
     """A tiny SPARQL endpoint on loopback that answers every query with one fixed row."""
     seen: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            seen.append(self.rfile.read(length).decode() if length else self.path)
-            body = json.dumps({"head": {"vars": ["city"]}, "results": {"bindings": [
-                {"city": {"type": "literal", "value": "Gyumri", "xml:lang": "en"}}]}}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/sparql-results+json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = do_POST = _answer
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/sparql", seen
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    stub = SparqlStub({"head": {"vars": ["city"]}, "results": {"bindings": [
+        {"city": {"type": "literal", "value": "Gyumri", "xml:lang": "en"}}]}}, seen.append)
+    yield stub.url, seen
+    stub.stop()
 
 
 @pytest.mark.parametrize("shape", [

@@ -5,7 +5,6 @@ import csv
 import io
 import json
 import threading
-import time
 import xml.etree.ElementTree as ET
 from typing import Callable
 
@@ -19,7 +18,6 @@ from server import namespaces as ns
 LABELS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
 ASK = "ASK { ?s ?p ?o }"
 CONSTRUCT = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ns.G_ONTOLOGY}> {{ ?s ?p ?o }} }} LIMIT 20"
-CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 
 
 def bindings(resp) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
@@ -262,14 +260,10 @@ ORDERED = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
 def test_a_capped_answer_is_the_first_rows_and_costs_one_evaluation(
         make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, fmt: str, budget: str) -> None:
     """Over the cap, the first rows come from what Oxigraph already wrote -- whole, or cut at the
-    byte budget -- so the query runs once; CSV, which cannot be read back, runs it again.
-    (Queries run in this process: query_isolation=worker.)"""
-    from server.http import renderers
+    byte budget (32 KB: well short of the whole answer, more than 40 rows) -- so the query runs
+    once; CSV, which cannot be read back, runs it again."""
     from server.store.embedded import KGStore
 
-    if budget == "cut":
-        monkeypatch.setattr(renderers, "MIN_BUDGET_BYTES", 0)
-        monkeypatch.setattr(renderers, "BYTES_PER_ROW", 800)   # 32 KB: well short of the whole answer
     evaluations: list[str] = []
     real_query = KGStore.query
 
@@ -278,10 +272,10 @@ def test_a_capped_answer_is_the_first_rows_and_costs_one_evaluation(
         return real_query(self, sparql, **options)
 
     monkeypatch.setattr(KGStore, "query", counting)
-    server_app = make_app(query_isolation="worker")
-    full = server_app.test_client().get("/sparql", query_string={"query": ORDERED, "format": fmt})
+    full = make_app().test_client().get("/sparql", query_string={"query": ORDERED, "format": fmt})
     evaluations.clear()
-    capped = make_app(max_result_rows=40, query_isolation="worker").test_client().get(
+    budget_mb = 32 / 1024 if budget == "cut" else 16.0
+    capped = make_app(max_result_rows=40, max_answer_mb=budget_mb).test_client().get(
         "/sparql", query_string={"query": ORDERED, "format": fmt})
     assert capped.status_code == 200
     assert capped.headers["KG-Result-Truncated"] == "true; limit=40" and capped.headers["KG-Result-Count"] == "40"
@@ -294,17 +288,17 @@ def test_a_capped_answer_is_the_first_rows_and_costs_one_evaluation(
         assert data["results"]["bindings"] == whole["results"]["bindings"][:40]
 
 
-def test_timeout_stops_the_query_and_others_are_served(make_app: Callable[..., Flask]) -> None:
-    app = make_app(query_timeout_s=2.0, query_workers=2)
+def test_timeout_stops_the_query_and_others_are_served(make_app: Callable[..., Flask], held_service) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(query_timeout_s=2.0, service_allowlist=held_service.url)
     slow_client, fast_client = app.test_client(), app.test_client()
     outcome: dict[str, object] = {}
 
     def run_slow() -> None:
-        outcome["slow"] = slow_client.get("/sparql", query_string={"query": CARTESIAN})
+        outcome["slow"] = slow_client.get("/sparql", query_string={"query": held_service.query()})
 
     thread = threading.Thread(target=run_slow)
     thread.start()
-    time.sleep(0.3)
+    held_service.wait_for(1)
     fast = [fast_client.get("/sparql", query_string={"query": ASK}) for _ in range(5)]
     thread.join(30)
     assert all(r.status_code == 200 for r in fast)

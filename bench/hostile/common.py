@@ -109,17 +109,10 @@ def _cmd(pid: int) -> str:
 
 
 def process_rss(pid: int) -> dict[str, int]:
-    """RSS (kB) of the server's processes by role: gunicorn (master and workers), query processes."""
-    roles = {"gunicorn": 0, "query_processes": 0, "count_query_processes": 0}
-    for p in descendants(pid):
-        cmd = _cmd(p)
-        if "server.store.query_process" in cmd:
-            roles["query_processes"] += _rss(p)
-            roles["count_query_processes"] += 1
-        elif "kg serve" in cmd or "/kg" in cmd:
-            roles["gunicorn"] += _rss(p)
-    roles["total"] = roles["gunicorn"] + roles["query_processes"]
-    return roles
+    """RSS (kB) of the server's processes: gunicorn's master and its workers (queries run on
+    threads of the workers)."""
+    total = sum(_rss(p) for p in descendants(pid) if "kg serve" in _cmd(p) or "/kg" in _cmd(p))
+    return {"gunicorn": total, "total": total}
 
 
 def http(url: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None,

@@ -170,8 +170,7 @@ def markdown(result: dict[str, Any], args: argparse.Namespace) -> str:
              f"{result['workers']['sigsegv']}, worker exits {result['workers']['worker_exits']} |",
              f"| ASK {{}} | {d['ask_requests']}: {d['ask_status']}; p50 {d['ask_p50_ms']} ms, p99 {d['ask_p99_ms']} ms, "
              f"max {d['ask_max_ms']} ms |",
-             f"| RSS peak | {rss.get('total', 0) // 1024} MB (gunicorn {rss.get('gunicorn', 0) // 1024} MB, "
-             f"{rss.get('count_query_processes', 0)} query processes {rss.get('query_processes', 0) // 1024} MB) |",
+             f"| RSS peak | {rss.get('total', 0) // 1024} MB (gunicorn's master and workers) |",
              "", "(e) graph IRIs", "", "| request | first | again |", "|---|---|---|"]
     for name, w in e["writes"].items():
         lines.append(f"| PUT graph {name} | {w['status']} in {w['ms']} ms | |")

@@ -12,7 +12,6 @@ store without copying it wherever the change says what it touches.
 """
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,7 +19,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ..errors import BadRequest, QuerySyntaxError
+from ..errors import BadRequest
+from ..store.embedded import query_syntax_error
 from ..sparql.guard import words
 from .patches import Patch
 
@@ -91,22 +91,11 @@ def skolemize(quads: Iterable[ox.Quad], base: str, mapping: dict[str, ox.NamedNo
     return [ox.Quad(term(q.subject), q.predicate, term(q.object), term(q.graph_name)) for q in quads]
 
 
-def syntax_error(exc: SyntaxError, what: str) -> QuerySyntaxError:
-    """pyoxigraph says 'error at L:C: …'; keep line and column as fields."""
-    text = str(exc)
-    m = re.match(r"error at (\d+):(\d+): (.*)", text, re.S)
-    if m:
-        line, col = int(m.group(1)), int(m.group(2))
-        return QuerySyntaxError(f"syntax error in the {what} at line {line}, column {col}: {m.group(3)}",
-                                line=line, column=col)
-    return QuerySyntaxError(f"syntax error in the {what}: {text}")
-
-
 def _run(store: ox.Store, update: str, base_iri: str | None = None) -> None:
     try:
         store.update(update, base_iri=base_iri)
     except SyntaxError as exc:
-        raise syntax_error(exc, "update") from None
+        raise query_syntax_error(exc, "update") from None
     except (OSError, ValueError, RuntimeError) as exc:
         raise BadRequest(f"the update could not be evaluated: {exc}") from None
 

@@ -22,6 +22,7 @@ from .patches import PatchLog, is_change_id, parse_patch
 Select = Callable[[str], list[dict[str, str]]]
 PAGE_SIZE = 20
 MAX_PAGE = 100
+CHAIN_STEPS = 40   # changes one query follows along the chain (it nests 2 + that many levels; the guard allows 64)
 ROWS_SHOWN = 20          # quads of each kind shown per change on a page of the history
 DETAIL_ROWS = 2000       # ... on the page of one change
 RESOURCE_CHANGES = 20    # changes read for a resource's page
@@ -98,8 +99,10 @@ class ResourceHistory:
 class History:
     """Pages of the change log: `select` runs a SELECT through the query engine (with its limits)."""
 
-    def __init__(self, select: Select, log: PatchLog, base: str, prefixes: dict[str, str] | None = None) -> None:
+    def __init__(self, select: Select, log: PatchLog, base: str, prefixes: dict[str, str] | None = None,
+                 chain_steps: int = CHAIN_STEPS) -> None:
         self.select = select
+        self.chain_steps = max(1, chain_steps)
         self.log = log
         self.base = base
         self.prefixes = sorted((prefixes or {}).items(), key=lambda kv: -len(kv[1]))
@@ -140,16 +143,27 @@ class History:
 
     def _chain(self, before: str | None, count: int) -> list[str] | None:
         """Up to `count` changes along `prov:wasInformedBy`, or None when the chain ends early
-        while older changes exist (changes recorded before the chain was kept)."""
-        rows = self.select(chain_query(self.base, before, count if before is None else count + 1))
-        if not rows:
-            return [] if before is None else None
-        row = rows[0]
-        found = [row[f"a{i}"] for i in range(len(row)) if f"a{i}" in row]
-        if before is not None:
-            if not found or found[0] != before:
-                raise NotFound(f"no change {before.rsplit('/', 1)[-1]} in the change log (see /history)")
-            found = found[1:]
+        while older changes exist (changes recorded before the chain was kept). Read in pieces of
+        `chain_steps` (each step nests one OPTIONAL: a whole page in one query would nest deeper
+        than the query guard allows)."""
+        found: list[str] = []
+        cursor = before   # the change the next piece starts from (listed first, not counted)
+        while len(found) < count:
+            steps = min(self.chain_steps, count - len(found))
+            rows = self.select(chain_query(self.base, cursor, steps))
+            if not rows:
+                return [] if cursor is None else None
+            row = rows[0]
+            piece = [row[f"a{i}"] for i in range(steps + 1) if f"a{i}" in row]
+            ended = len(piece) < steps + 1
+            if cursor is not None:
+                if not piece or piece[0] != cursor:
+                    raise NotFound(f"no change {cursor.rsplit('/', 1)[-1]} in the change log (see /history)")
+                piece = piece[1:]
+            found += piece
+            if ended or not found:
+                break
+            cursor = found[-1]
         if len(found) >= count:
             return found[:count]
         last = found[-1] if found else before

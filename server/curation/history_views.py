@@ -12,11 +12,9 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from ..errors import BadRequest
 from ..http import formats
-from ..http.responses import negotiated
+from ..http.responses import answer_response, negotiated
 from ..http.security import safe_href
 from ..linked_data.describe import local_path
-from ..sparql.endpoint import answer_response
-from ..store.engine import QueryRequest
 from ..validation.views import curation
 from .auth import check_name
 from .changelog import PROV, HistoryFilter, activity_iri, changelog_graph, kgc
@@ -72,8 +70,7 @@ def history_page() -> Response:
     iris = " ".join(f"<{c.iri}>" for c in page.changes) or f"<{kg.base}id/change/none>"
     query = (f"CONSTRUCT {{ ?a ?p ?o . ?agent ?q ?v }} WHERE {{ VALUES ?a {{ {iris} }} GRAPH <{changelog_graph(kg.base)}> "
              f"{{ ?a ?p ?o OPTIONAL {{ ?a <{PROV}wasAssociatedWith> ?agent . ?agent ?q ?v }} }} }}")
-    resp = answer_response(kg.engine.run(QueryRequest(query, format=fmt.name,
-                                                      prefixes={**kg.prefixes, "kgc": kgc(kg.base)})))
+    resp = answer_response(kg.engine.run(kg.request(query, fmt.name, prefixes={**kg.prefixes, "kgc": kgc(kg.base)})))
     resp.headers.update(headers)
     return resp
 

@@ -4,9 +4,8 @@
 An on-disk Oxigraph store has one writing process, and opening it read-only beside a writer is
 undefined behaviour, so:
 
-- an engine that holds the store open read-write itself lends it (`engine.writable_store()`);
-- an engine whose readers open the store read-only (the query processes) pauses them
-  (`engine.exclusive()`) while the store is opened here, written, flushed and closed;
+- the engine of a server that writes holds the store open read-write itself (its one worker,
+  `store.embedded_engine`) and lends it (`engine.writable_store(store_dir)`);
 - with no engine (the `kg` commands, benchmarks), `HeldStore` opens the store once and keeps it.
 
 `StoreLock` is a lock file beside the store link (`<store>.lock`): a write holds it while it
@@ -65,8 +64,9 @@ class Lease:
     goes, so the write path reaches the store through the lease alone, and `release` drops it
     before readers are let back in."""
 
-    def __init__(self, store: ox.Store) -> None:
+    def __init__(self, store: ox.Store, *, owned: bool = True) -> None:
         self._store: ox.Store | None = store
+        self._owned = owned   # False: lent by an engine that keeps it open
 
     @property
     def store(self) -> ox.Store:
@@ -76,7 +76,7 @@ class Lease:
 
     def release(self) -> None:
         store, self._store = self._store, None
-        if store is not None and sys.getrefcount(store) > 2:
+        if store is not None and self._owned and sys.getrefcount(store) > 2:
             # Something else still holds it: typically a reference cycle through frames that a
             # parser's cached exception keeps (rdflib's SPARQL parser does). Collect it now, or the
             # store stays open beside the readers about to be let in.
@@ -97,21 +97,11 @@ def open_read_write(store_dir: Path) -> ox.Store:
 
 @contextmanager
 def writable_store(engine: Any, store_dir: Path) -> Iterator[Lease]:
-    """The store opened read-write for one write; readers paused as the engine requires."""
-    lend = getattr(engine, "writable_store", None)
-    if lend is not None:
-        with lend() as store:
-            lease = Lease(store)
-            try:
-                yield lease
-            finally:
-                lease.release()
-        return
-    with engine.exclusive():
-        lease = Lease(open_read_write(store_dir))
+    """The store the engine holds read-write, lent for one write."""
+    with engine.writable_store(store_dir) as store:
+        lease = Lease(store, owned=False)
         try:
             yield lease
-            lease.store.flush()  # readers reopen read-only: a short log to replay
         finally:
             lease.release()
 

@@ -51,11 +51,11 @@ from ..errors import (
     ServiceUnavailable,
     Unprocessable,
 )
-from ..http.offload import computation
 from ..search import index_changes
 from ..settings import Settings
 from ..store.embedded import data_version, touch_version
 from ..store.rdf_guard import triple_terms_refused
+from ..store.threads import computation
 from ..store.terms import to_rdflib_term
 from ..validation.validate import (
     PreparedShapes,
@@ -206,6 +206,13 @@ class Curation:
     # -- reading the store -----------------------------------------------------
     @contextmanager
     def reading(self) -> Iterator[ox.Store]:
+        """The store as it is now: the one the server's engine has open (each of its iterators reads
+        one snapshot, beside the writes), else the one this process holds, else a read-only open."""
+        reading = getattr(self.engine, "reading", None)
+        if reading is not None:
+            with reading() as (_path, store):
+                yield store
+            return
         if not self.link.exists():
             raise ServiceUnavailable(f"no store at {self.link}; run `kg build`")
         with self._open_lock:
@@ -360,10 +367,9 @@ class Curation:
 
     @contextmanager
     def target(self) -> Iterator[Target]:
-        """The store a write reads and commits to, held for the whole write.
-
-        With query processes, the write reads the store through a read-only open beside them and
-        pauses them only for its commit; nothing else writes meanwhile (the lock file)."""
+        """The store a write reads and commits to, held for the whole write: the one the server's
+        engine holds read-write, or (no engine) the one this process keeps open; nothing else
+        writes meanwhile (the lock file)."""
         if self.remote is not None:
             yield self._remote_target()
             return
@@ -371,23 +377,10 @@ class Curation:
             raise ServiceUnavailable(f"no store at {self.link}; run `kg build`")
         with self.lock.held(), self._open_lock:
             store_dir = self.link.resolve()   # after the lock: a build swaps the link only while holding it
-            if self._held is not None or hasattr(self.engine, "writable_store"):
-                opened = self._held.writable(store_dir) if self._held is not None \
-                    else writable_store(self.engine, store_dir)
-                with opened as lease:
-                    yield Target(lease, str(store_dir), lambda request: lease.store.update(request))
-                return
-            read = Lease(ox.Store.read_only(str(store_dir)))
-
-            def apply(request: str) -> None:
-                read.release()
-                with writable_store(self.engine, store_dir) as lease:
-                    lease.store.update(request)
-
-            try:
-                yield Target(read, str(store_dir), apply)
-            finally:
-                read.release()
+            opened = self._held.writable(store_dir) if self._held is not None \
+                else writable_store(self.engine, store_dir)
+            with opened as lease:
+                yield Target(lease, str(store_dir), lambda request: lease.store.update(request))
 
     def _remote_target(self) -> Target:
         assert self.remote is not None

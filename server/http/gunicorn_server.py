@@ -1,29 +1,49 @@
-"""Running the app under gunicorn, with workers chosen for the store's concurrency rules.
+"""Running the app under gunicorn: its processes, and what a client may hold of them.
 
-Every gunicorn worker opens the store read-only; read-only opens are safe side by side. A
-read-only server answers queries inside its workers (`inline_engine`: a worker whose query
-runs past the time limit retires and gunicorn starts a fresh one). Writes need the single
-writer, so with a write token the server runs one worker process (with threads), the writer
-lives there and queries run in query processes that step aside while a write is applied.
+Workers: every worker of a read-only server opens the store read-only (read-only opens are safe
+side by side). Writes need the single writer, so with a write token the server runs one worker,
+which opens the store read-write and answers queries beside the writes. Queries are evaluated on
+native threads of the worker (`store.embedded_engine`); a worker whose query runs past the time
+limit retires (`retire_worker`): it stops accepting, ends as soon as no request is being
+answered (connections idle between requests are dropped, as a server may), and gunicorn starts
+a fresh one. Until then the listening socket holds new connections for the other workers, or
+for the fresh one.
+
+Clients: requests are read and answers written by gevent's WSGI server (`pywsgi`, run by
+gunicorn's `gevent_pywsgi` worker), one greenlet per connection: a connection that sends slowly,
+sits idle or does not read its answer holds a greenlet and a socket, never a thread, and the
+time limits below close it:
+- a kept-alive connection may be idle `keepalive_s` between requests;
+- a request's line and headers must arrive within `client_timeout_s` of its first byte, its
+  body within `client_timeout_s` of the headers, and each answer must be taken within
+  `client_timeout_s` (every single read or write in between also waits at most that long);
+- a worker holds at most `max_connections` connections; more wait in the listen queue.
+gevent's server sends `100 Continue` only when the app reads the body, so a body refused before
+it is read (413) is never sent by a client that waits for it; one that sends it anyway has it
+read and discarded after the answer (`Connection: close`), so it reads the 413 instead of a reset.
 """
 from __future__ import annotations
 
-import dataclasses
-import functools
+import logging
 import os
-import selectors
+import re
 import shutil
 import socket
 import sys
 import tempfile
+import time
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler
 
 from ..settings import Settings
+from .observability import MULTIPROC_ENV
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_retiring = False
+GRACEFUL_S = 10   # the longest a stopping worker waits for the requests it is answering
+_servers: set[Any] = set()    # this worker's servers (one per listening socket)
+_answering: set[Any] = set()  # handlers whose request has arrived and is not yet answered
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
@@ -38,16 +58,267 @@ class _Server(BaseApplication):  # type: ignore[misc]
 
     def load(self):  # type: ignore[no-untyped-def]
         from .. import create_app
-        from ..store.inline_engine import InlineEngine, retire_gunicorn_worker
 
-        app = create_app(self.settings)
-        engine = app.extensions["kg"].engine
-        if isinstance(engine, InlineEngine):
-            front = app.wsgi_app  # the lean SPARQL path: it counts the requests in flight
-            engine.retire = functools.partial(
-                retire_gunicorn_worker, still_running=lambda: front.in_flight() > engine.stuck(),
-                grace_s=float(self.options["graceful_timeout"]))
-        return app
+        return create_app(self.settings, on_runaway=retire_worker)
+
+
+def retire_worker() -> None:
+    """A query ran past its time limit and cannot be stopped: this worker stops accepting and ends,
+    query thread and all, once the requests it is answering are done (the engine has answered
+    the queries it was waiting for already); gunicorn starts a fresh worker in its place.
+    gunicorn's own graceful stop would wait for idle kept-alive connections too, and look only
+    once a second."""
+    global _retiring
+    if _retiring:
+        return
+    _retiring = True
+    import gevent
+
+    gevent.spawn(_retire)
+
+
+def _retire() -> None:
+    import gevent
+
+    for server in list(_servers):
+        server.close()
+    until = time.monotonic() + GRACEFUL_S
+    while _answering and time.monotonic() < until:
+        gevent.sleep(0.01)
+    _end()
+
+
+def _end() -> None:
+    """End the process without waiting for the query thread it cannot stop."""
+    logging.shutdown()
+    os._exit(0)
+
+
+def _worker_exit(server: Any, worker: Any) -> None:
+    """A worker stopped by gunicorn while it retires ends here at once."""
+    if _retiring:
+        _end()
+
+
+class _SlowClient(TimeoutError):
+    """A client took longer than client_timeout_s to send its request."""
+
+
+class _HeadTooLarge(ValueError):
+    """More header fields, or a longer one, than MAX_FIELDS / MAX_FIELD_BYTES."""
+
+
+MAX_FIELDS = 100
+MAX_FIELD_BYTES = 8190
+_FIELD = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*")
+
+
+class RequestHead:
+    """A request's header fields as gevent's server reads them (`get`, `items`, `headers`…), read
+    here line by line: the standard library's reader goes through the email package, which costs
+    more than a small query does. RFC 9112 §5: a field is a token, a colon and a value; a line
+    folded onto the previous one (obs-fold) is joined to it with a space."""
+
+    status = ""
+
+    def __init__(self, fields: list[tuple[str, str]]) -> None:
+        self._fields = fields
+        self._first: dict[str, str] = {}
+        for k, v in fields:
+            self._first.setdefault(k.lower(), v)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self._first.get(name.lower(), default)
+
+    getheader = get
+
+    def __delitem__(self, name: str) -> None:
+        wanted = name.lower()
+        self._fields = [(k, v) for k, v in self._fields if k.lower() != wanted]
+        self._first.pop(wanted, None)
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._fields)
+
+    @property
+    def typeheader(self) -> str | None:
+        return self.get("content-type")
+
+    @property
+    def headers(self) -> list[str]:
+        return [f"{k}: {v}\r\n" for k, v in self._fields]
+
+
+def read_head(rfile: Any) -> RequestHead:
+    """The header fields up to the empty line; 431 past MAX_FIELDS or MAX_FIELD_BYTES, 400 for a
+    line that is no field."""
+    fields: list[tuple[str, str]] = []
+    while True:
+        line = rfile.readline(MAX_FIELD_BYTES + 3)
+        if line in (b"\r\n", b"\n"):
+            return RequestHead(fields)
+        if not line.endswith(b"\n"):
+            if len(line) > MAX_FIELD_BYTES:
+                raise _HeadTooLarge()
+            raise ValueError("the connection closed in the middle of the request's head")
+        if len(fields) == MAX_FIELDS:
+            raise _HeadTooLarge()
+        text = line.decode("latin-1").rstrip("\r\n")
+        if text[:1] in (" ", "\t") and fields:
+            name, value = fields[-1]
+            fields[-1] = (name, f"{value} {text.strip()}")
+            continue
+        found = _FIELD.fullmatch(text)
+        if found is None:
+            raise ValueError(f"not a header field: {text[:80]!r}")
+        fields.append((found.group(1), found.group(2)))
+_HEAD_TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n"
+                   b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 83\r\n\r\n"
+                   b"431 Request header fields too large: at most 100 fields of at most 8190 bytes each\n")
+_REQUEST_TIMEOUT = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                    b"Content-Length: 79\r\n\r\n408 Request timeout: the request's head did not arrive within client_timeout_s\n")
+
+
+class ClientLimitedHandler(PyWSGIHandler):  # type: ignore[misc]
+    """gevent's WSGI handler, with the time limits of the module docstring on each connection."""
+
+    idle_s = 5.0
+    client_s = 30.0
+
+    def handle(self) -> None:
+        # gevent's server writes an answer's head and its body with two sends: without TCP_NODELAY
+        # the body waits for the client to acknowledge the head (Nagle's algorithm against the
+        # client's delayed acknowledgement), a delay on most answers.
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _servers.add(self.server)
+        super().handle()
+
+    taken = 0   # requests taken on this connection
+
+    def handle_one_request(self) -> Any:
+        if _retiring and self.taken:     # a retiring worker keeps no connection alive
+            return None
+        self.socket.settimeout(self.idle_s)
+        try:
+            if not self.rfile.peek(1):   # the client closed the connection
+                return None
+        except OSError:                  # idle for keepalive_s: closed
+            return None
+        self.taken += 1
+        self.socket.settimeout(self.client_s)
+        import gevent
+
+        self._head_timer = gevent.Timeout.start_new(self.client_s, _SlowClient)
+        self._line_timed_out = False
+        try:
+            outcome = super().handle_one_request()
+        finally:
+            self._head_timer.close()
+            _answering.discard(self)
+        return ("408", _REQUEST_TIMEOUT) if self._line_timed_out else outcome
+
+    def read_requestline(self) -> str:
+        try:
+            return super().read_requestline()  # type: ignore[no-any-return]
+        except _SlowClient:
+            self._line_timed_out = True
+            return ""
+
+    def MessageClass(self, rfile: Any, *_args: Any) -> RequestHead:  # noqa: N802 (gevent's name)
+        """The header fields, read by `read_head` (within MAX_FIELDS fields of MAX_FIELD_BYTES)."""
+        return read_head(rfile)
+
+    def finalize_headers(self) -> None:
+        """An answer of a retiring worker says `Connection: close`: the client sends its next
+        request on a new connection (to a worker that serves it) instead of on one that is closed
+        after this answer."""
+        super().finalize_headers()
+        if _retiring and not self.close_connection:
+            self.close_connection = True
+            self.response_headers.append((b"Connection", b"close"))
+
+    def handle_error(self, t: type[BaseException], v: BaseException, tb: Any) -> None:
+        """A request cut short by the worker's stop (gunicorn ends what is left after its graceful
+        time) is 503 with `Retry-After`, not gevent's 500: the request itself was not at fault."""
+        from gevent import GreenletExit
+
+        if not issubclass(t, GreenletExit) or self.response_length:
+            super().handle_error(t, v, tb)
+            return
+        self.close_connection = True
+        body = b"503 Service restarting: this server process stopped before it answered; send the request again\n"
+        try:
+            self.start_response("503 Service Unavailable", [
+                ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))),
+                ("Retry-After", "1"), ("Connection", "close")])
+            self.write(body)
+        except OSError:
+            pass
+
+    def _handle_client_error(self, ex: BaseException) -> Any:
+        """A head that did not arrive in time is a 408 and one too large a 431, not a logged
+        "invalid request" (gevent routes a request's read errors here for subclasses to decide,
+        see its handle_one_request)."""
+        if isinstance(ex, _SlowClient):
+            return "408", _REQUEST_TIMEOUT
+        if isinstance(ex, _HeadTooLarge):
+            return "431", _HEAD_TOO_LARGE
+        return super()._handle_client_error(ex)
+
+    def get_environ(self) -> dict[str, Any]:
+        """The head has arrived: its time limit ends, and the body's begins."""
+        self._head_timer.close()
+        _answering.add(self)
+        env: dict[str, Any] = super().get_environ()
+        env["wsgi.input"] = _TimedInput(env["wsgi.input"], time.monotonic() + self.client_s)
+        return env
+
+
+class _TimedInput:
+    """A request body that must arrive by a deadline; past it, reading raises TimeoutError
+    (which the app answers 408)."""
+
+    def __init__(self, stream: Any, deadline: float) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    def _within(self, read: Any, *args: Any) -> Any:
+        import gevent
+
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise _SlowClient("the request body did not arrive in time")
+        with gevent.Timeout(remaining, _SlowClient):
+            return read(*args)
+
+    def read(self, *args: Any) -> bytes:
+        return self._within(self._stream.read, *args)  # type: ignore[no-any-return]
+
+    def readline(self, *args: Any) -> bytes:
+        return self._within(self._stream.readline, *args)  # type: ignore[no-any-return]
+
+    def readlines(self, *args: Any) -> list[bytes]:
+        return self._within(self._stream.readlines, *args)  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Any:
+        while True:
+            line = self.readline()
+            if not line:
+                return
+            yield line
+
+
+class Worker(GeventPyWSGIWorker):  # type: ignore[misc]
+    """gunicorn's gevent_pywsgi worker with the client time limits."""
+
+    wsgi_handler = ClientLimitedHandler
+
+
+def worker_class(settings: Settings) -> type[Worker]:
+    """The worker with this server's limits (a class of its own: gunicorn instantiates it in each worker)."""
+    handler = type("ClientLimitedHandler", (ClientLimitedHandler,),
+                   {"idle_s": settings.keepalive_s, "client_s": settings.client_timeout_s})
+    return type("Worker", (Worker,), {"wsgi_handler": handler})
 
 
 def _when_ready(server: Any) -> None:
@@ -67,101 +338,39 @@ def _on_exit(server: Any) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-class LingeringThreadWorker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's gthread worker, except that the thread that answered a request on a kept-alive
-    connection waits up to `linger_s` for that client's next request and answers it too.
+def check(settings: Settings) -> None:
+    """Settings that cannot serve are refused before anything starts."""
+    from ..errors import SettingsError
 
-    Why: gthread hands every kept-alive connection back to its poller thread after each answer
-    (through a pipe) and the poller hands the next request to a pool thread again: two thread
-    wake-ups per request, about 0.2 ms on these machines, paid by every client that sends
-    queries back to back (scripts, SPARQLWrapper loops, benchmarks). A client that pauses longer
-    goes back to the poller as before; a thread is held at most `linger_s` per answer, and not
-    at all while other connections wait for a thread."""
-
-    linger_s = 0.001
-
-    def handle(self, conn: Any) -> Any:
-        result = super().handle(conn)
-        while result is True and self.alive and self._next_request_soon(conn):
-            result = super().handle(conn)
-        return result
-
-    def _next_request_soon(self, conn: Any) -> bool:
-        if conn.parser.unreader.buf.getvalue():   # the last read took in the start of the next request
-            return True
-        waiting = getattr(self.tpool, "_work_queue", None)   # connections waiting for a thread
-        if self.linger_s <= 0 or (waiting is not None and not waiting.empty()):
-            return False
-        with selectors.DefaultSelector() as selector:
-            selector.register(conn.sock, selectors.EVENT_READ)
-            return bool(selector.select(self.linger_s))
-
-
-def _lingering(linger_ms: float) -> type[LingeringThreadWorker]:
-    """The worker class with this linger (a class of its own: gunicorn instantiates it in each worker)."""
-    return type("LingeringThreadWorker", (LingeringThreadWorker,), {"linger_s": linger_ms / 1000})
-
-
-def worker_class(settings: Settings) -> str:
-    """`gevent` for a remote store: a request there mostly waits on the remote, and greenlets answer
-    it without gthread's hand-offs between the poller and a pool thread (0.12 ms less a query,
-    measured at 1M triples). Queries on the embedded store compute in the worker, which a greenlet
-    must never do: they keep `gthread`."""
-    if settings.keepalive_linger_ms < 0:
-        from ..errors import SettingsError
-
-        raise SettingsError(f"keepalive_linger_ms is a time in milliseconds, 0 or more; got {settings.keepalive_linger_ms:g}")
-    if settings.worker_class == "auto":
-        return "gevent" if settings.remote else "gthread"
-    if settings.worker_class == "gevent" and not settings.remote:
-        from ..errors import SettingsError
-
-        raise SettingsError("worker_class=gevent serves a remote store only (remote_query_url): queries on the "
-                            "embedded store run in the worker and would hold up every other request; use gthread")
-    return settings.worker_class
-
-
-def _worker_class_option(settings: Settings) -> Any:
-    """What gunicorn is given: gthread with a linger (see LingeringThreadWorker) unless it is 0."""
-    chosen = worker_class(settings)
-    if chosen == "gthread" and settings.keepalive_linger_ms > 0:
-        return _lingering(settings.keepalive_linger_ms)
-    return chosen
+    for name in ("client_timeout_s", "keepalive_s"):
+        if getattr(settings, name) <= 0:
+            raise SettingsError(f"{name} is a time in seconds, more than 0; got {getattr(settings, name):g}")
+    if settings.max_connections < 1:
+        raise SettingsError(f"max_connections is a number of connections, 1 or more; got {settings.max_connections}")
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    check(settings)
     return {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.worker_processes,
-        "threads": max(1, settings.threads),
-        "worker_class": _worker_class_option(settings),
+        "worker_class": worker_class(settings),
+        "worker_connections": settings.max_connections,
         # The app enforces the query time limit itself; gunicorn's limit is a backstop.
         "timeout": int(settings.query_timeout_s) + 30,
-        "graceful_timeout": 10,
+        "graceful_timeout": GRACEFUL_S,
         # The app writes the access log itself (observability.py): gunicorn's would print the
         # query string, which holds the whole query.
         "accesslog": None,
         "child_exit": _child_exit,
+        "worker_exit": _worker_exit,
         "on_exit": _on_exit,
         "errorlog": "-",
         "when_ready": _when_ready,
-        "limit_request_line": 8190,
         # gunicorn's control socket lives at one fixed path in the home folder: two servers on one
         # machine (a benchmark beside the served store, the tests) would take it from each other.
         "control_socket_disable": True,
     }
-
-
-def resolve_isolation(settings: Settings) -> Settings:
-    """`auto`: queries in the worker when nothing writes, in query processes when something does."""
-    if settings.writes_enabled and settings.query_isolation == "worker":
-        from ..errors import SettingsError
-
-        raise SettingsError("query_isolation=worker cannot be combined with a write token: opening the store "
-                            "read-only beside its writer is undefined behaviour; use process (or auto)")
-    if settings.query_isolation != "auto":
-        return settings
-    return dataclasses.replace(settings, query_isolation="process" if settings.writes_enabled else "worker")
 
 
 def check_port_free(settings: Settings) -> None:
@@ -186,6 +395,5 @@ def run(settings: Settings) -> None:
     # be set before the workers start (prometheus_client's multiprocess mode).
     if not os.environ.get(MULTIPROC_ENV):
         os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="kg-metrics-")
-    settings = resolve_isolation(settings)
     check_port_free(settings)
     _Server(settings, gunicorn_options(settings)).run()

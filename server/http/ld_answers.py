@@ -68,9 +68,10 @@ def link_header(alts: list[Alternate], *, describedby: str | None = None, anchor
 
 
 def ld_answer(body: bytes | str, fmt: formats.Format, v: Validators, *, link: str | None = None,
-              content_location: str | None = None, status: int = 200) -> Response:
+              content_location: str | None = None, status: int = 200,
+              headers: dict[str, str] | None = None) -> Response:
     """A negotiated answer with validators, caching and links; 304 when the client's copy is current."""
-    headers = {"ETag": f'"{v.etag}"', "Last-Modified": v.http_date, "Cache-Control": CACHE_CONTROL}
+    headers = {**(headers or {}), "ETag": f'"{v.etag}"', "Last-Modified": v.http_date, "Cache-Control": CACHE_CONTROL}
     if link:
         headers["Link"] = link
     if content_location:

@@ -9,11 +9,9 @@ import json
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, request
-from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import parse_accept_header
 
-from ..errors import KGError, MethodNotAllowed, PayloadTooLarge
+from ..errors import KGError, MethodNotAllowed, PayloadTooLarge, RequestTimeout
 from . import formats
 
 if TYPE_CHECKING:
@@ -22,7 +20,7 @@ if TYPE_CHECKING:
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "Content-Type, Content-Location, Link, ETag, Last-Modified, Vary, "
-                                     "Server-Timing, KG-Result-Truncated, KG-Result-Count",
+                                     "Server-Timing, KG-Result-Truncated, KG-Result-Count, Retry-After",
 }
 
 
@@ -38,35 +36,38 @@ def negotiated(body: bytes | str, fmt: formats.Format, *, status: int = 200,
 
 
 def answer_headers(answer: "QueryAnswer") -> dict[str, str]:
-    """A query answer's headers (the Flask view and the lean WSGI path send the same)."""
-    fmt = formats.BY_NAME[answer.format]
-    headers = {"Content-Type": fmt.content_type, "Vary": "Accept", **CORS_HEADERS,
+    """A query answer's headers: its format, the row count, and the caps that cut it, if any."""
+    headers = {"Content-Type": answer.format.content_type, "Vary": "Accept", **CORS_HEADERS,
                "Server-Timing": f"engine;dur={answer.engine_ms:.2f}, total;dur={answer.total_ms:.2f}",
                "KG-Result-Count": str(answer.count)}
     if answer.truncated:
-        headers["KG-Result-Truncated"] = f"true; limit={answer.count}"
+        cut = f"; bytes={answer.byte_budget}" if answer.byte_budget is not None else ""
+        headers["KG-Result-Truncated"] = f"true; limit={answer.count}{cut}"
     return headers
 
 
-def _error_format(accept: str | None) -> str:
-    """Errors are JSON for clients that prefer JSON, plain text otherwise."""
-    best = parse_accept_header(accept, MIMEAccept).best_match(
-        ["text/plain", "application/json", "application/sparql-results+json", "text/html"], default="text/plain")
-    return "json" if best in ("application/json", "application/sparql-results+json") else "text"
+def answer_response(answer: "QueryAnswer") -> Response:
+    """A query answer as a Flask response (views other than /sparql that answer with a query)."""
+    body = b"" if request.method == "HEAD" else answer.body
+    resp = Response(body, headers=answer_headers(answer))
+    if request.method == "HEAD":
+        resp.headers["Content-Length"] = str(len(answer.body))
+    return resp
 
 
 def error_parts(exc: KGError, accept: str | None) -> tuple[bytes, dict[str, str]]:
     """The one error body, and its headers: the status, a title, and a message that says what to change."""
     data = exc.to_dict()
-    if _error_format(accept) == "json":
-        body, ctype = json.dumps(data, ensure_ascii=False, indent=2), "application/json"
+    fmt = formats.error_format(accept)
+    if fmt.name == "error-json":
+        body = json.dumps(data, ensure_ascii=False, indent=2)
     else:
         extra = "".join(f"\n{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
                         for k, v in exc.detail.items() if k != "report")
-        body, ctype = f"{exc.status} {exc.title}: {exc.message}{extra}\n", "text/plain; charset=utf-8"
+        body = f"{exc.status} {exc.title}: {exc.message}{extra}\n"
         if "report" in exc.detail:
             body += "\n" + str(exc.detail["report"]) + "\n"
-    return body.encode("utf-8"), {"Content-Type": ctype, "Vary": "Accept", **CORS_HEADERS, **exc.headers}
+    return body.encode("utf-8"), {"Content-Type": fmt.content_type, "Vary": "Accept", **CORS_HEADERS, **exc.headers}
 
 
 def error_response(exc: KGError) -> Response:
@@ -88,6 +89,9 @@ def _from_http_exception(exc: HTTPException) -> KGError:
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(KGError, error_response)
+    # A request body that stops arriving (the server's read time limit) while a view reads it.
+    app.register_error_handler(TimeoutError, lambda exc: error_response(RequestTimeout(
+        "the request body did not arrive in time (setting client_timeout_s); send it without pausing")))
     app.register_error_handler(HTTPException, lambda exc: error_response(_from_http_exception(exc)))
 
     @app.errorhandler(Exception)

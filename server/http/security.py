@@ -57,12 +57,22 @@ def safe_href(iri: str | None) -> str | None:
     return iri if scheme in LINK_SCHEMES else None
 
 
+_RENDERED = ("text/html", "application/xhtml+xml", "image/svg+xml")
+
+
+def security_headers(content_type: str | None) -> dict[str, str]:
+    """The headers every answer of this Content-Type carries."""
+    if (content_type or "").split(";", 1)[0].strip().lower() in _RENDERED:
+        return {**ALWAYS, **HTML_ONLY}
+    return ALWAYS
+
+
 def add_security_headers(resp: Response) -> Response:
-    for name, value in ALWAYS.items():
-        resp.headers.setdefault(name, value)
-    if resp.mimetype in ("text/html", "application/xhtml+xml", "image/svg+xml"):
-        for name, value in HTML_ONLY.items():
+    for name, value in security_headers(resp.mimetype).items():
+        if name in HTML_ONLY:
             resp.headers[name] = value
+        else:
+            resp.headers.setdefault(name, value)
     return resp
 
 

@@ -14,15 +14,13 @@ A description (what `/doc/<slug>` serves) holds, each quad with the named graph 
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import pyoxigraph as ox
 
 from .. import namespaces as ns
 from ..http import formats
-from ..http.renderers import render_quads
 from ..store.terms import checked_iri
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -138,8 +136,8 @@ def describe_query(iri: str, kgo: str, inferred_graph: str, changelog_graph: str
     """One SELECT for the whole description; `iri` has been checked by `iri_for_path`.
 
     The IRI is written into every branch rather than bound once by `VALUES ?r`: Oxigraph 0.5 did
-    not push the VALUES binding into the UNION branches and scanned the whole store, 0.9 s a page
-    at 100k quads against 0.02 s substituted (README, Security: a cheap way to load the server).
+    not push the VALUES binding into the UNION branches and scanned the whole store for every page
+    (a cheap way to load the server; the figures are in bench/README.md).
     Links into the resource from the change log are left out: every change that touched a
     resource names it there, and a page must not grow with its history (the history views
     show it, a page at a time).
@@ -186,18 +184,14 @@ def describe(select: Select, iri: str, *, kgo: str, inferred_graph: str, doc_iri
     return desc
 
 
-def graph_query(graph: str, limit: int, offset: int) -> str:
-    return (f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?g {{ <{graph}> }} GRAPH ?g {{ ?s ?p ?o }} }} "
-            f"ORDER BY ?s ?p ?o LIMIT {limit} OFFSET {offset}")
-
-
 def all_quads_query(limit: int, offset: int, leave_out: str | None = None) -> str:
     keep = f" FILTER(?g != <{leave_out}>)" if leave_out else ""
     return f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }}{keep} }} ORDER BY ?g ?s ?p ?o LIMIT {limit} OFFSET {offset}"
 
 
 def fetch_paged(select: Select, make_query: Callable[[int, int], str], page: int) -> list[ox.Quad]:
-    """All quads of a query, page by page, each page a query within the engine's limits."""
+    """All quads of a query, page by page, each page a query within the engine's limits (the
+    dumps: the whole dataset, never cut)."""
     out: list[ox.Quad] = []
     offset = 0
     while True:
@@ -213,7 +207,7 @@ def fetch_paged(select: Select, make_query: Callable[[int, int], str], page: int
 def render(fmt: formats.Format, quads: Sequence[ox.Quad], prefixes: dict[str, str]) -> bytes:
     """A description in an RDF format: TriG and N-Quads keep the graphs, the others give the union."""
     if fmt.name in ("trig", "nquads"):
-        return render_quads(fmt, list(quads), prefixes)
+        return fmt.write_quads(list(quads), prefixes)
     seen: set[ox.Triple] = set()
     triples = []
     for q in quads:
@@ -221,45 +215,4 @@ def render(fmt: formats.Format, quads: Sequence[ox.Quad], prefixes: dict[str, st
         if t not in seen:
             seen.add(t)
             triples.append(t)
-    union = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
-    if fmt.name == "jsonld":
-        return jsonld(union, prefixes)
-    return render_quads(fmt, union, prefixes)
-
-
-def jsonld(quads: Iterable[ox.Quad], prefixes: dict[str, str]) -> bytes:
-    """JSON-LD with a readable @context: pyoxigraph writes expanded JSON-LD (it ignores prefixes),
-    and IRIs in keys, `@id` and `@type` are then shortened to compact IRIs of our prefixes.
-
-    Named graphs are kept (JSON-LD 1.1 named graph objects).
-    """
-    expanded = json.loads(ox.serialize(list(quads), format=ox.RdfFormat.JSON_LD))
-    ordered = sorted(prefixes.items(), key=lambda kv: -len(kv[1]))
-
-    def curie(iri: str) -> str:
-        for name, ns in ordered:
-            if iri.startswith(ns) and len(iri) > len(ns):
-                local = iri[len(ns):]
-                if not local.startswith("//") and "#" not in local:
-                    return f"{name}:{local}"
-        return iri
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, list):
-            return [walk(n) for n in node]
-        if not isinstance(node, dict):
-            return node
-        out: dict[str, Any] = {}
-        for key, value in node.items():
-            if key == "@id" and isinstance(value, str) and not value.startswith("_:"):
-                out[key] = curie(value)
-            elif key == "@type":
-                out[key] = [curie(v) for v in value] if isinstance(value, list) else curie(value)
-            elif key.startswith("@"):
-                out[key] = walk(value)
-            else:
-                out[curie(key)] = walk(value)
-        return out
-
-    doc = {"@context": dict(sorted(prefixes.items())), "@graph": walk(expanded)}
-    return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
+    return fmt.write_triples(triples, prefixes)

@@ -10,7 +10,6 @@ from .. import namespaces as ns
 from ..errors import NotFound
 from ..http import formats
 from ..http.ld_answers import CACHE_CONTROL, alternates, is_not_modified, ld_answer, link_header, validators
-from ..http.renderers import render_triples
 from ..http.responses import CORS_HEADERS
 from ..sparql.examples import examples_by_topic
 from .dataset_description import ABOUT, TITLE, describe_dataset, statistics
@@ -103,7 +102,7 @@ def dataset() -> Response:
         body = render_template("dataset.html", title=TITLE, about=ABOUT, stats=stats, graphs=graph_rows(sizes),
                                dumps=dumps, alternates=alts, dataset_iri=k.dataset_iri, endpoint="/sparql")
     else:
-        body = render_triples(fmt, triples, k.prefixes)
+        body = fmt.write_triples(triples, k.prefixes)
     return ld_answer(body, fmt, v, link=link_header(alts))
 
 

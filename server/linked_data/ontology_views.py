@@ -5,6 +5,7 @@ fragment), so the same answer serves them all.
 """
 from __future__ import annotations
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, render_template
 from markupsafe import Markup
 
@@ -12,9 +13,9 @@ from .. import namespaces as ns
 from ..errors import NotFound
 from ..http import formats
 from ..http.ld_answers import alternates, is_not_modified, ld_answer, link_header, validators
-from .describe import fetch_paged, graph_query, render
+from .describe import render
 from .ontology_docs import OWL, concept_schemes, ontology_sections, term_index, without_schemes
-from .resource_views import canonical, choose, kg, select
+from .resource_views import canonical, choose, kg
 
 bp = Blueprint("ontology", __name__)
 
@@ -33,12 +34,15 @@ def _ontology(path: str, ext: str | None = None) -> Response:
     if is_not_modified(v):
         return ld_answer(b"", fmt, v, link=link, content_location=location)
     graph = canonical(ns.G_ONTOLOGY)
-    quads = fetch_paged(select, lambda limit, offset: graph_query(graph, limit, offset), k.settings.max_result_rows)
-    body = documentation(quads, alts) if fmt.name == "html" else render(fmt, quads, k.prefixes)
+    if fmt.name == "html":
+        triples = k.read_graph(graph, formats.BY_NAME["ntriples"]).body
+        body = documentation(list(ox.parse(triples, format=ox.RdfFormat.N_TRIPLES)), alts)
+    else:
+        body = k.read_graph(graph, fmt).body
     return ld_answer(body, fmt, v, link=link, content_location=location)
 
 
-def documentation(quads: list, alts: list) -> str:  # type: ignore[type-arg]
+def documentation(quads: list[ox.Quad], alts: list) -> str:  # type: ignore[type-arg]
     k = kg()
     namespace = k.prefixes["kgo"]
     schemes = concept_schemes(quads, namespace)

@@ -4,7 +4,6 @@ with their contents. Thin: map the path to the IRI, describe through the engine,
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,19 +13,9 @@ from .. import namespaces as ns
 from ..errors import NotFound
 from ..http import formats
 from ..http.ld_answers import Alternate, alternates, is_not_modified, ld_answer, link_header, validators
-from ..http.responses import CORS_HEADERS, negotiated
+from ..http.responses import CORS_HEADERS, answer_headers, negotiated
 from ..http.security import safe_href
-from ..store.engine import QueryRequest
-from .describe import (
-    RESOURCE_KINDS,
-    Description,
-    describe,
-    fetch_paged,
-    graph_query,
-    iri_for_path,
-    render,
-    split_extension,
-)
+from .describe import RESOURCE_KINDS, Description, describe, iri_for_path, render, split_extension
 from .dumps import graph_dump_name
 from .pages import build_page, date_for_people
 
@@ -44,8 +33,8 @@ def canonical(path: str) -> str:
 
 
 def select(query: str) -> dict[str, Any]:
-    """A SELECT through the query engine (time limit, row cap), as SPARQL JSON."""
-    return json.loads(kg().engine.run(QueryRequest(query, format="json")).body)
+    """A SELECT through the query engine (time limit, caps), as its SPARQL JSON document."""
+    return kg().results(query)  # type: ignore[no-any-return]
 
 
 def choose(kinds: tuple[str, ...], explicit: str | None = None) -> formats.Format:
@@ -157,9 +146,9 @@ def graph_contents(graph: str, path: str, described_iri: str | None = None) -> R
         body = render_template("graph.html", page=page, graph=graph, size=sizes[graph], alternates=alts,
                                dumps=dump_links_for(graph))
     else:
-        page_size = kg().settings.max_result_rows
-        quads = fetch_paged(select, lambda limit, offset: graph_query(graph, limit, offset), page_size)
-        body = render(fmt, quads, kg().prefixes)
+        answer = kg().read_graph(graph, fmt)
+        counted = {k: v for k, v in answer_headers(answer).items() if k.startswith("KG-Result-")}
+        return ld_answer(answer.body, fmt, v, link=link_header(alts), headers=counted)
     return ld_answer(body, fmt, v, link=link_header(alts))
 
 

@@ -20,8 +20,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from ..settings import Settings
+from ..sparql.queries import query_request
 from ..store.embedded import data_version
-from ..store.engine import QueryRequest
 from .entries import Rows, Scope
 from .index import build_index, build_lock, index_file, is_current, search, update_index
 
@@ -41,13 +41,16 @@ def store_rows(store: ox.Store) -> Rows:
     return rows
 
 
-def engine_rows(engine: Any, page: int) -> Rows:
-    """SELECTs through the query engine (its time limit and locking), fetched `page` rows at a time
-    so that the engine's row cap cuts nothing."""
+def engine_rows(engine: Any, settings: Settings) -> Rows:
+    """SELECTs through the query engine (its time limit and caps), fetched a row cap at a time so
+    that the cap cuts nothing."""
+    page = settings.max_result_rows
+
     def rows(query: str) -> Iterator[dict[str, str]]:
         offset = 0
         while True:
-            answer = engine.run(QueryRequest(f"{query} LIMIT {page} OFFSET {offset}", format="json"))
+            answer = engine.run(query_request(f"{query} LIMIT {page} OFFSET {offset}", settings,
+                                              explicit_format="json"))
             bindings = json.loads(answer.body)["results"]["bindings"]
             for b in bindings:
                 yield {k: v["value"] for k, v in b.items()}
@@ -84,7 +87,7 @@ def current_index(settings: Settings, engine: Any) -> Path:
         version = str(engine.data_version()[0])   # read before the data, so a write meanwhile shows up as behind
         if not is_current(path, version, settings.base_iri):
             log.info("building the search index %s", path)
-            build_index(path, engine_rows(engine, settings.max_result_rows), Scope.for_base(settings.base_iri), version)
+            build_index(path, engine_rows(engine, settings), Scope.for_base(settings.base_iri), version)
     return path
 
 
@@ -104,7 +107,7 @@ def index_changes(settings: Settings, quads: Iterable[ox.Quad], engine: Any = No
         scope = Scope.for_base(settings.base_iri)
         if engine is None and store is None:
             store = ox.Store.read_only(str(Path(settings.store).resolve()))
-        rows = engine_rows(engine, settings.max_result_rows) if store is None else store_rows(store)
+        rows = engine_rows(engine, settings) if store is None else store_rows(store)
         version = str((engine.data_version() if engine is not None else data_version(Path(settings.store)))[0])
         with build_lock(path):
             update_index(path, rows, scope, touched_things(quads, rows, scope), version)

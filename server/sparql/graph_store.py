@@ -1,9 +1,10 @@
 """`/rdf-graph-store`: the SPARQL 1.1 Graph Store HTTP Protocol (indirect graph identification, §4.2).
 
-GET/HEAD read a graph (open to all); PUT replaces, POST merges, DELETE removes a graph
-(§5.3–5.5), each with a curator's token and through the same validated transaction as every
-write. `?default` names the default graph, which here is the union of the named graphs: it
-can be read, not written.
+GET/HEAD read a graph (open to all) through the query engine, as `/graph/…` pages do: within the
+time limit and the caps (`KG-Result-Truncated` says when a graph is larger). PUT replaces, POST
+merges, DELETE removes a graph (§5.3–5.5), each with a curator's token and through the same
+validated transaction as every write. `?default` names the default graph, which here is the
+union of the named graphs: it can be read, not written.
 
 Conditional writes (RFC 9110 §13.1): a named graph's GET carries an ETag made of the graph's
 version (the newest change that wrote it, in this store) and the format; a write with
@@ -18,10 +19,9 @@ from flask import Blueprint, Response, current_app, request
 from ..curation.auth import refuse_token_in_url
 from ..curation.write_views import require_token, write_response
 from ..curation.writes import Change
-from ..errors import BadRequest, MethodNotAllowed, NotFound
+from ..errors import BadRequest, MethodNotAllowed
 from ..http import formats
-from ..http.renderers import render_triples
-from ..http.responses import negotiated
+from ..http.responses import answer_response
 from ..store.embedded import format_for_media_type, parse_rdf
 from ..store.terms import checked_iri
 from ..validation.views import curation
@@ -86,22 +86,14 @@ def if_match_versions() -> list[str] | None:
 
 
 def read_graph(graph: str | None) -> Response:
-    cur = curation()
-    version = cur.current_graph_version(graph) if graph is not None else None
-    quads = cur.union_quads() if graph is None else cur.graph_quads(graph)
-    if quads is None:
-        raise NotFound(f"there is no graph <{graph}>")
     fmt = formats.negotiate(request.accept_mimetypes, [formats.GRAPH], request.args.get("format"))
+    version = curation().current_graph_version(graph) if graph is not None else None
     tag = etag(version, fmt) if version is not None else None
     if tag is not None and request.if_none_match.contains(tag):
         resp = Response(status=304)
         resp.set_etag(tag)
         return resp
-    triples = list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads))
-    body = render_triples(fmt, triples, current_app.extensions["kg"].prefixes)
-    resp = negotiated(b"" if request.method == "HEAD" else body, fmt)
+    resp = answer_response(current_app.extensions["kg"].read_graph(graph, fmt))
     if tag is not None:
         resp.set_etag(tag)
-    if request.method == "HEAD":
-        resp.headers["Content-Length"] = str(len(body))
     return resp

@@ -4,7 +4,8 @@ Oxigraph lists the variables of `SELECT *` sorted by name (`?o ?p ?s` for `?s ?p
 1.1 (§18.2.1, §18.2.4.1) defines *which* variables `*` projects -- those in scope -- but not
 their order; people read tables left to right as they wrote the pattern, and Jena, Virtuoso and
 Blazegraph answer in that order. So a `SELECT *` whose answer would come sorted otherwise is run
-again with its variables spelt out: the same set (as Oxigraph reports it), in textual order.
+again with its variables spelt out: the same set (as Oxigraph reports it), in textual order
+(the engine does that, with what `star_order` found here).
 The star is found with the guard's lexer (strings, IRIs and comments skipped), never by a
 search through the text.
 """
@@ -43,14 +44,11 @@ def first_appearance(text: str) -> list[str]:
     return list(seen)
 
 
-def ordered_star(text: str, variables: list[str]) -> str | None:
-    """The query with its `*` spelt out in textual order, or None when nothing needs to change
-    (no `SELECT *`, or Oxigraph's order already is the textual one)."""
+def star_order(text: str) -> tuple[int, tuple[str, ...]] | None:
+    """For a `SELECT *`: where its `*` is, and the query's variables in the order they first appear
+    (what the engine needs to spell the star out, `store.embedded_engine.star_spelt_out`); None
+    for any other query."""
     star = _star_offset(text)
     if star is None:
         return None
-    order = {name: i for i, name in enumerate(first_appearance(text))}
-    wanted = sorted(variables, key=lambda v: order.get(v, len(order)))
-    if wanted == variables:
-        return None
-    return text[:star] + " ".join("?" + v for v in wanted) + text[star + 1:]
+    return star, tuple(first_appearance(text))

@@ -1,21 +1,24 @@
 """The data layer: the embedded Oxigraph store on disk, and RDF parsing with exact error positions.
 
 No Flask here. Queries go to Oxigraph's own engine with the query *string* (handing rdflib a
-prepared query would make oxrdflib fall back to rdflib's slow engine); rdflib sees the store
-through oxrdflib only where an rdflib graph is needed (pySHACL, dumps).
+prepared query would make oxrdflib fall back to rdflib's slow engine). One parser of
+pyoxigraph's syntax errors (`syntax_position`) serves RDF input, queries and updates.
 """
 from __future__ import annotations
 
 import gzip
 import io
 import os
+import re
+import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 import pyoxigraph as ox
 
-from ..errors import InputSyntaxError, NotFound, UnsupportedMediaType
+from ..errors import InputSyntaxError, NotFound, QuerySyntaxError, UnsupportedMediaType
 from ..http.formats import BY_NAME, Format, by_media_type
 from .rdf_guard import check_rdf
 
@@ -83,12 +86,39 @@ def parse_rdf(data: bytes | IO[bytes], fmt: Format, *, source: str, graph: str |
             for q in quads]
 
 
-def syntax_error(exc: SyntaxError, source: str) -> InputSyntaxError:
-    """pyoxigraph's SyntaxError as our error, keeping line and column."""
+_AT = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
+_MAX_MESSAGE = 240
+
+
+def syntax_position(exc: SyntaxError) -> tuple[int | None, int | None, str]:
+    """(line, column, message) of one of pyoxigraph's syntax errors: its RDF parsers set `lineno`
+    and `offset`; its SPARQL parser says 'error at L:C: …' in the message. The message is cut
+    short (the SPARQL parser can list hundreds of expected characters)."""
     line, col = getattr(exc, "lineno", None), getattr(exc, "offset", None)
+    message = str(exc.msg if getattr(exc, "msg", None) else exc)
+    found = _AT.match(message)
+    if found:
+        line, col, message = int(found.group(1)), int(found.group(2)), found.group(3)
+    message = " ".join(message.split())
+    if len(message) > _MAX_MESSAGE:
+        message = message[:_MAX_MESSAGE].rsplit(",", 1)[0] + ", …"
+    return line, col, message
+
+
+def syntax_error(exc: SyntaxError, source: str) -> InputSyntaxError:
+    """pyoxigraph's SyntaxError in RDF input as our error, keeping line and column."""
+    line, col, message = syntax_position(exc)
     where = f" line {line}, column {col}" if line else ""
-    message = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
     return InputSyntaxError(f"{source}:{where}: {message}", source=source, line=line, column=col)
+
+
+def query_syntax_error(exc: SyntaxError, what: str = "") -> QuerySyntaxError:
+    """pyoxigraph's SyntaxError in a SPARQL query (or, named by `what`, an update) as our error,
+    keeping line and column."""
+    line, col, message = syntax_position(exc)
+    where = f" at line {line}, column {col}" if line else ""
+    return QuerySyntaxError(f"syntax error{' in the ' + what if what else ''}{where}: {message}",
+                            line=line, column=col)
 
 
 _ANY_URI = "http://www.w3.org/2001/XMLSchema#anyURI"
@@ -129,6 +159,10 @@ class KGStore:
             self.ox = ox.Store(str(self.path.resolve()))
         self.read_only = read_only
 
+    @property
+    def writable(self) -> bool:
+        return not self.read_only
+
     def query(self, sparql: str, **options: object) -> object:
         """Oxigraph's engine, the union of named graphs as default graph unless told otherwise."""
         options.setdefault("use_default_graph_as_union", True)
@@ -157,6 +191,27 @@ class KGStore:
         if not self.read_only:
             self.ox.flush()
         del self.ox
+
+
+_SHARED: weakref.WeakValueDictionary[str, KGStore] = weakref.WeakValueDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def open_shared(directory: Path, *, writable: bool) -> KGStore:
+    """The store in `directory`, opened once per process and shared by whoever asks in it.
+
+    Why: one process may open a directory read-write only once (the store's lock file), and
+    opening it read-only beside a writer is undefined behaviour; within one process a read-write
+    store serves queries from several threads beside its writes (each query reads a snapshot).
+    So a read-write open is shared by every engine and app of the process, readers included."""
+    key = str(directory.resolve())
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+        if found is not None and (found.writable or not writable):
+            return found
+        store = KGStore(key, read_only=not writable)
+        _SHARED[key] = store
+        return store
 
 
 def data_version(store_link: Path) -> tuple[str, float]:

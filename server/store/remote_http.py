@@ -1,10 +1,10 @@
 """HTTP/1.1 exchanges with the remote SPARQL service: one kept-alive connection, one request at a time.
 
-Why not the standard library's `http.client`: on these machines it costs about 0.1 ms of CPU per
-exchange, mostly reading the response's status line and headers line by line in Python and
-building an `email.message` of them; on a short query that is a tenth of what the remote store
-adds. Here the request is written as one block and the response is parsed by httptools (llhttp,
-the parser of Node.js), which also undoes chunked transfer coding: 0.02 ms.
+Why not the standard library's `http.client`: most of its CPU time per exchange goes to reading
+the response's status line and headers line by line in Python and building an `email.message`
+of them, a noticeable share of a short query. Here the request is written as one block and the
+response is parsed by httptools (llhttp, the parser of Node.js), which also undoes chunked
+transfer coding (the figures are in bench/README.md).
 
 What it does not do, because the remote store never needs it: HEAD requests (the parser would
 wait for the body a HEAD answer does not have), `Expect: 100-continue`, redirects, proxies,

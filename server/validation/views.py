@@ -15,9 +15,9 @@ from flask import Blueprint, Response, current_app, render_template, request
 from ..curation.writes import Curation, WriteRejected, graph_of
 from ..errors import BadRequest, NotAcceptable, PayloadTooLarge, ServiceUnavailable
 from ..http import formats
-from ..http.offload import computation
 from ..http.responses import negotiated
 from ..store.embedded import format_for_media_type, parse_rdf
+from ..store.threads import computation
 from .coverage import coverage
 from .validate import Report
 
@@ -25,9 +25,6 @@ bp = Blueprint("validation", __name__)
 
 _PROPOSALS = threading.BoundedSemaphore(1)
 PROPOSAL_WAIT_S = 10.0
-
-RDF_REPORT = {"turtle": "turtle", "jsonld": "json-ld", "ntriples": "nt"}
-
 
 def curation() -> Curation:
     return current_app.extensions["curation"]
@@ -49,21 +46,11 @@ def report_response(report: Report, *, status: int = 200, headers: dict[str, str
                             prefer="html" if html_ok and status == 200 else "text")
     if fmt.name == "html" and not html_ok:
         fmt = formats.BY_NAME["text"]
-    if fmt.name in RDF_REPORT:
-        body: str | bytes = report.graph.serialize(format=RDF_REPORT[fmt.name])
-    elif fmt.name == "csv":
-        body = report.to_csv()
-    elif fmt.name == "report-json":
-        data = json.loads(report.to_json())
-        data["summary"] = report.summary()
-        if preamble:
-            data["message"] = preamble
-        body = json.dumps(data, indent=2, ensure_ascii=False)
-    elif fmt.name == "html":
+    if fmt.write_report is not None:
+        body: str | bytes = fmt.write_report(report, preamble)
+    else:   # the page for people
         body = render_template("validate.html", title=title, report=report, groups=group_results(report),
                                doc_link=doc_link, preamble=preamble)
-    else:
-        body = (preamble + "\n" if preamble else "") + report.to_text()
     extra = {"KG-Report-Conforms": "true" if report.conforms else "false",
              "KG-Report-Passed": "true" if report.passed else "false",
              "KG-Report-Truncated": "true" if report.truncated else "false", **(headers or {})}
@@ -111,9 +98,7 @@ def validate_proposal() -> Response:
     # pySHACL runs in this process without a time limit (about 3 s and 100 MB per 10k triples):
     # one proposal at a time per server process, the others are told to come back.
     if not _PROPOSALS.acquire(timeout=PROPOSAL_WAIT_S):
-        err = ServiceUnavailable("another validation is running; try again in a few seconds")
-        err.headers["Retry-After"] = "5"
-        raise err
+        raise ServiceUnavailable("another validation is running; try again in a few seconds", retry_after_s=5)
     try:
         report = curation().validate_proposal(quads, standalone=mode == "standalone")
     finally:

@@ -46,7 +46,7 @@ def suggestions() -> Response:
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
     kg = _kg()
-    proposal = propose_from_graph(text, published, kg.select, kg.base)
+    proposal = propose_from_graph(text, published, kg.rows, kg.base)
     body = proposal.as_json()
     body["labels"] = _labels(kg, {m.entity for m in proposal.mentions}
                              | {x for c in proposal.candidates for x in (*c.participants, *c.places, *c.existing)})
@@ -61,7 +61,7 @@ def lookup() -> Response:
         raise BadRequest("give at least two letters in 'q'")
     kg = _kg()
     needle = gazetteer.fold(q)
-    rows = kg.select(f"""SELECT DISTINCT ?node ?label ?type WHERE {{
+    rows = kg.rows(f"""SELECT DISTINCT ?node ?label ?type WHERE {{
   ?node <http://www.w3.org/2000/01/rdf-schema#label> ?label ; a ?type .
   FILTER (STRSTARTS(STR(?type), "{kg.base}ontology#") && STRSTARTS(STR(?node), "{kg.base}id/"))
 }}""")
@@ -83,7 +83,7 @@ def properties() -> Response:
     """The ontology's properties whose domain the subject is in (or that have no domain)."""
     subject = drafts.iri(request.args.get("subject", ""), "subject")
     kg = _kg()
-    rows = kg.select(f"""SELECT DISTINCT ?p ?label ?range ?kind WHERE {{
+    rows = kg.rows(f"""SELECT DISTINCT ?p ?label ?range ?kind WHERE {{
   GRAPH <{kg.base}graph/ontology> {{
     ?p a ?kind ; <http://www.w3.org/2000/01/rdf-schema#label> ?label .
     VALUES ?kind {{ <http://www.w3.org/2002/07/owl#ObjectProperty> <http://www.w3.org/2002/07/owl#DatatypeProperty> }}
@@ -111,7 +111,7 @@ def draft_fact() -> Response:
     kg = _kg()
     slug = drafts.field(data, "slug")
     graph = drafts.graph_of(slug, kg.base)
-    rows = kg.select(f"SELECT ?a ?t WHERE {{ GRAPH <{graph}> {{ ?a <{kg.base}ontology#fullText> ?t }} }}")
+    rows = kg.rows(f"SELECT ?a ?t WHERE {{ GRAPH <{graph}> {{ ?a <{kg.base}ontology#fullText> ?t }} }}")
     if len(rows) != 1:
         raise BadRequest(f"no stored source {slug!r}: store the article first (POST /sources)")
     triples = drafts.fact_triples(data, rows[0]["t"], rows[0]["a"], kg.base)
@@ -124,6 +124,6 @@ def _labels(kg: Any, iris: set[str]) -> dict[str, str]:
     if not iris:
         return {}
     values = " ".join(f"<{i}>" for i in sorted(iris))
-    rows = kg.select(f"""SELECT ?s (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?s {{ {values} }}
+    rows = kg.rows(f"""SELECT ?s (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?s {{ {values} }}
   ?s <http://www.w3.org/2000/01/rdf-schema#label>|<http://www.w3.org/2004/02/skos/core#prefLabel> ?l }} GROUP BY ?s""")
     return {r["s"]: r["label"] for r in rows if "label" in r}
