@@ -34,8 +34,8 @@ def test_a_query_answers_as_the_endpoint_does(dataset: rdflib.Dataset, client: A
 def test_prefixes_are_bound_and_queries_see_every_named_graph(dataset: rdflib.Dataset) -> None:
     names = sorted(str(r.name) for r in dataset.query("SELECT ?name WHERE { ?p a kgo:Person ; rdfs:label ?name }"))
     assert names == ["Nikol Pashinyan", "Recep Tayyip Erdogan"]
-    assert dataset.query(f"ASK {{ kg:gyumri owl:sameAs|skos:exactMatch ?x . "
-                         f"kg:second-round-technical-talks kgo:roundNumber ?n }}").askAnswer
+    assert dataset.query("ASK { kg:gyumri owl:sameAs|skos:exactMatch ?x . "
+                         "kg:second-round-technical-talks kgo:roundNumber ?n }").askAnswer
 
 
 def test_graphs_iterate_as_rdflib_graphs(dataset: rdflib.Dataset, app: Any) -> None:

@@ -14,7 +14,6 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .. import namespaces as ns
 from ..curation.evidence import Statement, printing_at, quote_iri, quote_triples, statement_triples
 from ..curation.sources import SLUG, source_graph
 from ..errors import BadRequest
