@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/hostile/availability.py --seconds 30            # every scenario, both modes
     .venv/bin/python bench/hostile/availability.py --scenario expensive --mode write
+    .venv/bin/python bench/hostile/availability.py --scenario heavy-readers-8 --seconds 30
 
 Scenarios (each for --seconds, against a fresh `kg serve` on the 10k generated graph):
 - `slow-headers`: N connections that send a request's head a byte every second, reconnecting
@@ -48,8 +49,10 @@ EXPENSIVE = ["SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }",
              "SELECT (COUNT(*) AS ?n) WHERE { ?s (<http://www.w3.org/2000/01/rdf-schema#label>|"
              "!<http://www.w3.org/2000/01/rdf-schema#label>)* ?o }"]
 BIG = "SELECT ?s ?p ?o ?a WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 100000"
+# A graph answer under the row cap but tens of MB: every triple carries a 7 KB literal.
+HEAVY = ("CONSTRUCT { ?s ?p ?big } WHERE { ?s ?p ?o BIND(\"" + "x" * 7000 + "\" AS ?big) } LIMIT 10000")
 SCENARIOS = ["baseline", "slow-headers-4", "slow-headers-8", "slow-headers-100", "slow-body-8", "no-read-8",
-             "idle-100", "expensive", "oversized"]
+             "idle-100", "expensive", "oversized", "heavy-readers-8"]
 
 
 def probe(port: int, deadline: float) -> list[float | None]:
@@ -188,6 +191,29 @@ def expensive_client(args: tuple[int, float, int]) -> list[int]:
     return statuses
 
 
+def heavy_reader(args: tuple[int, float, int]) -> dict[str, Any]:
+    """CONSTRUCTs of tens of MB back to back, each read whole: the statuses, the largest answer,
+    and how many answers said they were cut (`KG-Result-Truncated`)."""
+    port, deadline, i = args
+    out: dict[str, Any] = {"answers": 0, "cut": 0, "largest_mb": 0.0, "statuses": {}}
+    while time.time() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120, source_address=(f"127.0.0.{40 + i}", 0))
+        try:
+            conn.request("POST", "/sparql", body=HEAVY.encode(),
+                         headers={"Content-Type": "application/sparql-query", "Accept": "application/n-triples"})
+            resp = conn.getresponse()
+            size = len(resp.read())
+            out["statuses"][resp.status] = out["statuses"].get(resp.status, 0) + 1
+            out["answers"] += 1
+            out["cut"] += bool(resp.getheader("KG-Result-Truncated"))
+            out["largest_mb"] = max(out["largest_mb"], round(size / 2**20, 1))
+        except (OSError, http.client.HTTPException):
+            out["statuses"][0] = out["statuses"].get(0, 0) + 1
+        finally:
+            conn.close()
+    return out
+
+
 def oversized(args: tuple[int, int]) -> dict[str, int]:
     """POSTs of `mb` MiB over the limit: how many clients read the 413, how many met a broken pipe."""
     port, mb = args
@@ -222,6 +248,8 @@ def run_scenario(name: str, port: int, seconds: float, pool: Any) -> dict[str, A
         jobs.append(pool.apply_async(idler, ((port, deadline, 100),)))
     elif name == "expensive":
         jobs += [pool.apply_async(expensive_client, ((port, deadline, i),)) for i in range(8)]
+    elif name == "heavy-readers-8":
+        jobs += [pool.apply_async(heavy_reader, ((port, deadline, i),)) for i in range(8)]
     elif name == "oversized":
         jobs += [pool.apply_async(oversized, ((port, mb),)) for mb in (5, 200)]
     time.sleep(min(2.0, seconds / 5))   # let the attack settle in first
