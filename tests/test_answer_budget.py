@@ -82,3 +82,21 @@ def test_a_graph_read_is_bounded_too(budgeted: Flask) -> None:
     resp = budgeted.test_client().get("/graph/article/kars-gyumri-second-round", headers={"Accept": "text/turtle"})
     assert resp.status_code == 200 and len(resp.data) <= BUDGET
     assert len(rdflib.Graph().parse(data=resp.data, format="turtle")) == announced(resp)
+
+
+@pytest.mark.parametrize("fmt,rdflib_format", [("ntriples", "nt"), ("nquads", "nquads")])
+def test_a_line_format_is_cut_at_a_line_of_what_the_whole_answer_says(budgeted: Flask, app: Flask, fmt: str,
+                                                                      rdflib_format: str) -> None:
+    """N-Triples and N-Quads over the budget: the first whole lines of the answer, as Oxigraph wrote them."""
+    whole = app.test_client().get("/sparql", query_string={"query": EVERYTHING, "format": fmt}).data
+    resp = budgeted.test_client().get("/sparql", query_string={"query": EVERYTHING, "format": fmt})
+    count = announced(resp)
+    assert resp.data.endswith(b"\n") and whole.startswith(resp.data)
+    assert len(rdflib.Dataset().parse(data=resp.data, format=rdflib_format)) == count == resp.data.count(b"\n")
+
+
+def test_a_line_format_over_the_row_cap_keeps_that_many_lines(make_app: Callable[..., Flask]) -> None:
+    resp = make_app(max_result_rows=7).test_client().get("/sparql", query_string={"query": EVERYTHING,
+                                                                                  "format": "ntriples"})
+    assert resp.status_code == 200 and resp.headers["KG-Result-Truncated"] == "true; limit=7"
+    assert len(rdflib.Graph().parse(data=resp.data, format="nt")) == 7 == resp.data.count(b"\n")

@@ -156,11 +156,32 @@ def graph(result: ox.QueryTriples, fmt: Format, caps: Caps, again: Callable[[], 
             sum(1 for _ in ox.parse(body, format=fmt.rdf))
         if count <= caps.rows:
             return Written(body, "graph", count, False)
+    if fmt.name in ("ntriples", "nquads"):
+        return _first_lines(body, whole, caps)
     if fmt.name == "jsonld":
         return triples(again(), fmt, caps)
     quads = _read_back(ox.parse(body, format=fmt.rdf, rename_blank_nodes=False), whole)
     return triples((ox.Triple(q.subject, q.predicate, q.object) for q in quads), fmt, caps, truncated=True,
                    cut_at_bytes=not whole)
+
+
+def _first_lines(body: bytes, whole: bool, caps: Caps) -> Written:
+    """N-Triples and N-Quads write one statement a line (a newline inside a literal is escaped):
+    an answer over a cap is its first whole lines, cut out of what Oxigraph wrote, with nothing
+    read back, held or written again."""
+    if not whole:
+        body = body[:body.rfind(b"\n") + 1]
+    count = count_statements(body)
+    if count > caps.rows:
+        kept, end = 0, 0
+        for line in body.splitlines(keepends=True):
+            if line.strip() and not line.lstrip().startswith(b"#"):
+                if kept == caps.rows:
+                    break
+                kept += 1
+            end += len(line)
+        body, count = body[:end], kept
+    return Written(body, "graph", count, True, cut_at_bytes=not whole)
 
 
 def triples(items: Iterable[ox.Triple], fmt: Format, caps: Caps, prefixes: dict[str, str] | None = None,
