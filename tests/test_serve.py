@@ -10,7 +10,6 @@ import subprocess
 import sys
 import urllib.parse
 import urllib.request
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,7 +22,7 @@ from server.errors import SettingsError
 from server.http.gunicorn_server import gunicorn_options
 from server.settings import load_settings
 
-from .conftest import KG, ROOT, LiveServer, OxigraphServer, free_port, stop_process_group
+from .conftest import KG, ROOT, LiveServer, OxigraphServer
 
 pytestmark = pytest.mark.slow
 
@@ -281,28 +280,14 @@ def test_a_port_in_use_names_the_flag_that_changes_it(store_link: Path) -> None:
 def test_ctrl_c_stops_every_worker_itself(store_link: Path, to_group: bool) -> None:
     """Ctrl-C is a quick stop: each worker ends on the signal (no worker left for gunicorn to kill
     with SIGKILL after its graceful timeout, logged as "Perhaps out of memory?"), and kg serve
-    exits 0. Its standard input is held open, as a terminal's is (with none, workers ended anyway)."""
-    port = free_port()
-    env = {**os.environ, "KG_STORE": str(store_link), "KG_PORT": str(port), "KG_WORKERS": "2"}
-    proc = subprocess.Popen([KG, "serve"], env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        for _ in range(600):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
-                    assert resp.status == 200
-                    break
-            except OSError:
-                time.sleep(0.1)
-        if to_group:
-            os.killpg(proc.pid, signal.SIGINT)
-        else:
-            proc.send_signal(signal.SIGINT)
-        assert proc.wait(60) == 0
-        log = proc.stderr.read() if proc.stderr else ""
-        assert "SIGKILL" not in log and "Shutting down: Master" in log, log
-    finally:
-        stop_process_group(proc)
-        for stream in (proc.stdin, proc.stderr):
-            if stream:
-                stream.close()
+    exits 0."""
+    server = LiveServer(store_link)
+    with urllib.request.urlopen(f"{server.url}/healthz", timeout=30) as resp:
+        assert resp.status == 200
+    if to_group:
+        os.killpg(server.proc.pid, signal.SIGINT)
+    else:
+        server.proc.send_signal(signal.SIGINT)
+    assert server.proc.wait(60) == 0
+    log = server.stop()
+    assert "SIGKILL" not in log and "Shutting down: Master" in log, log

@@ -194,17 +194,8 @@ def _inside_a_word(text: str) -> bool:
 def _glued_keyword(text: str) -> str | None:
     """The first word or prefix name that holds SERVICE, LOAD or FROM without being that keyword
     (a local name is whole to Oxigraph too, once its prefix is read; so is a declared name)."""
-    declaring = False
-    for m in TOKEN.finditer(text):
-        kind = m.lastgroup
-        if kind in ("space", "comment"):
-            continue
-        token = m.group()
-        if (kind == "word" and token.upper() not in ("SERVICE", "LOAD", "FROM")
-                or kind == "pname" and not declaring) and _HELD_KEYWORD.search(token.partition(":")[0]):
-            return token
-        declaring = kind == "word" and token.upper() == "PREFIX"
-    return None
+    found = _holding_keyword(text, _ANYWHERE)
+    return found[0] if found else None
 
 
 def services(text: str, base_iri: str | None = None) -> list[str | None]:
@@ -294,7 +285,7 @@ def _check_common(shape: QueryShape, text: str, what: str, max_depth: int) -> No
         raise QueryRefused(f"the {what} nests {shape.depth} levels of brackets; at most {max_depth} are accepted",
                            limit=max_depth)
     if shape.ambiguous:
-        found = _readable_keyword(text, what)
+        found = _holding_keyword(text, _READABLE[what])
         if found is not None:
             word, keyword = found
             raise QueryRefused(f"'{word}' may be read by the engine as the keyword {keyword} joined to other "
@@ -306,13 +297,13 @@ def _check_common(shape: QueryShape, text: str, what: str, max_depth: int) -> No
 # clause (outside every bracket, Query §13.2); LOAD only begins an update operation (outside every
 # bracket). A query has no LOAD and an update no FROM: a word holding one there cannot be read so.
 _READABLE = {"query": {"SERVICE": True, "FROM": False}, "update": {"SERVICE": True, "LOAD": False}}
+_ANYWHERE = {"SERVICE": True, "LOAD": True, "FROM": True}
 
 
-def _readable_keyword(text: str, what: str) -> tuple[str, str] | None:
-    """The first word or prefix name that holds a keyword where the engine may read that keyword
-    (see `_READABLE`: True, inside brackets too; False, only outside every bracket), and the
-    keyword. Run only when `scan` found such a word (rare), so a second pass costs nothing."""
-    readable = _READABLE[what]
+def _holding_keyword(text: str, readable: dict[str, bool]) -> tuple[str, str] | None:
+    """The first word or prefix name that holds one of the `readable` keywords without being it,
+    where the engine may read that keyword (True: inside brackets too; False: only outside every
+    bracket), and the keyword. Run only when a keyword follows a name character (rare)."""
     declaring = False
     depth, with_iris = 0, 0   # brackets as the grammar counts them, and with those inside IRIs (see `scan`)
     for m in TOKEN.finditer(text):
