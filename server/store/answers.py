@@ -175,7 +175,7 @@ def _first_lines(body: bytes, whole: bool, caps: Caps) -> Written:
     if count > caps.rows:
         kept, end = 0, 0
         for line in body.splitlines(keepends=True):
-            if line.strip() and not line.lstrip().startswith(b"#"):
+            if _is_statement(line):
                 if kept == caps.rows:
                     break
                 kept += 1
@@ -277,5 +277,10 @@ def count_statements(body: bytes) -> int:
         lines.pop()
     if lines and min(lines)[:1] > b"#":
         return len(lines)
-    return sum(1 for line in lines if line.strip() and not line.lstrip().startswith(b"#"))
+    return sum(1 for line in lines if _is_statement(line))
+
+
+def _is_statement(line: bytes) -> bool:
+    """A line of N-Triples or N-Quads that is neither blank nor a comment."""
+    return bool(line.strip()) and not line.lstrip().startswith(b"#")
 
