@@ -219,7 +219,7 @@ def _every_token(text: str) -> dict[str, Any]:
     from server.sparql.guard import TOKEN, services
 
     shape: dict[str, Any] = {"depth": 0, "services": [], "loads": 0, "has_dataset_clause": False, "form": None,
-                             "first_brace": None, "selects": 0, "ambiguous": None}
+                             "form_end": None, "first_brace": None, "selects": 0, "ambiguous": None}
     depth, service, declaring, glued = 0, False, False, []
     for m in TOKEN.finditer(text):
         kind, token = m.lastgroup, m.group()
@@ -236,8 +236,11 @@ def _every_token(text: str) -> dict[str, Any]:
         upper = "".join(c.upper() if c.isascii() else c for c in token)   # keywords are ASCII (§19.3)
         if kind in ("word", "pname") and not (kind == "pname" and declaring):
             keyword = next((k for k in _KEYWORD_WORDS if upper.startswith(k)), None)
+            if keyword in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE") and shape["form"] is None:
+                shape["form"] = keyword
+                # where the keyword ends, when it is a word of its own (the star is looked for there)
+                shape["form_end"] = m.end() if kind == "word" and upper == keyword else None
             if keyword in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-                shape["form"] = shape["form"] or keyword
                 shape["selects"] += keyword == "SELECT" and kind == "word"
             exact = kind == "word" and upper in ("FROM", "LOAD", "SERVICE")
             if exact:
