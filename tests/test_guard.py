@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from server.errors import QueryRefused
 from server.sparql.guard import check_query, check_update, scan
+from server.sparql.projection import star_order
 
 from .conftest import ROOT
 
@@ -260,6 +261,23 @@ def test_guard_reads_generated_queries_as_the_parser_does(reference: ReferencePa
     assert {"form": shape.form, "has_dataset_clause": shape.has_dataset_clause,
             "services": Counter(shape.services)} == expected, text
     assert shape.loads == 0 and shape.ambiguous is None, text
+    if shape.form == "SELECT":   # the star is looked for after the SELECT the guard found
+        assert star_order(text, shape.form_end) == star_order(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * { ?s ?p ?o }", "select*{?s ?p ?o}", "SELECT DISTINCT * { ?b ?a ?c }", "SELECT reduced *{}",
+    "# SELECT * ?b\nPREFIX select: <http://x.example/> SELECT ?b ?a { ?a select:x ?b }",
+    "PREFIX select: <http://x.example/> SELECT * { ?z select:SELECT ?y }",
+    "BASE <http://x.example/> PREFIX : <s#> SELECT\n# a comment with *\n * { ?q :p ?r }",
+    "SELECT (1 AS ?x) * {}", "SELECT ?x { { SELECT * { ?x ?y ?z } } }",
+])
+def test_the_star_is_found_after_the_guards_select_as_in_the_whole_text(text: str) -> None:
+    """`SELECT *` is looked for right after the SELECT the guard found, not in the whole text again:
+    the same star and the same variables either way."""
+    shape = scan(text)
+    assert shape.form == "SELECT"
+    assert star_order(text, shape.form_end) == star_order(text)
 
 
 @settings(GENERATED, max_examples=1_000)

@@ -1,7 +1,10 @@
 """`/metrics` (Prometheus text format) and the access log: counts exact, no query text logged."""
 from __future__ import annotations
 
+import ast
 import logging
+import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -15,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from server.http.gunicorn_server import gunicorn_options
 from server.settings import load_settings
 
-from .conftest import HeldService, LiveServer
+from .conftest import ROOT, HeldService, LiveServer
 
 SECRET_QUERY = 'SELECT * WHERE { ?s ?p "my-private-search-term" } LIMIT 1'
 
@@ -92,6 +95,33 @@ def test_access_log_has_one_line_without_the_query(client, access_lines: list[st
     joined = "\n".join(access_lines)
     for secret in ("my-private-search-term", "tok-123", "Bearer", "query=", "CLEAR"):
         assert secret not in joined
+
+
+GEVENT_LOG = """
+from gevent import monkey; monkey.patch_all()
+import io, logging, gevent
+from server.http.observability import BatchingHandler
+out = io.StringIO()
+log = logging.getLogger("batched"); log.propagate = False; log.setLevel(logging.INFO)
+log.addHandler(BatchingHandler(out))
+for i in range(3):
+    log.info("line %d", i)
+print(repr(out.getvalue()))     # nothing yet: the worker has not yielded to its event loop
+gevent.sleep(0.2)
+print(repr(out.getvalue()))     # written together once it has
+log.info("line 3")
+logging.shutdown()
+print(repr(out.getvalue()))     # and what is held when the process ends
+"""
+
+
+def test_a_gevent_workers_access_log_lines_are_written_together_and_none_is_lost() -> None:
+    """In a gevent worker the access log writes its lines in batches (one system call for many
+    requests); every line still reaches the log, in order, by the time the process ends."""
+    run = subprocess.run([sys.executable, "-c", GEVENT_LOG], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert [ast.literal_eval(line) for line in run.stdout.splitlines()] == [
+        "", "line 0\nline 1\nline 2\n", "line 0\nline 1\nline 2\nline 3\n"]
 
 
 def test_gunicorn_access_log_is_off() -> None:

@@ -116,6 +116,7 @@ class _HeadTooLarge(ValueError):
 
 
 MAX_FIELDS = 100
+ONE_SEND_BYTES = 64 * 1024   # an answer's first part up to this size goes out with its head
 MAX_FIELD_BYTES = 8190
 _FIELD = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*")
 
@@ -193,12 +194,42 @@ class ClientLimitedHandler(PyWSGIHandler):  # type: ignore[misc]
     client_s = 30.0
 
     def handle(self) -> None:
-        # gevent's server writes an answer's head and its body with two sends: without TCP_NODELAY
-        # the body waits for the client to acknowledge the head (Nagle's algorithm against the
-        # client's delayed acknowledgement), a delay on most answers.
+        # A large answer is written as its head and then its body: without TCP_NODELAY the body
+        # would wait for the client to acknowledge the head (Nagle's algorithm against the
+        # client's delayed acknowledgement).
         self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         _servers.add(self.server)
         super().handle()
+
+    def log_request(self) -> None:
+        """Nothing: the app writes the access log (`observability`), and gunicorn's is off."""
+
+    def _write_with_headers(self, data: bytes) -> None:
+        """The head and the first part of the body in one send when that part is small (most
+        answers are one part): gevent's server sends them apart, a second system call and a
+        second packet for every answer. A large part is still sent on its own, uncopied."""
+        if len(data) > ONE_SEND_BYTES:
+            super()._write_with_headers(data)
+            return
+        self.headers_sent = True
+        self.finalize_headers()
+        head = bytearray(b"HTTP/1.1 ")
+        head += self.status
+        head += b"\r\n"
+        for name, value in self.response_headers:
+            head += name
+            head += b": "
+            head += value
+            head += b"\r\n"
+        head += b"\r\n"
+        if data:
+            if self.response_use_chunked:
+                head += b"%x\r\n" % len(data)
+                head += data
+                head += b"\r\n"
+            else:
+                head += data
+        self._sendall(head)
 
     taken = 0   # requests taken on this connection
 

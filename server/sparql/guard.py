@@ -101,6 +101,7 @@ class QueryShape:
     loads: int = 0
     has_dataset_clause: bool = False   # FROM or FROM NAMED: the query names its own dataset
     form: str | None = None            # SELECT, ASK, CONSTRUCT or DESCRIBE: the first one met (Query §16)
+    form_end: int | None = None        # where that keyword ends, when it is a word of its own
     first_brace: int | None = None     # offset of the first `{`: the outer WHERE group
     selects: int = 0                   # SELECT keywords: more than one means subqueries
     ambiguous: str | None = None       # a word that starts with SERVICE, LOAD or FROM without being it
@@ -134,7 +135,8 @@ def scan(text: str, base_iri: str | None = None) -> QueryShape:
                 shape.selects += 1
             if keyword in _FORMS:
                 # The prologue holds only BASE and PREFIX, so the first form word is the query's (§16).
-                shape.form = shape.form or keyword
+                if shape.form is None:
+                    shape.form, shape.form_end = keyword, m.end(kind)
             elif keyword == "FROM":  # only dataset clauses use this keyword (Query §13.2)
                 shape.has_dataset_clause = True
             elif keyword == "SERVICE":

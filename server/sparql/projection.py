@@ -14,11 +14,12 @@ from __future__ import annotations
 from .guard import TOKEN  # the one SPARQL tokenizer of the package (Query §19.8 terminals)
 
 
-def _star_offset(text: str) -> int | None:
+def _star_offset(text: str, after_select: int | None = None) -> int | None:
     """Where the `*` of the query's own `SELECT [DISTINCT|REDUCED] *` is, if it has one (the
-    prologue holds only BASE and PREFIX, so the first form word is the query's)."""
-    selecting = False
-    for m in TOKEN.finditer(text):
+    prologue holds only BASE and PREFIX, so the first form word is the query's). `after_select`:
+    where that SELECT ends, when the guard has found it already: the prologue is not read again."""
+    selecting = after_select is not None
+    for m in TOKEN.finditer(text, after_select or 0):
         kind, token = m.lastgroup, m.group()
         if kind in ("space", "comment"):
             continue
@@ -44,11 +45,11 @@ def first_appearance(text: str) -> list[str]:
     return list(seen)
 
 
-def star_order(text: str) -> tuple[int, tuple[str, ...]] | None:
+def star_order(text: str, after_select: int | None = None) -> tuple[int, tuple[str, ...]] | None:
     """For a `SELECT *`: where its `*` is, and the query's variables in the order they first appear
     (what the engine needs to spell the star out, `store.embedded_engine.star_spelt_out`); None
     for any other query."""
-    star = _star_offset(text)
+    star = _star_offset(text, after_select)
     if star is None:
         return None
     return star, tuple(first_appearance(text))

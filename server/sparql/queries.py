@@ -31,7 +31,7 @@ def query_request(text: str, settings: Settings, *, accept: MIMEAccept | str | N
     fmt = formats.negotiate(accept, formats.answer_kinds(shape.form), explicit_format)
     return QueryRequest(text, fmt, shape.form, shape.has_dataset_clause, tuple(default_graph_uris),
                         tuple(named_graph_uris), base_iri=base_iri, prefixes=prefixes, into_graph=into_graph,
-                        client=client, star=star_order(text) if shape.form == "SELECT" else None)
+                        client=client, star=star_order(text, shape.form_end) if shape.form == "SELECT" else None)
 
 
 def graph_query(graph: str | None) -> str:
