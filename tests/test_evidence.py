@@ -104,7 +104,8 @@ def test_the_check_recomputes_a_count_from_publication() -> None:
     """A value derived from "two years ago" is checked against the method: the year is right, a day is not."""
     def findings(value: str) -> list[str]:
         store = ox.Store()
-        store.load(_derived_report("two years ago", value).encode(), ox.RdfFormat.TURTLE, to_graph=ox.NamedNode("urn:x:g"))
+        store.load(_derived_report("two years ago", value).encode(), ox.RdfFormat.TURTLE,
+                   to_graph=ox.NamedNode("urn:x:g"))
         return [f.message for f in check_evidence(store).findings if f.kind == "error"]
     assert findings('"2023"^^xsd:gYear') == []
     (error,) = findings('"2023-11-30"^^xsd:date')

@@ -126,14 +126,15 @@ def found(client: FlaskClient, **args: str) -> list[tuple[str, list[str], list[s
     """(node, classes, date values, place labels) of each node /workbench/find gives."""
     r = client.get("/workbench/find", query_string=args)
     assert (r.status_code, r.mimetype) == (200, "application/json"), r.get_data(as_text=True)
-    return [(n["iri"].removeprefix(ns.ID), n["types"], [d["value"] for d in n["dates"]], [p["label"] for p in n["places"]])
-            for n in r.get_json()]
+    return [(n["iri"].removeprefix(ns.ID), n["types"], [d["value"] for d in n["dates"]],
+             [p["label"] for p in n["places"]]) for n in r.get_json()]
 
 
 def test_the_talks_are_found_by_their_day(client: FlaskClient) -> None:
     assert found(client, date="2025-11-28") == [
         ("second-round-meeting-akyaka-akhurik", ["Meeting"], ["2025-11-28"], ["Akyaka–Akhurik border crossing"]),
-        ("second-round-technical-talks", ["TechnicalTalks"], ["2025-11-28"], ["Akyaka–Akhurik border crossing", "Gyumri"])]
+        ("second-round-technical-talks", ["TechnicalTalks"], ["2025-11-28"],
+         ["Akyaka–Akhurik border crossing", "Gyumri"])]
 
 
 def test_a_day_finds_what_is_dated_by_its_month_or_year(client: FlaskClient) -> None:
@@ -145,7 +146,8 @@ def test_a_day_finds_what_is_dated_by_its_month_or_year(client: FlaskClient) -> 
 def test_a_range_finds_what_happened_within_it(client: FlaskClient) -> None:
     assert [n for n, *_ in found(client, type="Event", **{"from": "2025-06", "to": "2025-09"})] == [
         "meeting-tianjin-2025-09-01", "meeting-istanbul-2025-06-20"]
-    assert [n for n, *_ in found(client, type="LeadersMeeting", **{"from": "2025-07-01"})] == ["meeting-tianjin-2025-09-01"]
+    assert [n for n, *_ in found(client, type="LeadersMeeting", **{"from": "2025-07-01"})] == [
+        "meeting-tianjin-2025-09-01"]
 
 
 def test_a_place_finds_what_is_there(client: FlaskClient) -> None:
@@ -165,7 +167,8 @@ def test_a_region_finds_what_is_in_the_places_within_it(client: FlaskClient) -> 
 
 def test_type_place_words_and_date_narrow_together(client: FlaskClient) -> None:
     assert [n for n, *_ in found(client, type="Meeting", place="Armenia")] == ["second-round-meeting-gyumri"]
-    assert [n for n, *_ in found(client, type="Talks", q="technical", date="2025-11")] == ["second-round-technical-talks"]
+    assert [n for n, *_ in found(client, type="Talks", q="technical", date="2025-11")] == [
+        "second-round-technical-talks"]
     assert found(client, type="Talks", place="Tianjin") == []
 
 
@@ -188,5 +191,6 @@ def test_an_event_suggestion_shows_the_existing_events_with_their_dates_and_plac
     s = client.post("/workbench/suggestions", json={"text": REPORT, "published": "2025-11-30"}).get_json()
     talks = s["existing"][TALKS]
     assert (talks["types"], talks["dates"], [p["label"] for p in talks["places"]]) == (
-        ["TechnicalTalks"], [{"property": "date", "value": "2025-11-28"}], ["Akyaka–Akhurik border crossing", "Gyumri"])
+        ["TechnicalTalks"], [{"property": "date", "value": "2025-11-28"}],
+        ["Akyaka–Akhurik border crossing", "Gyumri"])
     assert all(set(c["existing"]) <= set(s["existing"]) for c in s["candidates"])

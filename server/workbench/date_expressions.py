@@ -127,9 +127,9 @@ def _counted(words: str, start: int, end: int, day: dt.date) -> DateExpression:
         counted = methods.count_from_publication(words, day)
     except methods.UnresolvableDate as exc:
         return DateExpression(start, end, words, None, None, False, None, f"{exc}: left unresolved")
-    unit = counted.datatype.rsplit("#", 1)[-1].replace("gYearMonth", "month").replace("gYear", "year")
+    unit = {"gYear": "year", "gYearMonth": "month", "date": "day"}[counted.datatype.rsplit("#", 1)[-1]]
     return DateExpression(start, end, words, counted.value, counted.datatype, True, methods.COUNTED_FROM_PUBLICATION,
-                          f"{words!r} counted from the publication day {day.isoformat()}, to the {unit.replace('date', 'day')}")
+                          f"{words!r} counted from the publication day {day.isoformat()}, to the {unit}")
 
 
 def _derived_day(words: str, start: int, end: int, value: str, datatype: str, day: dt.date) -> DateExpression:

@@ -118,7 +118,7 @@ SELECT ?node (SAMPLE(?l) AS ?label) (GROUP_CONCAT(DISTINCT STR(?t); separator=" 
        (GROUP_CONCAT(DISTINCT ?when; separator=" ") AS ?dates)
        (GROUP_CONCAT(DISTINCT ?where; separator="\\n") AS ?places)
 WHERE {{
-  {_nodes(search, kgo)}
+  {_nodes(search)}
   ?node rdfs:label ?l .
   FILTER (STRSTARTS(STR(?node), "{base}id/"))
   {_type(search)}
@@ -134,7 +134,7 @@ WHERE {{
 }} GROUP BY ?node ORDER BY LCASE(STR(?label)) ?node LIMIT {int(limit)}"""
 
 
-def _nodes(search: Search, kgo: str) -> str:
+def _nodes(search: Search) -> str:
     return f"VALUES ?node {{ {' '.join(f'<{n}>' for n in search.nodes)} }}" if search.nodes else ""
 
 
@@ -186,7 +186,8 @@ def _where(search: Search, kgo: str) -> str:
     if search.place:
         target = f"?at kgo:locatedIn* <{search.place}> ."
     elif search.place_words:
-        target = f"?region rdfs:label|<{SKOS}altLabel> ?name {_matching(search.place_words)} ?at kgo:locatedIn* ?region ."
+        named = f"?region rdfs:label|<{SKOS}altLabel> ?name {_matching(search.place_words)}"
+        target = f"{named} ?at kgo:locatedIn* ?region ."
     else:
         return ""
     return f"{{ SELECT DISTINCT ?node WHERE {{ {target} {_place_link(kgo, '?node', '?at')} }} }}"
