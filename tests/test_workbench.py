@@ -181,6 +181,7 @@ def test_type_place_words_and_date_narrow_together(client: FlaskClient) -> None:
     ({"type": "meeting", "q": "talks"}, "type 'meeting' is not a class"),
     ({"place": "G"}, "place 'G'"),
     ({"type": "Meeting"}, "give words of the label (q), a date"),
+    ({"q": "talks " * 50}, "q has 300 characters; give at most 200"),
 ])
 def test_a_bad_search_is_a_400_naming_the_field(client: FlaskClient, args: dict, words: str) -> None:
     r = client.get("/workbench/find", query_string=args)

@@ -28,6 +28,7 @@ from ..errors import BadRequest
 from .text import fold
 
 LIMIT = 50
+MAX_WORDS = 200   # characters of `q` or `place`: a search, not a text
 DATE_PROPERTIES = ("date", "startDate", "endDate", "statementDate", "depictedDate")
 PLACE_PROPERTIES = ("locatedIn", "hasSide", "linksPlace")   # and kgo:location with its sub-properties
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -53,6 +54,9 @@ class Search:
 
 def from_args(args: Mapping[str, str]) -> Search:
     """The search a query string asks for; BadRequest names the field to change."""
+    for name in ("q", "place"):
+        if len(args.get(name, "")) > MAX_WORDS:
+            raise BadRequest(f"{name} has {len(args[name])} characters; give at most {MAX_WORDS}")
     kind = args.get("type", "").strip() or None
     if kind is not None and not _CLASS.fullmatch(kind):
         raise BadRequest(f"type {kind!r} is not a class of the ontology: give its local name, such as Meeting")
