@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import click
 
+from .curation import dates
 from .errors import KGError
 from .settings import SETTINGS, Settings, load_settings
 
@@ -417,7 +418,7 @@ def curator_list(**values: Any) -> None:
 @click.option("--statement", "statements", multiple=True,
               help="A triple the words state, in Turtle with the project's prefixes: prints its statement record too.")
 @click.option("--through-claim", help="With --statement: the claim (kg:… IRI) through which the source states it.")
-@click.option("--derivation", type=click.Choice(["WeekdayResolved", "YearFromPublicationDate", "AsOfPublication"]),
+@click.option("--derivation", type=click.Choice(list(dates.METHODS)),
               help="With --statement: the value is derived from the words and the publication date.")
 @click.option("--derived-from", multiple=True, help="With --derivation: the statement records it is derived from.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)

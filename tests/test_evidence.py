@@ -69,6 +69,70 @@ def test_a_day_and_month_take_the_publication_year(words: str, published: str, e
     assert dates.derive(dates.YEAR_FROM_PUBLICATION, words, dt.date.fromisoformat(published)).isoformat() == expected
 
 
+@pytest.mark.parametrize("words, published, value, datatype", [
+    ("two years ago", "2025-11-30", "2023", "gYear"),            # years back: the year
+    ("a decade ago", "2025-11-30", "2015", "gYear"),
+    ("in two years", "2025-11-30", "2027", "gYear"),
+    ("three months ago", "2025-11-30", "2025-08", "gYearMonth"),  # months back: the month
+    ("eleven months ago", "2025-11-30", "2024-12", "gYearMonth"),  # across a year's end
+    ("in a month", "2025-12-15", "2026-01", "gYearMonth"),
+    ("ten days ago", "2025-11-30", "2025-11-20", "date"),         # days back: the day
+    ("in two weeks", "2025-11-30", "2025-12-14", "date"),
+    ("last month", "2025-12-01", "2025-11", "gYearMonth"),        # one unit, said in words
+    ("this year", "2025-12-01", "2025", "gYear"),
+    ("yesterday", "2026-01-01", "2025-12-31", "date"),
+])
+def test_a_count_from_publication_keeps_the_precision_of_its_unit(words: str, published: str, value: str,
+                                                                   datatype: str) -> None:
+    counted = dates.count_from_publication(words, dt.date.fromisoformat(published))
+    assert (counted.value, counted.datatype) == (value, "http://www.w3.org/2001/XMLSchema#" + datatype)
+    assert dates.derived_value(ns.KGO + "CountedFromPublicationDate", words, dt.date.fromisoformat(published)) == value
+
+
+@pytest.mark.parametrize("words, reason", [
+    ("last week", "no XSD date type holds a week"),
+    ("a few years ago", "not an exact count"),
+    ("about two years ago", "not an exact count"),
+    ("a year earlier", "does not count"),
+])
+def test_a_count_that_gives_no_value_is_refused(words: str, reason: str) -> None:
+    with pytest.raises(dates.UnresolvableDate, match=reason):
+        dates.count_from_publication(words, dt.date(2025, 11, 30))
+
+
+def test_the_check_recomputes_a_count_from_publication() -> None:
+    """A value derived from "two years ago" is checked against the method: the year is right, a day is not."""
+    def findings(value: str) -> list[str]:
+        store = ox.Store()
+        store.load(_derived_report("two years ago", value).encode(), ox.RdfFormat.TURTLE,
+                   to_graph=ox.NamedNode("urn:x:g"))
+        return [f.message for f in check_evidence(store).findings if f.kind == "error"]
+    assert findings('"2023"^^xsd:gYear') == []
+    (error,) = findings('"2023-11-30"^^xsd:date')
+    assert "CountedFromPublicationDate gives 2023 from 'two years ago'" in error
+
+
+def _derived_report(words: str, value: str) -> str:
+    """A report published 2025-11-30 that says `words`, with the value derived from them and its records."""
+    text = f"The line closed {words}."
+    start, end = text.index(words), text.index(words) + len(words)
+    return f"""@prefix kgo: <{ns.KGO}> . @prefix oa: <http://www.w3.org/ns/oa#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix prov: <http://www.w3.org/ns/prov#> . @prefix schema: <https://schema.org/> .
+<urn:x:a> a kgo:NewsArticle ; kgo:fullText {json.dumps(text)} ; schema:datePublished "2025-11-30"^^xsd:date .
+<urn:x:q> a kgo:EvidenceQuote ; oa:hasSource <urn:x:a> ; oa:hasSelector <urn:x:s> , <urn:x:p> .
+<urn:x:s> a oa:TextQuoteSelector ; oa:exact {json.dumps(words)} .
+<urn:x:p> a oa:TextPositionSelector ; oa:start {start} ; oa:end {end} .
+<urn:x:line> kgo:dateAsWritten {json.dumps(words)} ; kgo:endDate {value} .
+<urn:x:published> a kgo:SourcedStatement ; kgo:statedIn <urn:x:a> ; kgo:evidence <urn:x:q> ;
+    rdf:subject <urn:x:a> ; rdf:predicate schema:datePublished ; rdf:object "2025-11-30"^^xsd:date .
+<urn:x:written> a kgo:SourcedStatement ; kgo:statedIn <urn:x:a> ; kgo:evidence <urn:x:q> ;
+    rdf:subject <urn:x:line> ; rdf:predicate kgo:dateAsWritten ; rdf:object {json.dumps(words)} .
+<urn:x:derived> a kgo:SourcedStatement ; kgo:statedIn <urn:x:a> ; kgo:evidence <urn:x:q> ;
+    rdf:subject <urn:x:line> ; rdf:predicate kgo:endDate ; rdf:object {value} ;
+    kgo:derivation kgo:CountedFromPublicationDate ; prov:wasDerivedFrom <urn:x:written> , <urn:x:published> ."""
+
+
 def test_words_that_name_no_weekday_are_not_resolved() -> None:
     with pytest.raises(dates.UnresolvableDate):
         dates.resolve_weekday("later", dt.date(2025, 11, 29))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from server import namespaces as ns
 from server.build.pipeline import BuildResult
@@ -117,3 +118,80 @@ def test_the_page_is_in_the_site_layout(wapp: Flask) -> None:
     assert r.status_code == 200 and r.mimetype == "text/html"
     html = r.get_data(as_text=True)
     assert 'aria-current="page"' in html and "workbench.js" in html and 'id="wb-text"' in html
+
+
+# -- finding what the graph already has: by type, words, date and place ------------------------------
+
+def found(client: FlaskClient, **args: str) -> list[tuple[str, list[str], list[str], list[str]]]:
+    """(node, classes, date values, place labels) of each node /workbench/find gives."""
+    r = client.get("/workbench/find", query_string=args)
+    assert (r.status_code, r.mimetype) == (200, "application/json"), r.get_data(as_text=True)
+    return [(n["iri"].removeprefix(ns.ID), n["types"], [d["value"] for d in n["dates"]],
+             [p["label"] for p in n["places"]]) for n in r.get_json()]
+
+
+def test_the_talks_are_found_by_their_day(client: FlaskClient) -> None:
+    assert found(client, date="2025-11-28") == [
+        ("second-round-meeting-akyaka-akhurik", ["Meeting"], ["2025-11-28"], ["Akyaka–Akhurik border crossing"]),
+        ("second-round-technical-talks", ["TechnicalTalks"], ["2025-11-28"],
+         ["Akyaka–Akhurik border crossing", "Gyumri"])]
+
+
+def test_a_day_finds_what_is_dated_by_its_month_or_year(client: FlaskClient) -> None:
+    """The aid trucks are dated February 2023 (xsd:gYearMonth): a day of that month finds them."""
+    assert [n for n, *_ in found(client, date="2023-02-06")] == ["humanitarian-transit-2023-02"]
+    assert [n for n, *_ in found(client, date="1993")] == ["border-closure", "status-turkiye-armenia-border-closed"]
+
+
+def test_a_range_finds_what_happened_within_it(client: FlaskClient) -> None:
+    assert [n for n, *_ in found(client, type="Event", **{"from": "2025-06", "to": "2025-09"})] == [
+        "meeting-tianjin-2025-09-01", "meeting-istanbul-2025-06-20"]
+    assert [n for n, *_ in found(client, type="LeadersMeeting", **{"from": "2025-07-01"})] == [
+        "meeting-tianjin-2025-09-01"]
+
+
+def test_a_place_finds_what_is_there(client: FlaskClient) -> None:
+    """Gyumri: the talks and the meeting held there, and the railway that links it; Kars: the railway."""
+    assert [n for n, *_ in found(client, place="Gyumri")] == [
+        "kars-gyumri-railway", "second-round-meeting-gyumri", "second-round-technical-talks"]
+    assert found(client, place=ns.ID + "kars") == [("kars-gyumri-railway", ["RailwayLine"], [], ["Gyumri", "Kars"])]
+
+
+def test_a_region_finds_what_is_in_the_places_within_it(client: FlaskClient) -> None:
+    """Türkiye, by the outside graph's other name: the Istanbul meeting (at an office in Istanbul) and the
+    earthquake in the country's southeast; neither names Türkiye as its location."""
+    assert found(client, type="Event", place="Turkey") == [
+        ("earthquake-southeastern-turkiye", ["Earthquake"], [], ["southeastern Türkiye"]),
+        ("meeting-istanbul-2025-06-20", ["LeadersMeeting"], ["2025-06-20"], ["Dolmabahce Presidential Office"])]
+
+
+def test_type_place_words_and_date_narrow_together(client: FlaskClient) -> None:
+    assert [n for n, *_ in found(client, type="Meeting", place="Armenia")] == ["second-round-meeting-gyumri"]
+    assert [n for n, *_ in found(client, type="Talks", q="technical", date="2025-11")] == [
+        "second-round-technical-talks"]
+    assert found(client, type="Talks", place="Tianjin") == []
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    ({"date": "2025-11-31"}, "date '2025-11-31' is not a day"),
+    ({"date": "Nov. 28"}, "date 'Nov. 28' is not a day"),
+    ({"from": "2025-13"}, "from '2025-13'"),
+    ({"from": "2025-12", "to": "2025-01"}, "'from' 2025-12 comes after 'to' 2025-01"),
+    ({"date": "2025", "to": "2026"}, "either 'date' or 'from'/'to'"),
+    ({"type": "meeting", "q": "talks"}, "type 'meeting' is not a class"),
+    ({"place": "G"}, "place 'G'"),
+    ({"type": "Meeting"}, "give words of the label (q), a date"),
+    ({"q": "talks " * 50}, "q has 300 characters; give at most 200"),
+])
+def test_a_bad_search_is_a_400_naming_the_field(client: FlaskClient, args: dict, words: str) -> None:
+    r = client.get("/workbench/find", query_string=args)
+    assert r.status_code == 400 and words in r.get_data(as_text=True)
+
+
+def test_an_event_suggestion_shows_the_existing_events_with_their_dates_and_places(client: FlaskClient) -> None:
+    s = client.post("/workbench/suggestions", json={"text": REPORT, "published": "2025-11-30"}).get_json()
+    talks = s["existing"][TALKS]
+    assert (talks["types"], talks["dates"], [p["label"] for p in talks["places"]]) == (
+        ["TechnicalTalks"], [{"property": "date", "value": "2025-11-28"}],
+        ["Akyaka–Akhurik border crossing", "Gyumri"])
+    assert all(set(c["existing"]) <= set(s["existing"]) for c in s["candidates"])

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from server import namespaces as ns
 from server.build.pipeline import BuildResult
 from server.cli import main
+from server.curation import dates
 from server.curation.evidence import printings, quote_iri
 from server.workbench import date_expressions, events, gazetteer, scoring, suggestions
 
@@ -150,6 +151,38 @@ def test_a_week_or_a_stretch_of_time_is_left_unresolved(words: str, exact: str) 
     (found,) = date_expressions.find(words, date_expressions.parse_published("2025-12-01"))
     assert (found.exact, found.value, found.datatype) == (exact, None, None)
     assert "unresolved" in found.explanation
+
+
+@pytest.mark.parametrize(("sentence", "exact", "value", "datatype"), [
+    ("The line was upgraded two years ago.", "two years ago", "2023", "gYear"),
+    ("A decade ago, nobody spoke of it.", "A decade ago", "2015", "gYear"),
+    ("They met three months ago in Tianjin.", "three months ago", "2025-08", "gYearMonth"),
+    ("The envoys spoke ten days ago.", "ten days ago", "2025-11-20", "date"),
+    ("A third round is due in two weeks.", "in two weeks", "2025-12-14", "date"),
+    ("Trains may run in two years.", "in two years", "2027", "gYear"),
+    ("They met last month.", "last month", "2025-10", "gYearMonth"),
+])
+def test_a_count_back_or_ahead_is_resolved_at_its_precision_and_the_check_agrees(
+        sentence: str, exact: str, value: str, datatype: str) -> None:
+    published = date_expressions.parse_published("2025-11-30")
+    (found,) = date_expressions.find(sentence, published)
+    assert (found.exact, found.value, found.datatype, found.derived, found.method) == \
+        (exact, value, str(XSD) + datatype, True, "CountedFromPublicationDate")
+    # what `kg evidence --check` recomputes from the words and the publication day
+    assert dates.derived_value(str(KGO) + found.method, found.exact, published) == value
+
+
+@pytest.mark.parametrize(("sentence", "exact", "why"), [
+    ("A year earlier, talks had stalled.", "A year earlier", "counted from another time"),
+    ("Two days after the quake, trucks crossed.", "Two days after", "counted from another time"),
+    ("It closed a few years ago.", "a few years ago", "not an exact count"),
+    ("It reopened about two years ago.", "about two years ago", "not an exact count"),
+    ("They meet next week.", "next week", "no XSD date type holds a week"),
+])
+def test_a_count_that_cannot_be_resolved_honestly_says_why(sentence: str, exact: str, why: str) -> None:
+    (found,) = date_expressions.find(sentence, date_expressions.parse_published("2025-11-30"))
+    assert (found.exact, found.value, found.datatype, found.method) == (exact, None, None, None)
+    assert why in found.explanation and "unresolved" in found.explanation
 
 
 def proposed(built: BuildResult, fixture: str, published: str) -> tuple[rdflib.Graph, str]:

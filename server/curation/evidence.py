@@ -322,7 +322,7 @@ def _check_derivation(view: _View, record: object, method: str, result: Evidence
         result.error(record, "is derived but not from the source's publication date (prov:wasDerivedFrom its record)")
         return
     try:
-        expected = dates.derive(method, words, published).isoformat()
+        expected = dates.derived_value(method, words, published)
     except dates.UnresolvableDate as exc:
         result.error(record, f"its derivation cannot be redone: {exc}")
         return

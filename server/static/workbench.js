@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const state = { text: "", slug: "", quote: null, pending: [], nodes: new Map(), lastChange: "", propertiesFor: undefined };
+  const state = { text: "", slug: "", quote: null, pending: [], nodes: new Map(), lastChange: "", propertiesFor: undefined, existing: {} };
 
   function status(el, message, bad) { el.textContent = message; el.classList.toggle("bad", !!bad); }
   function form() { return Object.fromEntries(new FormData($("wb-article")).entries()); }
@@ -46,7 +46,7 @@
     let what;
     if (s.kind === "mention") what = "“" + s.exact + "” → " + (labels[s.entity] || s.entity) + " (" + s.entity_type + ")";
     else if (s.kind === "date") what = "“" + s.exact + "” → " + (s.value || "unresolved") + (s.derived ? " (derived)" : "");
-    else what = s.type + " (“" + s.cue + "”)" + (s.existing.length ? " — may be " + s.existing.map((e) => labels[e] || e).join(", ") : "");
+    else what = s.type + " (“" + s.cue + "”)" + (s.existing.length ? " — may be " + s.existing.map((e) => describe(state.existing[e] || { label: labels[e] || e })).join("; ") : "");
     li.innerHTML = "<span class=\"what\"></span> <small class=\"why\"></small> <span class=\"acts\"></span>";
     li.querySelector(".what").textContent = what;
     li.querySelector(".why").textContent = "confidence " + s.confidence + ": " + s.explanation;
@@ -62,6 +62,7 @@
     state.text = f.text;
     try {
       const { body } = await postJSON("/workbench/suggestions", { text: f.text, published: f.published });
+      state.existing = body.existing || {};
       const all = [...body.mentions, ...body.dates, ...body.candidates];
       renderText([...body.mentions, ...body.dates]);
       const list = $("wb-suggestions"); list.textContent = "";
@@ -102,6 +103,44 @@
       const { body } = await call("/workbench/lookup?q=" + encodeURIComponent(q));
       body.forEach((n) => remember(n.iri, n.label));
     } catch (e) { /* fewer than two letters or nothing found: the list stays */ }
+  }
+
+  // A node as the curator tells it apart from others: its label, class, dates and places.
+  function describe(n) {
+    const parts = [...(n.types || []), ...(n.dates || []).map((d) => (d.property === "date" ? "" : d.property + " ") + d.value)];
+    if (n.places && n.places.length) parts.push("at " + n.places.map((p) => p.label).join(", "));
+    return n.label + (parts.length ? " (" + parts.join(", ") + ")" : "");
+  }
+
+  async function findExisting() {
+    const f = Object.fromEntries(new FormData($("wb-find-form")).entries());
+    const params = new URLSearchParams();
+    Object.entries(f).forEach(([k, v]) => { v = v.trim(); if (v) params.set(k, k === "place" && state.nodes.has(v) ? state.nodes.get(v) : v); });
+    const list = $("wb-found"); list.textContent = "";
+    try {
+      const { body } = await call("/workbench/find?" + params);
+      body.forEach((n) => list.append(foundItem(n)));
+      status($("wb-find-status"), body.length ? body.length + " found: use one as the fact's subject or object." : "Nothing found: the graph has no such node yet.");
+    } catch (e) { status($("wb-find-status"), e.message, true); }
+  }
+
+  function foundItem(n) {
+    const li = document.createElement("li");
+    li.className = "wb-suggestion wb-found";
+    li.innerHTML = "<span class=\"what\"></span> <span class=\"acts\"></span>";
+    li.querySelector(".what").textContent = describe(n);
+    [["Use as subject", () => useNode(n, "subject-label")], ["Use as object", () => useNode(n, "object-label")]].forEach(([label, fn]) => {
+      const b = document.createElement("button"); b.type = "button"; b.textContent = label; b.addEventListener("click", fn); li.querySelector(".acts").append(b);
+    });
+    return li;
+  }
+
+  function useNode(n, field) {
+    const f = $("wb-fact-form").elements;
+    remember(n.iri, n.label);
+    f[field].value = n.label;
+    if (field === "subject-label") loadProperties(); else f.datatype.value = "";
+    status($("wb-find-status"), "“" + n.label + "” is the fact's " + field.split("-")[0] + ".");
   }
 
   async function loadProperties() {
@@ -154,7 +193,7 @@
     const f = $("wb-fact-form").elements;
     setQuote(s.start, s.end);
     if (s.kind === "mention") { f["subject-label"].value = labels[s.entity] || s.exact; remember(s.entity, f["subject-label"].value); loadProperties(); }
-    if (s.kind === "date" && s.value) { f["object-label"].value = s.value; f.datatype.value = "http://www.w3.org/2001/XMLSchema#date"; }
+    if (s.kind === "date" && s.value) { f["object-label"].value = s.value; f.datatype.value = s.datatype || "http://www.w3.org/2001/XMLSchema#date"; }
     if (s.kind !== "mention" && s.kind !== "date" && s.existing && s.existing[0]) {
       f["subject-label"].value = labels[s.existing[0]] || s.existing[0]; remember(s.existing[0], f["subject-label"].value); loadProperties();
     }
@@ -221,9 +260,12 @@
     $("wb-add").addEventListener("click", addFact);
     $("wb-apply").addEventListener("click", apply);
     $("wb-undo").addEventListener("click", undo);
+    $("wb-find").addEventListener("click", findExisting);
     document.addEventListener("selectionchange", onSelect);
     const f = $("wb-fact-form").elements;
     ["subject-label", "object-label"].forEach((n) => f[n].addEventListener("input", () => lookup(f[n])));
+    const place = $("wb-find-form").elements.place;
+    place.addEventListener("input", () => lookup(place));
     f["subject-label"].addEventListener("change", loadProperties);
   });
 })();

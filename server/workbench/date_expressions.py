@@ -1,13 +1,15 @@
 """Date and time expressions of a text, resolved against the source's publication date.
 
 Expressions are found by patterns (a weekday, a day and month, a month and year, a year after
-"in"/"since", "last month", "this year", a date-time with its zone, a stretch of time such as
-"more than three decades") and resolved with dateparser relative to the publication date-time.
-The words stay as written; a value the words give only in part (no year, a weekday, "last
-month") is marked derived, and where the project has a derivation method
-(`server.curation.dates`) the value must agree with it, so that `kg evidence --check`
-recomputes the same date. What cannot be resolved is said so, not guessed: a stretch of time,
-and a week ("last week"), which no XSD date type holds.
+"in"/"since", "last month", "this year", "two years ago", "in two weeks", a date-time with its
+zone, a stretch of time such as "more than three decades") and resolved relative to the
+publication date-time: dates with dateparser, counts of units by the project's own method. The
+words stay as written; a value the words give only in part (no year, a weekday, "last month",
+"three months ago") is marked derived with its derivation method (`server.curation.dates`), and
+the value must be what that method gives, so that `kg evidence --check` recomputes the same
+date. What cannot be resolved is said so, not guessed: a stretch of time, a week ("last week"),
+which no XSD date type holds, a count that is not exact ("a few years ago"), and a count from
+another time the text reports ("a year earlier").
 """
 from __future__ import annotations
 
@@ -29,12 +31,23 @@ _DURATION = (r"(?:(?:(?:more|less|fewer)\s+than|over|nearly|almost|about|some|at
              r"(?:\d+|a\s+few|several|many|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"
              r"(?:decades?|years?|months?|weeks?|days?)\b(?!\s+(?:ago|later|earlier|before|after|old)\b)"
              r"|for\s+(?:decades|years|months|weeks)\b")
+# A count of units back or ahead: "two years ago", "in two weeks"; "a year earlier" and "two days
+# after" count from another time the text gives, and "about two years ago" is not an exact count.
+_COUNT = (r"(?:\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a\s+few|few|several|"
+          r"many)\s+(?:decades?|years?|months?|weeks?|days?)")
+_QUALIFIER = r"(?:(?:more|less|fewer)\s+than|over|nearly|almost|about|around|roughly|some|at\s+least)\s+"
+_COUNTED = (rf"(?:{_QUALIFIER})?(?:{_COUNT}|decades|years|months|weeks|days)\s+(?:ago|earlier|later|before|after)\b"
+            rf"|in\s+(?:{_QUALIFIER})?{_COUNT}\b(?!\s+(?:ago|earlier|later|before|after|old)\b)")
+_FROM_ANOTHER_TIME = re.compile(r"\b(?:earlier|later|before|after)$", re.IGNORECASE)
+_RELATIVE = re.compile(rf"(?:{_COUNTED}|(?:last|this|next)\s+(?:year|month|week)|yesterday|today|tomorrow)",
+                       re.IGNORECASE)
 # Longest forms first: one alternation, so that a match never starts inside a longer one.
 PATTERN = re.compile(
     rf"(?:{_WEEKDAY},\s+)?{_MONTH}\s+\d{{1,2}},\s+\d{{4}}(?:\s+{_TIME})?"     # Sunday, Nov. 30, 2025 [11:18 AM GMT+03:00]
     rf"|(?:{_WEEKDAY},\s+)?{_MONTH}\s+\d{{1,2}}\b"                            # Monday, Dec. 1 / Nov. 28
     rf"|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}"                                       # 28 November 2025
     rf"|{_MONTH}\s+\d{{4}}"                                                   # February 2023
+    rf"|\b(?:{_COUNTED})"                                                     # two years ago, in two weeks
     rf"|\b(?:last|this|next)\s+(?:year|month|week)\b"                         # last month
     rf"|\b(?:yesterday|today|tomorrow)\b"
     rf"|\b(?:{_DURATION})"                                                    # a stretch of time, not a date
@@ -54,7 +67,7 @@ class DateExpression:
     value: str | None           # lexical form, or None when unresolved
     datatype: str | None        # xsd:date, xsd:dateTime, xsd:gYear, xsd:gYearMonth
     derived: bool
-    method: str | None          # WeekdayResolved, YearFromPublicationDate, RelativeToPublication
+    method: str | None          # WeekdayResolved, YearFromPublicationDate, CountedFromPublicationDate
     explanation: str
 
 
@@ -82,17 +95,14 @@ def resolve(words: str, start: int, end: int, published: dt.datetime | dt.date) 
     if re.fullmatch(_DURATION, words, re.IGNORECASE):
         return DateExpression(start, end, words, None, None, False, None,
                               "how long something lasted, not a point in time: left unresolved")
+    if _RELATIVE.fullmatch(words):
+        return _counted(words, start, end, day)
     cleaned = re.sub(r"\bSept\.", "Sep.", words)
     data = dateparser.date.DateDataParser(languages=["en"], settings=settings).get_date_data(cleaned)
     if data.date_obj is None:
         return DateExpression(start, end, words, None, None, False, None,
                               "no date could be read from these words: left unresolved")
     when, period = data.date_obj, data.period
-    if period == "week":
-        monday = when.date() - dt.timedelta(days=when.weekday())
-        return DateExpression(start, end, words, None, None, False, None,
-                              f"the week from Monday {monday.isoformat()} counted from the publication day "
-                              f"{day.isoformat()}: no XSD date type holds a week, left unresolved")
     if re.fullmatch(r"(?:1[89]|20)\d{2}", words):
         period = "year"
     if has_time:
@@ -101,14 +111,25 @@ def resolve(words: str, start: int, end: int, published: dt.datetime | dt.date) 
                                   "a time without a zone: left unresolved (say the zone to resolve it)")
         return DateExpression(start, end, words, when.isoformat(), XSD + "dateTime", False, None,
                               "a date and time with its zone, as written")
-    relative = re.search(r"\b(?:last|this|next|yesterday|today|tomorrow)\b", words, re.IGNORECASE) is not None
     value, datatype = _value(when.date(), period)
-    if has_year and not relative:
+    if has_year:
         return DateExpression(start, end, words, value, datatype, False, None, f"a {period} given in full")
-    if relative:
-        return DateExpression(start, end, words, value, datatype, True, "RelativeToPublication",
-                              f"{words!r} counted from the publication day {day.isoformat()}")
     return _derived_day(words, start, end, value, datatype, day)
+
+
+def _counted(words: str, start: int, end: int, day: dt.date) -> DateExpression:
+    """'two years ago', 'last month': the project's method gives the value and its precision,
+    so that the check recomputes it from the same words; a count from another time is not ours to make."""
+    if _FROM_ANOTHER_TIME.search(words):
+        return DateExpression(start, end, words, None, None, False, None,
+                              "counted from another time the text reports, not from the publication: left unresolved")
+    try:
+        counted = methods.count_from_publication(words, day)
+    except methods.UnresolvableDate as exc:
+        return DateExpression(start, end, words, None, None, False, None, f"{exc}: left unresolved")
+    unit = {"gYear": "year", "gYearMonth": "month", "date": "day"}[counted.datatype.rsplit("#", 1)[-1]]
+    return DateExpression(start, end, words, counted.value, counted.datatype, True, methods.COUNTED_FROM_PUBLICATION,
+                          f"{words!r} counted from the publication day {day.isoformat()}, to the {unit}")
 
 
 def _derived_day(words: str, start: int, end: int, value: str, datatype: str, day: dt.date) -> DateExpression:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from ..errors import BadRequest, UnsupportedMediaType
-from . import drafts, gazetteer
+from . import drafts, existing, gazetteer
 from .date_expressions import parse_published
 from .suggestions import propose_from_graph
 
@@ -30,7 +30,15 @@ def _kg() -> Any:
 
 @bp.get("/workbench")
 def page() -> str:
-    return render_template("workbench.html", title="Curator's workbench")
+    return render_template("workbench.html", title="Curator's workbench", classes=_classes(_kg()))
+
+
+def _classes(kg: Any) -> list[str]:
+    """The ontology's classes by local name, offered as types in the search for existing nodes."""
+    kgo = kg.base + "ontology#"
+    rows = kg.rows(f"""SELECT DISTINCT ?c WHERE {{ GRAPH <{kg.base}graph/ontology> {{
+  ?c a <http://www.w3.org/2002/07/owl#Class> FILTER (STRSTARTS(STR(?c), "{kgo}")) }} }} ORDER BY ?c""")
+    return [r["c"][len(kgo):] for r in rows]
 
 
 @bp.post("/workbench/suggestions")
@@ -50,7 +58,16 @@ def suggestions() -> Response:
     body = proposal.as_json()
     body["labels"] = _labels(kg, {m.entity for m in proposal.mentions}
                              | {x for c in proposal.candidates for x in (*c.participants, *c.places, *c.existing)})
+    body["existing"] = _described(kg, {x for c in proposal.candidates for x in c.existing})
     return jsonify(body)
+
+
+@bp.get("/workbench/find")
+def find() -> Response:
+    """Existing nodes by type, words, date and place, each with what tells it apart (linking, not duplicating)."""
+    kg = _kg()
+    search = existing.from_args(request.args)
+    return jsonify(existing.results(kg.rows(existing.query(search, kg.base)), kg.base))
 
 
 @bp.get("/workbench/lookup")
@@ -118,6 +135,14 @@ def draft_fact() -> Response:
     return jsonify({"turtle": drafts.turtle(triples, kg.base), "update": drafts.insert_data(triples, graph),
                     "trig": drafts.trig(triples, graph),
                     "graph": graph, "triples": len(triples)})
+
+
+def _described(kg: Any, iris: set[str]) -> dict[str, dict[str, Any]]:
+    """The events a suggestion may be, with their dates and places: the curator tells them apart."""
+    if not iris:
+        return {}
+    search = existing.Search(nodes=tuple(sorted(iris)))
+    return {r["iri"]: r for r in existing.results(kg.rows(existing.query(search, kg.base)), kg.base)}
 
 
 def _labels(kg: Any, iris: set[str]) -> dict[str, str]:
