@@ -115,6 +115,9 @@ def test_a_curator_adds_a_fact_from_a_new_report_and_undoes_it(browser: Any, ser
     page.click("#wb-suggest")
     page.wait_for_selector("#wb-suggestions li")
     page.screenshot(path=str(SHOTS / f"suggestions-{width}.png"))
+    # Each suggestion says why in words; a date (resolved by rule) has no confidence to show.
+    whys = page.locator("#wb-suggestions .why").all_text_contents()
+    assert whys and not [w for w in whys if "undefined" in w or not w.strip()], whys
     # Two suggestions accepted: the words name Gyumri ("Gümrü") and the border crossing.
     for words in ("“Gümrü”", "“Akhurik–Akyaka border crossing”"):
         page.locator("#wb-suggestions li", has_text=words).first.get_by_role("button", name="Accept").click()

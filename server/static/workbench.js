@@ -49,7 +49,8 @@
     else what = s.type + " (“" + s.cue + "”)" + (s.existing.length ? " — may be " + s.existing.map((e) => describe(state.existing[e] || { label: labels[e] || e })).join("; ") : "");
     li.innerHTML = "<span class=\"what\"></span> <small class=\"why\"></small> <span class=\"acts\"></span>";
     li.querySelector(".what").textContent = what;
-    li.querySelector(".why").textContent = "confidence " + s.confidence + ": " + s.explanation;
+    // A date has no confidence: it is resolved by rule, or left unresolved with the reason.
+    li.querySelector(".why").textContent = (s.confidence === undefined ? "" : "confidence " + s.confidence + ": ") + s.explanation;
     const acts = li.querySelector(".acts");
     [["Accept", () => accept(s, li, labels)], ["Edit", () => edit(s, labels)], ["Reject", () => li.remove()]].forEach(([label, fn]) => {
       const b = document.createElement("button"); b.type = "button"; b.textContent = label; b.addEventListener("click", fn); acts.append(b);
