@@ -6,6 +6,11 @@ bench/scale.py, --references).
 - `bare`: runs the query on pyoxigraph and answers with pyoxigraph's own serializer, with no
   protocol checks, limits, negotiation, metrics or log: the floor for an endpoint on this store.
 
+- `handoff`: `bare` as `kg serve` runs a query: a gevent worker reads the request and the query
+  runs on a native thread of gevent's pool while the worker waits: the floor for this design
+  (slow clients hold greenlets, queries run beside them), whose hand-off between threads `bare`
+  does not pay.
+
 - `proxy`: forwards the request body to a remote SPARQL endpoint on one kept-alive
   `http.client` connection per thread and returns its answer: the floor for a remote store.
 
@@ -31,14 +36,32 @@ def hello(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterab
     return [_TRUE]
 
 
-def bare(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+def _answer(query: str) -> tuple[bytes, str]:
     assert _STORE is not None
-    query = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)).decode("utf-8")
     result = _STORE.query(query, use_default_graph_as_union=True)
     if isinstance(result, ox.QueryTriples):
-        body, ctype = result.serialize(format=ox.RdfFormat.N_TRIPLES), "application/n-triples"
-    else:
-        body, ctype = result.serialize(format=ox.QueryResultsFormat.JSON), "application/sparql-results+json"
+        return result.serialize(format=ox.RdfFormat.N_TRIPLES), "application/n-triples"
+    return result.serialize(format=ox.QueryResultsFormat.JSON), "application/sparql-results+json"
+
+
+def bare(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    query = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)).decode("utf-8")
+    body, ctype = _answer(query)
+    start_response("200 OK", [("Content-Type", ctype), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+_pool: Any = None
+
+
+def handoff(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    global _pool
+    if _pool is None:
+        from gevent.threadpool import ThreadPool
+
+        _pool = ThreadPool(16)
+    query = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)).decode("utf-8")
+    body, ctype = _pool.spawn(_answer, query).get()
     start_response("200 OK", [("Content-Type", ctype), ("Content-Length", str(len(body)))])
     return [body]
 

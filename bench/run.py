@@ -394,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1, help="seed of the data and of the parameter draws")
     ap.add_argument("--kg-args", default="", help="extra arguments for `kg serve`, e.g. '--workers 1 --query-threads 4'")
     ap.add_argument("--references", action="store_true",
-                    help="also run bench/reference_app.py's `hello` and `bare` apps under the same gunicorn settings")
+                    help="also run bench/reference_app.py's `hello` and `bare` apps (gunicorn's threaded worker) and "
+                         "`handoff` (gevent's worker, the query on a native thread, as `kg serve` runs it)")
     ap.add_argument("--compare-checkout", default="",
                     help="also run `kg serve` from another checkout of this repository (a directory, e.g. one made "
                          "with `git worktree add`), as server `before`: the same run measures both versions")
@@ -440,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
                                      p3, "/sparql", lifetime, log))
             if args.references:
                 servers += [reference_server(kind, ours_dir, lifetime, log) for kind in ("hello", "bare")]
+                servers.append(reference_server("handoff", ours_dir, lifetime, log, worker_class="gevent_pywsgi"))
             try:
                 for s in servers:
                     wait_ready(s)
