@@ -276,6 +276,14 @@ def dump(fmt: str, compress: bool, output: str | None, **values: Any) -> None:
     from .build.dump_restore import dump_store
 
     settings = settings_from(**values)
+    if settings.remote_query_url:
+        # The dump reads the embedded store's files; dumping them while the service uses a remote
+        # store would give a copy of something else, without a word.
+        click.echo(f"kg: error: kg dump reads the embedded store at {settings.store}, but KG_REMOTE_QUERY_URL "
+                   "names a remote store the service uses instead; dump the remote with its own tools (or "
+                   "GET /dumps/dataset.nq.gz from the service), or unset KG_REMOTE_QUERY_URL to dump the "
+                   "embedded store", err=True)
+        sys.exit(2)
     try:
         if output:
             with open(output, "wb") as fh:
