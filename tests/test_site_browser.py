@@ -10,6 +10,7 @@ in force for everything the page loads.
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ import pytest
 
 from server import namespaces as ns
 
-from .conftest import ROOT, LiveServer, copy_store
+from .conftest import ROOT, LiveServer, TwoSources, copy_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -68,6 +69,18 @@ def axe_source() -> str:
 def server(built: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A server that accepts writes, over a private copy of the store: /history then has a change."""
     srv = LiveServer(copy_store(built, tmp_path_factory.mktemp("site-browser")), env={"KG_WRITE_TOKEN": TOKEN})
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def two_source_server(two_sources: TwoSources, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server over a copy of the store with the second report added: the talks page compares two sources."""
+    folder = tmp_path_factory.mktemp("site-browser-two-sources")
+    target = folder / "store.builds" / two_sources.store.resolve().name
+    shutil.copytree(two_sources.store.resolve(), target)
+    (folder / "store").symlink_to(target.relative_to(folder))
+    srv = LiveServer(folder / "store")
     yield srv
     srv.stop()
 
@@ -197,6 +210,29 @@ def test_page_is_clean(browser: Any, with_a_change: LiveServer, axe_source: str,
 def test_history_without_changes_is_clean(browser: Any, empty_history_server: LiveServer, axe_source: str,
                                           width: int) -> None:
     visit(browser, empty_history_server, axe_source, "history-empty", "/history", width, "light")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_comparison_of_two_sources_is_clean(browser: Any, two_source_server: LiveServer, axe_source: str,
+                                                width: int) -> None:
+    visit(browser, two_source_server, axe_source, "event-two-sources", PAGES["event"], width, "light")
+
+
+def test_the_comparison_shows_its_last_column_on_a_laptop(browser: Any, two_source_server: LiveServer) -> None:
+    """At 1366 px the table of what each source says uses the page's width: the "Sources" column (agree,
+    disagree) is in view without scrolling the table's frame."""
+    with using(browser, two_source_server, 1366) as page:
+        page.goto(two_source_server.url + PAGES["event"])
+        fit = page.evaluate("""() => {
+            const table = document.querySelector('table.compare'), frame = table.parentElement;
+            const last = table.querySelector('thead th:last-child').getBoundingClientRect();
+            const box = frame.getBoundingClientRect();
+            return {scrolls: frame.scrollWidth - frame.clientWidth, lastRight: last.right, frameRight: box.right,
+                    label: table.querySelector('thead th:last-child').textContent,
+                    status: table.querySelector('tbody tr.disagree td.status').getBoundingClientRect().right};
+        }""")
+        assert fit["label"] == "Sources"
+        assert fit["scrolls"] <= 0 and fit["lastRight"] <= fit["frameRight"] + 1 and fit["status"] <= 1366, fit
 
 
 # -- using the site with the keyboard ---------------------------------------------------------------

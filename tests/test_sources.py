@@ -329,12 +329,15 @@ def test_the_foreign_ministry_is_never_a_bare_label(sapp: Flask, talks_page: dic
 
 
 def test_the_seed_alone_still_shows_its_words_and_source(client: Any) -> None:
+    """One source: no table to compare; each value names it and folds its words under it."""
     html = client.get("/doc/second-round-technical-talks", headers={"Accept": "text/html"}).get_data(as_text=True)
     page = Tree(html).root
-    rows = comparison_rows(page)
-    assert rows["date"]["status"] == "one source"
-    assert [text(m) for m in find_all(rows["date"]["cells"]["Türkiye Today, 29 November 2025"], "mark")] == [
-        "met on Nov. 28"]
+    assert find_all(page, "table", **{"class": "compare"}) == []
+    facts = find_all(page, "dl", **{"class": "facts"})[0]
+    terms = find_all(facts, "dt")
+    (date,) = [dd for dt, dd in zip(terms, find_all(facts, "dd")) if dt["attrs"]["title"] == ns.KGO + "date"]
+    assert text(find_all(date, "span", **{"class": "by"})[0]) == "— Türkiye Today, 29 November 2025"
+    assert [text(m) for m in find_all(date, "mark")] == ["met on Nov. 28"]
 
 
 def test_the_ontology_lists_the_properties_the_shapes_compare() -> None:

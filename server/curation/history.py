@@ -44,9 +44,10 @@ class Row:
     object_label: str = ""
 
     @property
-    def key(self) -> tuple[str, str]:
-        """(predicate, object) as a resource page keys a fact of its subject."""
-        return self.predicate, self.object
+    def key(self) -> tuple[str, str, str]:
+        """(predicate, object, graph): a resource page keys a value of its subject by (predicate, object),
+        and who states it by graph; the same triple in another source's graph is another statement."""
+        return self.predicate, self.object, self.graph
 
 
 @dataclass
@@ -91,8 +92,8 @@ class ResourceHistory:
 
     iri: str
     changes: list[ChangeSummary]                          # newest first, without rows
-    added_by: dict[tuple[str, str], ChangeSummary]        # (predicate, object) -> newest change that added it
-    removed: list[tuple[Row, ChangeSummary]]              # facts a change removed and no later change added back
+    added_by: dict[tuple[str, str, str], ChangeSummary]   # (predicate, object, graph) -> newest change that added it
+    removed: list[tuple[Row, ChangeSummary]]              # statements a change removed and no later change added back
     more: bool                                            # older changes exist that were not read
 
 
@@ -190,9 +191,9 @@ class History:
         """The newest changes of one resource's triples, and which of its facts each added or removed."""
         found = self.newest(HistoryFilter(resource=iri), limit + 1)
         changes = self.described(found[:limit])
-        added_by: dict[tuple[str, str], ChangeSummary] = {}
-        removed: dict[tuple[str, str], tuple[Row, ChangeSummary]] = {}
-        settled: set[tuple[str, str]] = set()
+        added_by: dict[tuple[str, str, str], ChangeSummary] = {}
+        removed: dict[tuple[str, str, str], tuple[Row, ChangeSummary]] = {}
+        settled: set[tuple[str, str, str]] = set()
         for summary in changes:   # newest first: the first change to touch a fact says what became of it
             rows = self._rows_about(summary.id, iri)
             if rows is None:
@@ -277,9 +278,11 @@ def _row(q: ox.Quad) -> Row:
 
 
 def annotate(facts: Iterable[Any], found: ResourceHistory) -> None:
-    """Mark each fact of a resource page (`Fact`s of `linked_data.pages`, their values keyed by
-    N-Triples term) with the newest change that added it."""
+    """Mark each value of a resource page (`Fact`s of `linked_data.pages`, their values keyed by
+    N-Triples term, each with the graphs that state it) with the newest change that added it, per
+    graph: a change that added a second source's statement of a value did not add the first's."""
     for fact in facts:
         for value in fact.values:
-            value.change = found.added_by.get((fact.predicate, value.key))
+            value.changes = {g: found.added_by[(fact.predicate, value.key, g)] for g in value.graphs
+                             if (fact.predicate, value.key, g) in found.added_by}
 

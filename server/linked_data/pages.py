@@ -29,6 +29,7 @@ _DESCRIPTION_PROPS = (SKOS + "definition", RDFS + "comment", DCTERMS + "descript
 _LABEL_PROPS = (RDFS + "label", SKOS + "prefLabel")
 _HIDDEN = {RDFS + "label", RDF + "type"}  # shown as title and types, not repeated in the facts
 _NOT_COMPARED = {RDF + "type"}             # what the comparison of sources leaves out (besides evidence)
+COMPARED_FROM = 2                          # sources stating facts of a resource from which its page compares them
 
 
 @dataclass
@@ -42,7 +43,8 @@ class Value:
     key: str = ""             # the term, in N-Triples: the same value from two sources is one value
     sources: list[SourceInfo] = field(default_factory=list)   # who states it (graphs, as people read them)
     said: list[Attribution] = field(default_factory=list)     # each source's words for it
-    change: Any = None        # the newest change that added this fact, when one did (see curation.history)
+    changes: dict[str, Any] = field(default_factory=dict)  # graph -> the newest change that added the value
+                                                            # there, when one did (see curation.history)
 
 
 @dataclass
@@ -129,6 +131,15 @@ def labels_of(quads: list[ox.Quad], order: Mapping[str, int] | None = None) -> d
         if iri not in best or key < best[iri]:
             best[iri] = key
     return {iri: key[-1] for iri, key in best.items()}
+
+
+def property_label(iri: str, labels: Mapping[str, str]) -> str:
+    """A property's name for people: its label in the graph, else its local name in words, as the
+    ontology's own labels are written ("exactMatch" -> "exact match", "asWKT" -> "as WKT")."""
+    if iri in labels:
+        return labels[iri]
+    words = re.findall(r"[A-Z]{2,}(?![a-z])|[A-Z]?[a-z]+|\d+|[A-Z]", _local_name(iri))
+    return " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in words) or _local_name(iri)
 
 
 def date_for_people(value: str) -> str:
@@ -327,7 +338,7 @@ def compare(stated: dict[str, dict[str, Value]], sources: list[SourceInfo], labe
         cells = [[Said(v, next((a for a in v.said if a.source.graph == s.graph), None))
                   for v in ordered if s.graph in v.graphs] for s in sources]
         if any(cells):
-            label = "name" if pred == RDFS + "label" else labels.get(pred) or _local_name(pred)
+            label = "name" if pred == RDFS + "label" else property_label(pred, labels)
             out.append(Row(label, pred, status_of(pred, cells, singles), cells))
     return sorted(out, key=lambda r: (r.predicate != RDFS + "label", r.label.lower()))
 
@@ -358,7 +369,7 @@ def build_page(desc: Description, select: Select, *, base: str, kgo: str, inferr
             if groups is outgoing and (pred in _HIDDEN or pred == kgo + "evidence"):  # title, types, quotes
                 continue
             values = sorted(vals.values(), key=lambda v: (v.inferred, v.text.lower()))
-            fact = Fact(labels.get(pred) or _local_name(pred), pred, values)
+            fact = Fact(property_label(pred, labels), pred, values)
             if quote_each:
                 fact.quotes = [qt for v in values if v.iri for qt in quotes.get(v.iri, [])][:6]
             out.append(fact)
@@ -383,24 +394,39 @@ def build_page(desc: Description, select: Select, *, base: str, kgo: str, inferr
         if not any(p.current for p in points):
             points = []
     timeline: list[TimelineEvent] = []
-    comparison = None
     is_event = any(t == kgo + "Event" for t in desc.types()) or any(
         q.subject == node and q.predicate.value in (kgo + "date", kgo + "startDate") for q in desc.quads)
     if is_event:
         timeline = all_events(select, kgo, base, desc.iri)
         if not any(e.current for e in timeline):
             timeline = []
-        sources = sorted({infos[g].graph: infos[g] for vals in outgoing.values() for v in vals.values()
-                          for g in v.graphs if g in infos and infos[g].is_source}.values(),
-                         key=lambda s: order[s.graph])
-        if sources:
-            rows_ = compare(outgoing, sources, labels, single_valued(select, kgo), kgo)
-            claims = _claims_row(select, desc.iri, kgo, base, sources, display)
-            comparison = Comparison(sources, rows_ + ([claims] if claims else []))
-    groups: dict[str, list[Quote]] = defaultdict(list)
-    for qt in quotes.get(desc.iri, []):
-        groups[qt.graph].append(qt)
-    quote_groups = [(infos[g], qs) for g, qs in sorted(groups.items(), key=lambda kv: order.get(kv[0], 0))
-                    if g in infos]
+    comparison = None
+    sources = stating_sources(outgoing, infos, order)
+    if len(sources) >= COMPARED_FROM:
+        rows_ = compare(outgoing, sources, labels, single_valued(select, kgo), kgo)
+        claims = _claims_row(select, desc.iri, kgo, base, sources, display)
+        comparison = Comparison(sources, rows_ + ([claims] if claims else []))
+    quote_groups = source_groups(quotes.get(desc.iri, []), said, infos, order)
     return Page(desc.iri, title, types, summary, facts(outgoing, False), facts(incoming, True),
                 quotes.get(desc.iri, []), points, timeline, graphs, quote_groups, comparison)
+
+
+def stating_sources(stated: dict[str, dict[str, Value]], infos: dict[str, SourceInfo],
+                    order: dict[str, int]) -> list[SourceInfo]:
+    """The sources (reports, not other graphs) that state facts of the resource, earliest first."""
+    found = {infos[g].graph: infos[g] for pred, vals in stated.items() if pred not in _NOT_COMPARED
+             for v in vals.values() for g in v.graphs if g in infos and infos[g].is_source}
+    return sorted(found.values(), key=lambda s: order[s.graph])
+
+
+def source_groups(naming: list[Quote], said: dict[tuple[str, str, str], Attribution], infos: dict[str, SourceInfo],
+                  order: dict[str, int]) -> list[tuple[SourceInfo, list[Quote]]]:
+    """Per source that names the resource or states a fact of it, the sentences where it does, in the
+    order of its text and each once: a report whose statements were added one by one (with no quote of
+    its own naming the resource) is listed as the report that named it is."""
+    by_graph: dict[str, dict[str, Quote]] = defaultdict(dict)
+    for qt in naming + [qt for a in said.values() for qt in a.quotes]:   # a sentence marks the name first
+        if qt.graph in infos:
+            by_graph[qt.graph].setdefault(qt.sentence, qt)
+    return [(infos[g], sorted(kept.values(), key=lambda q: -1 if q.start is None else q.start))
+            for g, kept in sorted(by_graph.items(), key=lambda kv: order.get(kv[0], 0))]
