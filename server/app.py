@@ -35,6 +35,10 @@ class KG:
         return self.engine.data_version()
 
     def url_for_endpoint(self) -> str:
+        """The endpoint's URL: under `public_url` when it is set (a client chooses the Host header,
+        and a cache would keep what it chose), else as this request reached it."""
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/") + "/sparql"
         return request.url_root.rstrip("/") + "/sparql"
 
     def request(self, query: str, fmt: str = "json", **options: Any) -> QueryRequest:

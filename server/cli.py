@@ -216,22 +216,28 @@ def validate(files: tuple[str, ...], shapes_files: tuple[str, ...], fmt: str, ma
               help="Read the query from this file.")
 @click.option("--format", "fmt", default="table", show_default=True,
               help="table, json, csv, tsv, xml; for CONSTRUCT/DESCRIBE: turtle, ntriples, jsonld, rdfxml, trig, nquads.")
+@click.option("--base", "base", default=None, metavar="IRI",
+              help="What the query's relative IRIs resolve against (a BASE in the query wins); default: the "
+                   "base_iri setting, so that <id/NAME> names a resource of the graph.")
 @setting_option("store")
+@setting_option("base_iri")
 @setting_option("query_timeout_s")
 @setting_option("max_result_rows")
 @setting_option("max_answer_mb")
 @remote_options
-def query(sparql: str | None, query_file: str | None, fmt: str, **values: Any) -> None:
+def query(sparql: str | None, query_file: str | None, fmt: str, base: str | None, **values: Any) -> None:
     """Run a SPARQL query on the built store and print the answer (within the same limits as the server)."""
     from .sparql.queries import query_request
     from .store.engine import make_engine
+    from .store.terms import checked_iri
 
     settings = settings_from(**values)
     if (sparql is None) == (query_file is None):
         raise click.UsageError("give the query as an argument or with -f FILE (one of them)")
     text = Path(query_file).read_text(encoding="utf-8") if query_file else sparql or ""
     try:
-        request = query_request(text, settings, explicit_format="json" if fmt == "table" else fmt)
+        request = query_request(text, settings, explicit_format="json" if fmt == "table" else fmt,
+                                base_iri=checked_iri(base or settings.base_iri, "--base"))
         engine = make_engine(settings, writable=False)
         try:
             answer = engine.run(request)
@@ -276,6 +282,14 @@ def dump(fmt: str, compress: bool, output: str | None, **values: Any) -> None:
     from .build.dump_restore import dump_store
 
     settings = settings_from(**values)
+    if settings.remote_query_url:
+        # The dump reads the embedded store's files; dumping them while the service uses a remote
+        # store would give a copy of something else, without a word.
+        click.echo(f"kg: error: kg dump reads the embedded store at {settings.store}, but KG_REMOTE_QUERY_URL "
+                   "names a remote store the service uses instead; dump the remote with its own tools (or "
+                   "GET /dumps/dataset.nq.gz from the service), or unset KG_REMOTE_QUERY_URL to dump the "
+                   "embedded store", err=True)
+        sys.exit(2)
     try:
         if output:
             with open(output, "wb") as fh:

@@ -33,7 +33,7 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("store", "var/store", "Directory of the embedded Oxigraph store (a link that `kg build` swaps atomically)."),
     Setting("base_iri", DEFAULT_BASE, "Canonical base IRI of every resource the graph mints."),
-    Setting("public_url", "", "URL the service is reached at, for the absolute links of the dataset description (/dataset, /.well-known/void: its endpoint and dumps); empty means base_iri. Never taken from a request's Host header, which a client chooses and a cache would keep."),
+    Setting("public_url", "", "URL the service is reached at, for the absolute links of the dataset description (/dataset, /.well-known/void: its endpoint and dumps; empty means base_iri) and the endpoint the Service Description names (GET /sparql; empty: the URL of the request). Never taken from a request's Host header, which a client chooses and a cache would keep."),
     Setting("host", "127.0.0.1", "Interface `kg serve` listens on; loopback by default so nothing is exposed by accident."),
     Setting("port", 8000, "Port `kg serve` listens on; 0 picks a free port."),
     Setting("workers", 2, "gunicorn worker processes; each opens the store read-only (forced to 1 when writes are enabled: that one opens it read-write)."),

@@ -110,6 +110,23 @@ def test_query_from_file(runner: CliRunner, store_link: Path, tmp_path: Path) ->
     assert result.exit_code == 0 and result.output.strip() == "true"
 
 
+def test_query_resolves_relative_iris_against_the_graphs_base(runner: CliRunner, store_link: Path) -> None:
+    """A relative IRI is the graph's own resource (as a request URL is the base at /sparql); --base
+    names another base, and a BASE in the query wins over both."""
+    q = "SELECT ?t WHERE { <id/second-round-technical-talks> a ?t } LIMIT 1"
+    found = runner.invoke(main, ["query", q, "--format", "json", "--store", str(store_link)])
+    assert found.exit_code == 0, found.output
+    assert len(json.loads(found.output)["results"]["bindings"]) == 1
+    other = runner.invoke(main, ["query", q, "--format", "json", "--base", "http://x.example/", "--store",
+                                 str(store_link)])
+    assert other.exit_code == 0 and json.loads(other.output)["results"]["bindings"] == []
+    based = runner.invoke(main, ["query", "BASE <http://x.example/> ASK { <id/second-round-technical-talks> ?p ?o }",
+                                 "--store", str(store_link)])
+    assert based.exit_code == 0 and based.output.strip() == "false"
+    bad = runner.invoke(main, ["query", q, "--base", "not an iri", "--store", str(store_link)])
+    assert bad.exit_code == 2 and "--base" in bad.output
+
+
 def test_query_syntax_error_is_one_line_exit_2(runner: CliRunner, store_link: Path) -> None:
     result = runner.invoke(main, ["query", "SELECT * WHERE {", "--store", str(store_link)])
     assert result.exit_code == 2

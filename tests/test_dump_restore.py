@@ -56,3 +56,14 @@ def test_restore_of_a_broken_dump_names_the_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(kg_main, ["restore", str(bad), "--store", str(tmp_path / "s")])
     assert result.exit_code == 2
     assert "line 2" in result.output
+
+
+def test_dump_refuses_when_the_service_uses_a_remote_store(store_link: Path, tmp_path: Path) -> None:
+    """Its files are the embedded store's: with a remote store configured, a dump of them would be
+    a copy of something else, so it is refused, and says what to do instead."""
+    out = tmp_path / "d.nq"
+    result = CliRunner().invoke(kg_main, ["dump", "--store", str(store_link), "-o", str(out)],
+                                env={"KG_REMOTE_QUERY_URL": "http://127.0.0.1:9/query"})
+    assert result.exit_code == 2
+    assert "remote store" in result.output and "KG_REMOTE_QUERY_URL" in result.output
+    assert not out.exists()

@@ -86,6 +86,21 @@ def test_dataset_description_never_takes_the_host_header(client: Any, make_app: 
     assert moved == {u.replace(ns.DEFAULT_BASE, "http://127.0.0.1:8000/") for u in urls}
 
 
+def test_the_service_description_names_the_endpoint_under_public_url(make_app: Any) -> None:
+    """With `public_url` set, the Service Description's endpoint is there, whatever Host a client
+    sends; without it, the endpoint is where the request reached it."""
+    sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+
+    def endpoints(app: Any, host: str) -> set[str]:
+        resp = app.test_client().get("/sparql", headers={"Accept": "text/turtle", "Host": host})
+        assert resp.status_code == 200 and resp.mimetype == "text/turtle"
+        return {str(o) for o in rdflib.Graph().parse(data=resp.data, format="turtle").objects(None, sd.endpoint)}
+
+    assert endpoints(make_app(public_url="https://kg.example.net/"), "attacker.example") == {
+        "https://kg.example.net/sparql"}
+    assert endpoints(make_app(), "localhost:8123") == {"http://localhost:8123/sparql"}
+
+
 def test_dumps_hold_the_dataset(client: Any) -> None:
     sizes = client.application.extensions["kg"].graph_sizes()
     nq = client.get("/dumps/dataset.nq.gz")

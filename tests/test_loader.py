@@ -45,6 +45,19 @@ def test_progress_lines_when_not_a_terminal(tmp_path: Path) -> None:
     assert "triples/s" in lines[-1] and "elapsed" in lines[-1]
 
 
+def test_progress_of_a_gzip_file_counts_its_own_bytes(tmp_path: Path) -> None:
+    """The percentage is of the file as it lies on disk: a compressed file (here about a tenth of
+    what it holds) never shows more than 100 %, and ends at 100 % with every triple counted."""
+    nt = tmp_path / "a.nt.gz"
+    nt.write_bytes(gzip.compress(_nt(50_000).encode()))
+    out = io.StringIO()
+    load_files(tmp_path / "store", [nt], progress=Progress(stream=out, every_s=0.0, tty=False))
+    lines = out.getvalue().splitlines()
+    percents = [int(line.split(": ")[2].split("%")[0]) for line in lines]
+    assert percents and max(percents) == 100 and percents == sorted(percents), lines
+    assert lines[-1].startswith("load: a.nt.gz: 100% 50,000 triples"), lines[-1]
+
+
 def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     nt = tmp_path / "a.nt"
     nt.write_text(_nt(100), encoding="utf-8")

@@ -96,6 +96,13 @@ class _CountingReader(io.RawIOBase):
         return n
 
 
+def _consumed(raw: IO[bytes], read: int) -> int:
+    """How much of the file has been read, in the file's own bytes (its size is the progress's
+    total): for a .gz file, where the compressed file is, not how much it has decompressed to."""
+    fileobj = getattr(raw, "fileobj", None)
+    return fileobj.tell() if fileobj is not None else read
+
+
 def guard(path: Path, syntax: str) -> None:
     """The same guard as every other RDF input, read once in chunks before the loader parses the file."""
     with open_input(path) as raw:
@@ -121,14 +128,15 @@ def load_files(store_path: Path, files: list[Path], *, graph: str | None = None,
             state = {"bytes": 0, "lines": 0}
             started = time.monotonic()
 
-            def on_read(data: bytes, path: Path = path, total: int = total) -> None:
-                state["bytes"] += len(data)
-                state["lines"] += data.count(b"\n")
-                triples = state["lines"] if line_based else state["bytes"] // 60
-                if progress:
-                    progress.update(path.name, state["bytes"], total, triples, started, line_based)
-
             with open_input(path) as raw:
+                def on_read(data: bytes, path: Path = path, total: int = total, raw: IO[bytes] = raw) -> None:
+                    state["bytes"] += len(data)
+                    state["lines"] += data.count(b"\n")
+                    triples = state["lines"] if line_based else state["bytes"] // 60
+                    if progress:
+                        progress.update(path.name, _consumed(raw, state["bytes"]), total, triples, started,
+                                        line_based)
+
                 reader = io.BufferedReader(_CountingReader(raw, on_read), buffer_size=1 << 20)
                 try:
                     store.ox.bulk_load(input=reader, format=fmt.rdf,
@@ -181,13 +189,14 @@ def load_remote(remote: "RemoteStore", files: list[Path], *, graph: str | None =
             state = {"bytes": 0, "triples": 0}
             started = time.monotonic()
 
-            def on_read(data: bytes, path: Path = path, total: int = total) -> None:
-                state["bytes"] += len(data)
-                if progress:
-                    progress.update(path.name, state["bytes"], total, state["triples"], started, True)
-
             batch: list[ox.Quad] = []
             with open_input(path) as raw:
+                def on_read(data: bytes, path: Path = path, total: int = total, raw: IO[bytes] = raw) -> None:
+                    state["bytes"] += len(data)
+                    if progress:
+                        progress.update(path.name, _consumed(raw, state["bytes"]), total, state["triples"], started,
+                                        True)
+
                 reader = io.BufferedReader(_CountingReader(raw, on_read), buffer_size=1 << 20)
                 for q in ox.parse(reader, format=fmt.rdf, without_named_graphs=False):
                     batch.append(q if target is None else ox.Quad(q.subject, q.predicate, q.object, target))
