@@ -7,12 +7,14 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from server import namespaces as ns
 from server.build.pipeline import BuildResult
+from server.curation.evidence import check_evidence
 from tests.conftest import copy_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -195,3 +197,135 @@ def test_an_event_suggestion_shows_the_existing_events_with_their_dates_and_plac
         ["TechnicalTalks"], [{"property": "date", "value": "2025-11-28"}],
         ["Akyaka–Akhurik border crossing", "Gyumri"])
     assert all(set(c["existing"]) <= set(s["existing"]) for c in s["candidates"])
+
+
+# -- what a fact's object may be, a derived date's record, the report of a pending change ------------
+
+SOURCE = "caucasus-rail-monitor-facts"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+@pytest.fixture(scope="module")
+def stored(wapp: Flask) -> str:
+    """The second report stored as a source of its own (its slug)."""
+    c = wapp.test_client()
+    draft = c.post("/workbench/draft-source", json={"slug": SOURCE, "headline": "Armenia, Turkey hold talks",
+                                                    "publisher": "Caucasus Rail Monitor", "published": "2025-11-30"}).get_json()
+    r = c.post("/sources", headers=AUTH, data={"slug": SOURCE, "text": (io.BytesIO(REPORT.encode()), "r.txt"),
+                                               "facts": (io.BytesIO(draft["facts"].encode()), "f.ttl")})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    return SOURCE
+
+
+def words(text: str) -> dict[str, object]:
+    start = REPORT.index(text)
+    return {"start": start, "end": start + len(text), "exact": text}
+
+
+@pytest.mark.parametrize(("prop", "obj", "said"), [
+    # "Gumri" typed as the talks' location: a node is meant, a plain literal must not be made
+    ("location", {"value": "Gumri", "language": "en"}, "object 'Gumri' is a value, but <%slocation> links to a node"),
+    ("location", {"iri": "Gumri"}, "object 'Gumri' is not an absolute http(s) IRI"),
+    ("dateAsWritten", {"iri": ns.ID + "gyumri"}, "takes a value (owl:DatatypeProperty)"),
+    ("noSuchProperty", {"value": "x"}, "is not a property of the ontology"),
+])
+def test_the_object_is_a_node_or_a_value_as_the_ontology_says(wapp: Flask, stored: str, prop: str, obj: dict,
+                                                                said: str) -> None:
+    r = wapp.test_client().post("/workbench/draft-fact", json={
+        "slug": stored, "subject": TALKS, "property": ns.KGO + prop, "object": obj, "quote": words("Gümrü")})
+    assert r.status_code == 400 and (said.replace("%s", ns.KGO)) in r.get_data(as_text=True), r.get_data(as_text=True)
+
+
+def test_a_node_object_is_accepted_for_an_object_property(wapp: Flask, stored: str) -> None:
+    r = wapp.test_client().post("/workbench/draft-fact", json={
+        "slug": stored, "subject": TALKS, "property": ns.KGO + "location", "object": {"iri": ns.ID + "gyumri"},
+        "quote": words("Gümrü")})
+    assert r.status_code == 200, r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("q", "node", "name"), [
+    ("Gumri", "gyumri", "Gumri"),                 # another name the graph knows (skos:altLabel)
+    ("gyumri", "gyumri", "Gyumri"),
+    ("second round", "second-round-technical-talks", "second round of technical talks on the Kars–Gyumri railway"),
+])
+def test_lookup_finds_a_node_by_any_of_its_names(wapp: Flask, q: str, node: str, name: str) -> None:
+    found = wapp.test_client().get("/workbench/lookup", query_string={"q": q}).get_json()
+    assert {"iri": ns.ID + node, "name": name} in [{"iri": n["iri"], "name": n["name"]} for n in found]
+    assert found[0]["iri"] == ns.ID + node if q.casefold() in ("gumri", "gyumri") else True
+
+
+def test_a_derived_date_keeps_its_words_and_its_derivation(wapp: Flask, stored: str) -> None:
+    """'Thursday' in a report of 30 November: 27 November, recorded as the seed article records 'Nov. 28':
+    the words beside the value, and the value's record derived (kgo:WeekdayResolved) from the records
+    of the words and of the publication date."""
+    r = wapp.test_client().post("/workbench/draft-fact", json={
+        "slug": stored, "subject": TALKS, "property": ns.KGO + "date", "derivation": "WeekdayResolved",
+        "object": {"value": "2025-11-27", "datatype": XSD + "date"}, "quote": words("Thursday")})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    store = ox.Store()
+    store.load(r.get_json()["trig"].encode(), format=ox.RdfFormat.TRIG)
+    rows = list(store.query(f"""PREFIX rdf: <{ns.PREFIXES['rdf']}> PREFIX kgo: <{ns.KGO}>
+      PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX schema: <https://schema.org/>
+      SELECT ?words ?method ?published WHERE {{ GRAPH ?g {{
+        <{TALKS}> kgo:date "2025-11-27"^^<{XSD}date> ; kgo:dateAsWritten ?words .
+        ?r rdf:subject <{TALKS}> ; rdf:predicate kgo:date ; kgo:derivation ?method ;
+           prov:wasDerivedFrom ?w , ?p .
+        ?w rdf:predicate kgo:dateAsWritten ; rdf:object ?words ; kgo:evidence ?q .
+        ?p rdf:predicate schema:datePublished ; rdf:object ?published ; kgo:evidence ?printed }} }}"""))
+    assert [(x["words"].value, x["method"].value, x["published"].value) for x in rows] == [
+        ("Thursday", ns.KGO + "WeekdayResolved", "2025-11-30")]
+    # The change passes the evidence check against the report's text, which redoes the derivation.
+    check = check_evidence(store, {ns.ID + "article-" + stored: REPORT})
+    assert check.statements == 3 and check.errors == [], check.errors
+
+
+@pytest.mark.parametrize(("derivation", "value", "said"), [
+    ("WeekdayResolved", "2025-11-28", "WeekdayResolved gives 2025-11-27 from 'Thursday'"),
+    ("Guessed", "2025-11-27", "derivation 'Guessed' is not a method"),
+])
+def test_a_derivation_is_redone_before_it_is_recorded(wapp: Flask, stored: str, derivation: str, value: str,
+                                                      said: str) -> None:
+    r = wapp.test_client().post("/workbench/draft-fact", json={
+        "slug": stored, "subject": TALKS, "property": ns.KGO + "date", "derivation": derivation,
+        "object": {"value": value, "datatype": XSD + "date"}, "quote": words("Thursday")})
+    assert r.status_code == 400 and said in r.get_data(as_text=True), r.get_data(as_text=True)
+
+
+def test_the_turtle_preview_writes_quotes_without_escaped_slashes(wapp: Flask, stored: str) -> None:
+    r = wapp.test_client().post("/workbench/draft-fact", json={"slug": stored, "subject": ns.ID + "gyumri",
+                                                               "quote": words("Gümrü")})
+    turtle = r.get_json()["turtle"]
+    start = REPORT.index("Gümrü")
+    assert "\\/" not in turtle and f"q:{start}-{start + 5} a kgo:EvidenceQuote" in turtle, turtle
+
+
+def test_the_check_names_each_result_and_tells_new_from_existing(wapp: Flask, stored: str) -> None:
+    """A second date for the talks (27 November, from 'Thursday'): the sources disagree, a new Info on the
+    talks, named by its label; the graph's own Warning (a claim dated before its event) was there before."""
+    c = wapp.test_client()
+    fact = c.post("/workbench/draft-fact", json={
+        "slug": stored, "subject": TALKS, "property": ns.KGO + "date", "derivation": "WeekdayResolved",
+        "object": {"value": "2025-11-27", "datatype": XSD + "date"}, "quote": words("Thursday")}).get_json()
+    r = c.post("/workbench/check", data=fact["trig"], headers={"Content-Type": "application/trig"})
+    assert (r.status_code, r.mimetype) == (200, "application/json"), r.get_data(as_text=True)
+    body = r.get_json()
+    seen = [(x["severity"], x["focus"].removeprefix(ns.ID), x["focus_label"], x["path"], x["new"]) for x in body["results"]]
+    assert seen == [
+        ("Info", "second-round-technical-talks", "second round of technical talks on the Kars–Gyumri railway",
+         ns.KGO + "date", True),
+        ("Warning", "claim-turkiye-second-round-held",
+         "Türkiye's statement that officials from Ankara and Yerevan held a second round of technical talks", None, False)]
+    assert body["new"] == {"Violation": 0, "Warning": 0, "Info": 1} and body["passed"] is True
+    assert all(x["message"] for x in body["results"])
+
+
+def test_the_check_leaves_out_a_note_that_does_not_concern_the_change(wapp: Flask, stored: str) -> None:
+    """Naming Gyumri: no new result, so nothing about how SPARQL constraints read literals."""
+    c = wapp.test_client()
+    fact = c.post("/workbench/draft-fact", json={"slug": stored, "subject": ns.ID + "gyumri",
+                                                 "quote": words("Gümrü")}).get_json()
+    plain = c.post("/validate", data=fact["trig"], headers={"Content-Type": "application/trig",
+                                                            "Accept": "application/json"}).get_json()
+    assert any("canonical form" in n for n in plain["notes"])   # what /validate says, for every reader
+    body = c.post("/workbench/check", data=fact["trig"], headers={"Content-Type": "application/trig"}).get_json()
+    assert body["notes"] == [] and not [x for x in body["results"] if x["new"]]

@@ -63,7 +63,7 @@ def link_existing_events(page: Any, width: int) -> None:
     by their day, the meeting in Gyumri by its type and place; the report's words are its quote."""
     find = page.locator("#wb-find-form")
     find.locator("input[name=date]").fill("2025-11-28")
-    find.locator("input[name=type]").fill("TechnicalTalks")
+    find.locator("select[name=type]").select_option("TechnicalTalks")
     page.click("#wb-find")
     talks = page.locator("#wb-found li", has_text=TALKS_LABEL)
     assert "2025-11-28" in talks.text_content() and "Gyumri" in talks.text_content()
@@ -71,7 +71,7 @@ def link_existing_events(page: Any, width: int) -> None:
     page.wait_for_selector(f"select[name=property] option[value='{ns.KGO}hasPart']", state="attached")
     page.select_option("select[name=property]", ns.KGO + "hasPart")
     find.locator("input[name=date]").fill("")
-    find.locator("input[name=type]").fill("Meeting")
+    find.locator("select[name=type]").select_option("Meeting")
     find.locator("input[name=place]").fill("Gyumri")
     page.click("#wb-find")
     page.wait_for_selector("#wb-found li:has-text('meeting of representatives in Gyumri')")
@@ -127,7 +127,7 @@ def test_a_curator_adds_a_fact_from_a_new_report_and_undoes_it(browser: Any, ser
     page.wait_for_selector("#wb-quote:has-text('Thursday')")
     assert page.text_content("#wb-offsets") == f"({REPORT.index('Thursday')}–{REPORT.index('Thursday') + 8})"
     page.fill("input[name=subject-label]", "second round of technical")
-    page.wait_for_selector(f"#wb-nodes option[value='{TALKS_LABEL}']", state="attached")
+    page.wait_for_selector(f"#wb-subject-options option[value='{TALKS_LABEL}']", state="attached")
     page.fill("input[name=subject-label]", TALKS_LABEL)
     page.dispatch_event("input[name=subject-label]", "change")
     page.wait_for_selector(f"select[name=property] option[value='{ns.KGO}dateAsWritten']", state="attached")
@@ -156,4 +156,113 @@ def test_a_curator_adds_a_fact_from_a_new_report_and_undoes_it(browser: Any, ser
     assert not ask(server, f'ASK {{ GRAPH <{graph}> {{ ?s <{ns.KGO}dateAsWritten> "Thursday" }} }}')
     assert ask(server, f"ASK {{ GRAPH <{graph}> {{ ?a <{ns.KGO}fullText> ?t }} }}")
     assert not errors, errors
+    context.close()
+
+
+def stored_page(browser: Any, server: LiveServer, slug: str) -> tuple[Any, Any]:
+    """A page with the second report typed in, suggested (before storing) and then stored."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto(server.url + "/workbench")
+    page.locator("input[name=headline]").fill("Armenia, Turkey hold second round of railway talks in Gyumri")
+    page.locator("input[name=publisher]").fill("Caucasus Rail Monitor")
+    page.locator("input[name=published]").fill("2025-11-30")
+    page.locator("input[name=slug]").fill(slug)
+    page.locator("input[name=token]").fill(TOKEN)
+    page.locator("textarea[name=text]").fill(REPORT)
+    page.click("#wb-suggest")
+    page.wait_for_selector("#wb-suggestions li")
+    # Suggest stores nothing: adding a fact waits for the stored article, and the page says so.
+    assert page.is_disabled("#wb-add") and "Store the article first" in page.text_content("#wb-add-note")
+    assert "Store the article to accept them" in page.text_content("#wb-status")
+    page.click("#wb-store")
+    page.wait_for_selector("#wb-status:has-text('Stored in')")
+    assert page.is_enabled("#wb-add")
+    return context, page
+
+
+def test_every_control_has_a_name_of_its_own(browser: Any, server: LiveServer) -> None:
+    """'Text' and 'Subject' each name one control (the menus' chosen options are not in their names)."""
+    context, page = stored_page(browser, server, SLUG + "-names")
+    assert page.get_by_label("Text").count() == 1 and page.get_by_label("Subject").count() == 1
+    names = page.evaluate("""() => [...document.querySelectorAll('main input, main select, main textarea, #wb-text')]
+        .map((e) => e.labels && e.labels.length ? e.labels[0].textContent.trim() : e.getAttribute('aria-label'))""")
+    assert None not in names and len(names) == len(set(names)), str(names)
+    for name in names:
+        assert page.get_by_label(name, exact=True).count() == 1, name
+    # The type of node is chosen from the ontology's classes; the place is typed, with suggestions.
+    assert page.get_by_label("Type of node").evaluate("e => e.tagName") == "SELECT"
+    assert page.get_by_label("Place (or a region it is in)").get_attribute("list") == "wb-place-options"
+    context.close()
+
+
+def test_a_name_typed_for_a_node_is_resolved_to_the_node_or_refused(browser: Any, server: LiveServer) -> None:
+    """'Gumri' (the graph's other name of Gyumri) as the talks' location: the node, never the words."""
+    context, page = stored_page(browser, server, SLUG + "-nodes")
+    subject = page.locator("input[name=subject-label]")
+    subject.press_sequentially("second round")
+    page.wait_for_selector(f"#wb-subject-options option[value='{TALKS_LABEL}']", state="attached")
+    offered = page.locator("#wb-subject-options option").evaluate_all("os => os.map((o) => o.value)")
+    assert "Gyumri" not in offered and all("second round" in o for o in offered), offered   # narrowed to the words
+    subject.fill(TALKS_LABEL)
+    subject.dispatch_event("change")
+    page.wait_for_selector(f"select[name=property] option[value='{ns.KGO}location']", state="attached")
+    page.select_option("select[name=property]", ns.KGO + "location")
+    assert page.input_value("select[name=datatype]") == ""        # a node, for a property linking nodes
+    obj = page.locator("input[name=object-label]")
+    obj.press_sequentially("Gumri")
+    page.wait_for_selector("#wb-object-options option[value='Gyumri']", state="attached")
+    select_words(page, "the northwestern Armenian city")
+    page.wait_for_selector("#wb-quote:has-text('the northwestern Armenian city')")
+    page.click("#wb-add")
+    page.locator("#wb-pending-list li").first.wait_for()
+    assert "Gyumri" in page.text_content("#wb-pending-list li")
+    assert "kgo:location kg:gyumri" in page.text_content("#wb-triples")
+    assert '"Gumri"' not in page.text_content("#wb-triples")
+    # No node has the name: refused, saying so; nothing added.
+    obj.fill("Nowhereville")
+    page.click("#wb-add")
+    page.wait_for_selector("#wb-resolved:has-text('No node of the graph is called “Nowhereville”')")
+    # Several nodes have it: the curator chooses.
+    obj.fill("round of")
+    page.click("#wb-add")
+    page.wait_for_selector("#wb-resolved:has-text('may name')")
+    assert page.locator("#wb-choices button").count() >= 2
+    assert page.locator("#wb-pending-list li").count() == 1
+    context.close()
+
+
+def test_an_accepted_date_picks_the_date_property_and_keeps_its_derivation(browser: Any, server: LiveServer) -> None:
+    """'Thursday' accepted for the talks: kgo:date is picked; the fact keeps the words and how the day was
+    derived; the report names each result and tells the graph's own Warning from what the change brings."""
+    slug = SLUG + "-dates"
+    context, page = stored_page(browser, server, slug)
+    subject = page.locator("input[name=subject-label]")
+    subject.fill("second round of technical talks")
+    subject.dispatch_event("change")     # the talks, and Türkiye's statement that they were held: the curator chooses
+    page.locator("#wb-choices button", has_text=TALKS_LABEL).click()
+    assert page.input_value("input[name=subject-label]") == TALKS_LABEL
+    page.wait_for_selector(f"select[name=property] option[value='{ns.KGO}date']", state="attached")
+    page.locator("#wb-suggestions li", has_text="“Thursday”").first.get_by_role("button", name="Accept").click()
+    page.wait_for_function(f"document.querySelector('select[name=property]').value === '{ns.KGO}date'")
+    assert page.input_value("input[name=object-label]") == "2025-11-27"
+    page.click("#wb-add")
+    page.locator("#wb-pending-list li").first.wait_for()
+    triples = page.text_content("#wb-triples")
+    assert "kgo:derivation kgo:WeekdayResolved" in triples and 'kgo:dateAsWritten "Thursday"' in triples
+    assert "\\/" not in triples
+    page.wait_for_selector("#wb-report-results li")
+    results = page.locator("#wb-report-results li").all_text_contents()
+    assert any(r.startswith("Info new with this change") and "second round of technical talks" in r for r in results), results
+    assert any(r.startswith("Warning already in the graph") for r in results), results
+    # The note on how constraints read literals is shown because a new result comes from such a shape.
+    assert page.locator("#wb-report-notes li").all_text_contents() == [
+        f"Note: the SPARQL-based constraints of {ns.SHAPES}SourcesDisagreeShape read literals the store holds in "
+        "canonical form, not as written"]
+    page.click("#wb-apply")
+    page.wait_for_selector("#wb-applied:has-text('Applied change')")
+    graph = ns.G_SOURCES + slug
+    assert ask(server, f"""ASK {{ GRAPH <{graph}> {{ ?r <{ns.PREFIXES['rdf']}subject> <{ns.ID}second-round-technical-talks> ;
+        <{ns.PREFIXES['rdf']}predicate> <{ns.KGO}date> ; <{ns.KGO}derivation> <{ns.KGO}WeekdayResolved> ;
+        <http://www.w3.org/ns/prov#wasDerivedFrom> ?w . ?w <{ns.PREFIXES['rdf']}object> "Thursday" }} }}""")
     context.close()

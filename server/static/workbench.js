@@ -3,7 +3,10 @@
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const state = { text: "", slug: "", quote: null, pending: [], nodes: new Map(), lastChange: "", propertiesFor: undefined, existing: {} };
+  const state = { text: "", slug: "", quote: null, pending: [], nodes: new Map(), lastChange: "", propertiesFor: undefined, existing: {},
+                  derived: null, wantDate: false, subjectWords: "" };
+  const XSD = "http://www.w3.org/2001/XMLSchema#";
+  const DATE_PROPERTIES = ["date", "startDate", "statementDate", "endDate", "depictedDate"];
 
   function status(el, message, bad) { el.textContent = message; el.classList.toggle("bad", !!bad); }
   function form() { return Object.fromEntries(new FormData($("wb-article")).entries()); }
@@ -70,7 +73,8 @@
       all.forEach((s) => list.append(suggestionItem(s, body.labels)));
       Object.entries(body.labels).forEach(([iri, label]) => remember(iri, label));
       $("wb-read").hidden = false; $("wb-fact").hidden = false;
-      status($("wb-status"), all.length + " suggestions: accept, edit or reject each. Nothing is applied unasked.");
+      status($("wb-status"), all.length + " suggestions: accept, edit or reject each. Nothing is applied unasked." +
+             (state.slug ? "" : " Store the article to accept them as facts."));
     } catch (e) { status($("wb-status"), e.message, true); }
   }
 
@@ -87,23 +91,69 @@
       status($("wb-status"), "Stored in " + body.graph + " (change " + response.headers.get("KG-Change") + ").");
       if (!$("wb-text").textContent) renderText([]);
       $("wb-read").hidden = false; $("wb-fact").hidden = false;
+      $("wb-add").disabled = false; $("wb-add-note").textContent = "";
     } catch (e) { status($("wb-status"), e.message, true); }
   }
 
-  function remember(iri, label) {
-    state.nodes.set(label, iri);
-    if (![...$("wb-nodes").options].some((o) => o.value === label)) {
-      const o = document.createElement("option"); o.value = label; $("wb-nodes").append(o);
-    }
+  function remember(iri, label) { state.nodes.set(label, iri); }
+
+  // The names the graph knows that contain the words typed, fetched as the curator types (any
+  // spelling: "Gumri" offers Gyumri): the field's own list is replaced by what matches.
+  function offer(input, list, type) {
+    let timer = 0;
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const found = await matches(input.value.trim(), type);
+        if (found === null) return;
+        list.textContent = "";
+        found.forEach((n) => {
+          remember(n.iri, n.label);
+          const o = document.createElement("option"); o.value = n.label;
+          o.textContent = (n.name !== n.label ? n.name + " → " : "") + n.label + " (" + n.types.join(", ") + ")";
+          list.append(o);
+        });
+      }, 250);
+    });
   }
 
-  async function lookup(input) {
-    const q = input.value.trim();
-    if (q.length < 2 || state.nodes.has(q)) return;
+  async function matches(q, type) {
+    if (q.length < 2) return null;
     try {
-      const { body } = await call("/workbench/lookup?q=" + encodeURIComponent(q));
-      body.forEach((n) => remember(n.iri, n.label));
-    } catch (e) { /* fewer than two letters or nothing found: the list stays */ }
+      const { body } = await call("/workbench/lookup?" + new URLSearchParams(type ? { q, type } : { q }));
+      return body;
+    } catch (e) { return null; }
+  }
+
+  // The node the words name: a name chosen from the list, or the one node one of whose names the words
+  // are (or, failing that, the one node whose names contain them). Several: the curator chooses; none:
+  // refused. Never the words themselves.
+  async function resolveNode(words, what) {
+    if (state.nodes.has(words)) { $("wb-choices").textContent = ""; return { iri: state.nodes.get(words), label: words }; }
+    const found = words.length < 2 ? [] : await matches(words);
+    $("wb-choices").textContent = "";
+    if (found === null) throw new Error("The graph could not be asked for “" + words + "”: try again.");
+    const exact = found.filter((n) => n.exact);
+    const one = exact.length === 1 ? exact[0] : !exact.length && found.length === 1 ? found[0] : null;
+    if (one) { remember(one.iri, one.label); return { iri: one.iri, label: one.label, name: one.name }; }
+    if (!found.length) {
+      throw new Error("No node of the graph is called “" + words + "”: find it (above), or, for words rather than a node, choose another kind of object.");
+    }
+    const candidates = exact.length ? exact : found;
+    candidates.forEach((n) => {
+      const li = document.createElement("li");
+      const b = document.createElement("button"); b.type = "button";
+      b.textContent = "Use " + n.label + " (" + n.types.join(", ") + (n.name !== n.label ? "; also called " + n.name : "") + ") as the " + what;
+      b.addEventListener("click", () => {
+        remember(n.iri, n.label);
+        $("wb-fact-form").elements[what + "-label"].value = n.label;
+        $("wb-choices").textContent = "";
+        status($("wb-resolved"), "The " + what + " is " + n.label + ".");
+        if (what === "subject") loadProperties();
+      });
+      li.append(b); $("wb-choices").append(li);
+    });
+    throw new Error("“" + words + "” may name " + candidates.length + " nodes: choose the " + what + " below.");
   }
 
   // A node as the curator tells it apart from others: its label, class, dates and places.
@@ -147,12 +197,47 @@
   async function loadProperties() {
     const iri = state.nodes.get($("wb-fact-form").elements["subject-label"].value.trim());
     const select = $("wb-fact-form").elements.property;
-    if (iri === state.propertiesFor) return;  // the same subject: keep the list and the choice
+    if (iri === state.propertiesFor) { if (state.wantDate) preferDate(); return; }  // the same subject: keep the list
     state.propertiesFor = iri;
     select.length = 1;
     if (!iri) return;
     const { body } = await call("/workbench/properties?subject=" + encodeURIComponent(iri));
-    body.forEach((p) => { const o = document.createElement("option"); o.value = p.iri; o.textContent = p.label; o.dataset.object = p.object; select.append(o); });
+    body.forEach((p) => {
+      const o = document.createElement("option"); o.value = p.iri; o.textContent = p.label;
+      o.dataset.object = p.object; select.append(o);
+    });
+    if (state.wantDate) preferDate();
+  }
+
+  // The subject typed: resolved to its node as soon as the curator leaves the field, so that its properties are offered.
+  async function subjectChanged() {
+    const input = $("wb-fact-form").elements["subject-label"];
+    const words = input.value.trim();
+    if (!words || words === state.subjectWords) return;   // left again unchanged (to choose among its nodes)
+    state.subjectWords = words;
+    try {
+      const node = await resolveNode(words, "subject");
+      input.value = node.label;
+      status($("wb-resolved"), node.label === words ? "" : "“" + words + "” is " + node.label + ".");
+    } catch (e) { status($("wb-resolved"), e.message, true); }
+    await loadProperties();
+  }
+
+  // A date accepted from a suggestion: the subject's first date property is picked (the curator may change it).
+  function preferDate() {
+    const select = $("wb-fact-form").elements.property;
+    const options = [...select.options];
+    const pick = DATE_PROPERTIES.map((name) => options.find((o) => o.value.endsWith("#" + name))).find(Boolean);
+    if (pick) { select.value = pick.value; state.wantDate = false; }
+  }
+
+  // The kind of object follows the property: a node for a property that links nodes.
+  function propertyChosen() {
+    const f = $("wb-fact-form").elements;
+    const chosen = f.property.selectedOptions[0];
+    if (!chosen || !chosen.value) return;
+    if (chosen.dataset.object === "true") f.datatype.value = "";
+    else if (!f.datatype.value) f.datatype.value = "en";
   }
 
   function setQuote(start, end) {
@@ -194,7 +279,13 @@
     const f = $("wb-fact-form").elements;
     setQuote(s.start, s.end);
     if (s.kind === "mention") { f["subject-label"].value = labels[s.entity] || s.exact; remember(s.entity, f["subject-label"].value); loadProperties(); }
-    if (s.kind === "date" && s.value) { f["object-label"].value = s.value; f.datatype.value = s.datatype || "http://www.w3.org/2001/XMLSchema#date"; }
+    if (s.kind === "date" && s.value) {
+      f["object-label"].value = s.value; f.datatype.value = s.datatype || XSD + "date";
+      // A derived date keeps its words and how it was derived: sent with the fact while the value stays.
+      state.derived = s.derived ? { value: s.value, datatype: f.datatype.value, method: s.method, words: s.exact, start: s.start, end: s.end } : null;
+      state.wantDate = true;
+      loadProperties();
+    }
     if (s.kind !== "mention" && s.kind !== "date" && s.existing && s.existing[0]) {
       f["subject-label"].value = labels[s.existing[0]] || s.existing[0]; remember(s.existing[0], f["subject-label"].value); loadProperties();
     }
@@ -203,17 +294,35 @@
 
   async function addFact() {
     const f = $("wb-fact-form").elements;
-    const subject = state.nodes.get(f["subject-label"].value.trim());
-    if (!subject) { status($("wb-status"), "Pick the subject from the list (type part of its label).", true); return; }
+    status($("wb-resolved"), "");
+    let subject;
+    try { subject = await resolveNode(f["subject-label"].value.trim(), "subject"); } catch (e) { status($("wb-resolved"), e.message, true); return; }
+    f["subject-label"].value = subject.label;
+    await loadProperties();
     if (!state.quote) { status($("wb-status"), "Select the words that state it in the article.", true); return; }
     const objectText = f["object-label"].value.trim();
-    const request = { subject, quote: state.quote };
+    const request = { subject: subject.iri, quote: state.quote };
+    let objectLabel = objectText;
     if (f.property.value) {
       request.property = f.property.value;
-      request.object = f.datatype.value ? { value: objectText, datatype: f.datatype.value }
-        : state.nodes.has(objectText) ? { iri: state.nodes.get(objectText) } : { value: objectText, language: "en" };
+      if (!objectText) { status($("wb-resolved"), "Give the object: a node's name, or a value.", true); return; }
+      if (!f.datatype.value) {
+        let node;
+        try { node = await resolveNode(objectText, "object"); } catch (e) { status($("wb-resolved"), e.message, true); return; }
+        request.object = { iri: node.iri }; objectLabel = node.label; f["object-label"].value = node.label;
+        if (node.name && node.name !== node.label) status($("wb-resolved"), "“" + objectText + "” is " + node.label + " (the graph knows it also as " + node.name + ").");
+      } else if (f.datatype.value === "en") {
+        request.object = { value: objectText, language: "en" };
+      } else {
+        request.object = { value: objectText, datatype: f.datatype.value };
+        const d = state.derived;
+        if (d && d.value === objectText && d.datatype === f.datatype.value && d.start === state.quote.start && d.end === state.quote.end) {
+          request.derivation = d.method; request.as_written = d.words;
+          objectLabel += " (derived from “" + d.words + "”)";
+        }
+      }
     }
-    await addPending(request, f["subject-label"].value + " " + (f.property.selectedOptions[0] || {}).textContent + " " + objectText);
+    await addPending(request, subject.label + " " + (f.property.selectedOptions[0] || {}).textContent + " " + objectLabel);
   }
 
   async function renderPending() {
@@ -226,12 +335,37 @@
       li.append(b); list.append(li);
     });
     $("wb-triples").textContent = state.pending.map((p) => p.turtle).join("\n");
+    $("wb-report-results").textContent = ""; $("wb-report-notes").textContent = "";
     if (!state.pending.length) { status($("wb-report"), "Nothing pending."); return; }
     try {
-      const { body } = await call("/validate", { method: "POST", headers: { "Content-Type": "application/trig", Accept: "text/plain" },
-                                                 body: state.pending.map((p) => p.trig).join("\n") });
-      status($("wb-report"), "SHACL report of the graph with this change: " + body.split("\n").slice(0, 3).join(" "), /Violation/.test(body.split("\n")[0]) && !/ 0 Violations/.test(body.split("\n")[0]));
+      const { body } = await call("/workbench/check", { method: "POST", headers: { "Content-Type": "application/trig" },
+                                                         body: state.pending.map((p) => p.trig).join("\n") });
+      const added = Object.entries(body.new).filter(([, n]) => n).map(([s, n]) => n + " " + s + (n === 1 ? "" : "s"));
+      status($("wb-report"), body.summary + " New with this change: " + (added.join(", ") || "nothing") + ".", body.new.Violation > 0);
+      body.results.forEach((r) => $("wb-report-results").append(resultItem(r)));
+      body.notes.forEach((n) => { const li = document.createElement("li"); li.textContent = "Note: " + n; $("wb-report-notes").append(li); });
     } catch (e) { status($("wb-report"), e.message, true); }
+  }
+
+  // One SHACL result as a curator reads it: what is wrong, about which node, and whether the change brought it.
+  function resultItem(r) {
+    const li = document.createElement("li");
+    li.className = "wb-suggestion wb-result " + (r.new ? "new" : "existing");
+    const head = document.createElement("span");
+    head.innerHTML = "<span class=\"sev\"></span> <span class=\"origin\"></span>: <span class=\"message\"></span>";
+    head.querySelector(".sev").textContent = r.severity;
+    head.querySelector(".origin").textContent = r.new ? "new with this change" : "already in the graph";
+    head.querySelector(".message").textContent = r.message;
+    const dl = document.createElement("dl");
+    [["focus node", r.focus_label ? r.focus_label + " <" + r.focus + ">" : r.focus], ["path", r.path],
+     ["value", r.value_label ? r.value_label + " <" + r.value + ">" : r.value]].forEach(([k, v]) => {
+      if (v === null || v === undefined) return;
+      const dt = document.createElement("dt"); dt.textContent = k;
+      const dd = document.createElement("dd"); dd.textContent = v;
+      dl.append(dt, dd);
+    });
+    li.append(head, dl);
+    return li;
   }
 
   async function apply() {
@@ -264,9 +398,10 @@
     $("wb-find").addEventListener("click", findExisting);
     document.addEventListener("selectionchange", onSelect);
     const f = $("wb-fact-form").elements;
-    ["subject-label", "object-label"].forEach((n) => f[n].addEventListener("input", () => lookup(f[n])));
-    const place = $("wb-find-form").elements.place;
-    place.addEventListener("input", () => lookup(place));
-    f["subject-label"].addEventListener("change", loadProperties);
+    offer(f["subject-label"], $("wb-subject-options"));
+    offer(f["object-label"], $("wb-object-options"));
+    offer($("wb-find-form").elements.place, $("wb-place-options"), "Place");
+    f["subject-label"].addEventListener("change", subjectChanged);
+    f.property.addEventListener("change", propertyChosen);
   });
 })();

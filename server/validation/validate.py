@@ -66,6 +66,7 @@ class Report:
     allow_warnings: bool = True
     pyshacl_shapes: tuple[str, ...] = ()    # the shapes pySHACL checked (the compiled engine did the rest)
     notes: list[str] = field(default_factory=list)   # what a reader should know about how it was judged
+    canonical_reads: tuple[str, ...] = ()   # shapes whose SPARQL constraints read literals as stored, not as written
 
     @property
     def conforms(self) -> bool:
@@ -327,7 +328,8 @@ def validate(data: rdflib.Graph | Source, *, shapes: rdflib.Graph | PreparedShap
         # see the module's docstring; shapes that read named graphs stay here (`_on_graphs`)
         kept = [shape for shape in model.top if _on_graphs(shape)]
         model = Model(model.shapes, kept, sorted(set(targeted_shapes(shapes)) - {k.node for k in kept}, key=str), {})
-    notes = _rewritten_reads(data, source, model)
+    canonical = _rewritten_reads(data, source, model)
+    notes = [canonical_note(canonical)] if canonical else []
     found = list(Evaluator(source, model).evaluate())
     if model.fallback:
         graph = data if isinstance(data, rdflib.Graph) else rdflib_copy(source)
@@ -339,12 +341,18 @@ def validate(data: rdflib.Graph | Source, *, shapes: rdflib.Graph | PreparedShap
         vocabulary.add_results(source, report, next(report.subjects(RDF.type, SH.ValidationReport)))
     parsed = parse_report(report, shapes, max_results, found, allow_warnings=allow_warnings)
     parsed.pyshacl_shapes = tuple(_short(n) or "" for n in model.fallback)
+    parsed.canonical_reads = tuple(canonical)
     notes += [n for n in (source.fidelity.note(),) if n and isinstance(data, Source)]
     for note in notes:
         parsed.notes.append(note)
         for node in parsed.graph.subjects(RDF.type, SH.ValidationReport):
             parsed.graph.add((node, RDFS.comment, rdflib.Literal(note)))
     return parsed
+
+
+def canonical_note(shapes: Iterable[str]) -> str:
+    """What a report says of the shapes whose SPARQL constraints read literals as the store holds them."""
+    return f"the SPARQL-based constraints of {', '.join(shapes)} read literals the store holds in canonical form, not as written"
 
 
 def _on_graphs(shape: Shape) -> bool:
@@ -356,29 +364,25 @@ def _on_graphs(shape: Shape) -> bool:
 
 def _rewritten_reads(data: rdflib.Graph | Source, source: Source, model: Model) -> list[str]:
     """SPARQL-based constraints that may read a literal the store rewrote (`shacl_sparql.reads_rewritten`):
-    with the data at hand as written, their shapes go to pySHACL, which reads it so; on a store
-    holding a payload the report says so."""
+    with the data at hand as written, their shapes go to pySHACL, which reads it so; the shapes that
+    must read the stored forms (on a store holding a payload, or reading named graphs) are returned,
+    for the report to say so."""
     if not source.fidelity.written:
         return []
     lexical, typed = source.rewritten_predicates()
     reading = [shape for shape in model.top if any(shacl_sparql.reads_rewritten(c, lexical, typed)
                                                    for s in reachable(shape) for c in s.sparql)]
     on_graphs = [shape for shape in reading if _on_graphs(shape)]
-    if isinstance(data, Source) or on_graphs:
-        kept = reading if isinstance(data, Source) else on_graphs
-        note = [f"the SPARQL-based constraints of {', '.join(_short(s.node) or '' for s in kept)} read literals "
-                "the store holds in canonical form, not as written"]
-        if isinstance(data, Source):
-            return note
-    else:
-        note = []
+    kept = reading if isinstance(data, Source) else on_graphs
+    if isinstance(data, Source):
+        return [_short(s.node) or "" for s in kept]
     for shape in reading:
         if shape in on_graphs:
             continue
         model.top.remove(shape)
         model.fallback.append(shape.node)
         model.reasons[shape.node] = "its SPARQL constraints read the lexical form of literals the store rewrites"
-    return note
+    return [_short(s.node) or "" for s in kept]
 
 
 def written_terms(quads: Iterable[ox.Quad], fidelity: Fidelity | None = None) -> rdflib.Graph:

@@ -85,8 +85,15 @@ def validate_proposal() -> Response:
     mode = request.args.get("mode", "with-graph")
     if mode not in ("with-graph", "standalone"):
         raise BadRequest(f"mode={mode!r} is not known; use mode=standalone or leave it out (validated with the graph)")
-    fmt = format_for_media_type(request.mimetype)
-    body = request.get_data(cache=False)
+    report, triples = proposal_report(request.get_data(cache=False), request.mimetype, standalone=mode == "standalone")
+    return report_response(report, title="Validation of the proposed data",
+                           preamble=f"{triples} triples validated {'alone' if mode == 'standalone' else 'with the served graph'}; nothing was stored.")
+
+
+def proposal_report(body: bytes, media_type: str, *, standalone: bool = False) -> tuple[Report, int]:
+    """The report of proposed RDF (with the served graph, or alone) and how many triples it held;
+    nothing is stored. Also what the workbench checks a pending change with."""
+    fmt = format_for_media_type(media_type)
     if not body.strip():
         raise BadRequest("the body is empty; send the RDF to validate")
     quads = parse_rdf(body, fmt, source="request body", base_iri=current_app.extensions["kg"].base)
@@ -100,11 +107,9 @@ def validate_proposal() -> Response:
     if not _PROPOSALS.acquire(timeout=PROPOSAL_WAIT_S):
         raise ServiceUnavailable("another validation is running; try again in a few seconds", retry_after_s=5)
     try:
-        report = curation().validate_proposal(quads, standalone=mode == "standalone")
+        return curation().validate_proposal(quads, standalone=standalone), len(quads)
     finally:
         _PROPOSALS.release()
-    return report_response(report, title="Validation of the proposed data",
-                           preamble=f"{len(quads)} triples validated {'alone' if mode == 'standalone' else 'with the served graph'}; nothing was stored.")
 
 
 @bp.get("/validate/coverage")

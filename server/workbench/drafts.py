@@ -4,26 +4,37 @@
   POST /sources, which stores the text unchanged beside it.
 - `fact_update`: one fact a curator built, with the quote that states it (the same quote node
   and statement record `kg evidence` makes) as a SPARQL INSERT DATA into the source's graph.
-Every value is checked here, before the shapes see it: a precise 400 says what to change.
+  A date the source gives only in part keeps its words (`kgo:dateAsWritten`) and its record says
+  how it was derived, as the seed article's records do, so that `kg evidence --check` redoes it.
+Every value is checked here, before the shapes see it: a precise 400 says what to change. Whether
+an object must be a node or a value is the ontology's say (`owl:ObjectProperty`,
+`owl:DatatypeProperty`), never the page's.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
 
-from ..curation.evidence import Statement, printing_at, quote_iri, quote_triples, statement_triples
+from ..curation import dates
+from ..curation.evidence import (Printing, Statement, printing_at, quote_iri, quote_triples, statement_iri,
+                                 statement_triples)
 from ..curation.sources import SLUG, source_graph
 from ..errors import BadRequest
+from .date_expressions import find as find_dates
 from .date_expressions import parse_published
 
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+PROV = "http://www.w3.org/ns/prov#"
 SCHEMA = "https://schema.org/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 N = ox.NamedNode
-A = N("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+A = N(RDF + "type")
 IRI = re.compile(r"https?://[^\s<>\"{}|\\^`]+")
 
 
@@ -89,13 +100,60 @@ def term(value: Mapping[str, Any], what: str) -> ox.NamedNode | ox.Literal:
     return ox.Literal(text)
 
 
-def fact_triples(data: Mapping[str, Any], text: str, article: str, base: str) -> list[ox.Triple]:
-    """The fact, its quote (checked against the stored text) and its statement record."""
+@dataclass(frozen=True)
+class Source:
+    """A stored source as a fact about it needs it: its node, its text, its publication date and the
+    record of that date, if its graph has one (a derived date is derived from it)."""
+
+    article: str
+    text: str
+    published: str = ""                    # the lexical form of its schema:datePublished
+    published_datatype: str = XSD + "date"
+    published_record: str | None = None
+
+
+def check_object_kind(predicate: ox.NamedNode, obj: ox.NamedNode | ox.Literal, kind: str | None) -> None:
+    """The ontology says whether the property links nodes or gives values: the object must be of that kind."""
+    name = predicate.value
+    if kind is None:
+        raise BadRequest(f"property <{name}> is not a property of the ontology (an owl:ObjectProperty or "
+                         "owl:DatatypeProperty): pick one that /workbench/properties offers")
+    if kind == OWL + "ObjectProperty" and not isinstance(obj, ox.NamedNode):
+        raise BadRequest(f"object {obj.value!r} is a value, but <{name}> links to a node (owl:ObjectProperty): "
+                         "give the node's IRI as the object ({'iri': …})")
+    if kind == OWL + "DatatypeProperty" and not isinstance(obj, ox.Literal):
+        raise BadRequest(f"object <{obj.value}> is a node, but <{name}> takes a value (owl:DatatypeProperty): "
+                         "give the object as {'value': …} with its datatype or language")
+
+
+def fact_triples(data: Mapping[str, Any], source: Source, base: str, kind: str | None = None) -> list[ox.Triple]:
+    """The fact, its quote (checked against the stored text) and its statement record; for a derived
+    date, its words as written and the derivation on the record. `kind` is the property's class in
+    the ontology (owl:ObjectProperty or owl:DatatypeProperty; None when it is neither)."""
+    article, text = source.article, source.text
     subject = iri(field(data, "subject"), "subject")
     naming = not field(data, "property", required=False)  # the words name the subject: its own evidence
     predicate = None if naming else iri(field(data, "property"), "property")
     obj = None if naming else term(data.get("object"), "object")
-    quote = data.get("quote")
+    if predicate is not None and obj is not None:
+        check_object_kind(predicate, obj, kind)
+    printing = _quote(data.get("quote"), text)
+    kgo = base + "ontology#"
+    quote = quote_iri(article, printing)
+    # The source's own node, already stored: repeated so that a validation of the pending change
+    # alone (POST /validate) sees which source its graph describes, as the write will.
+    triples = [ox.Triple(N(article), A, N(kgo + "NewsArticle")), *quote_triples(article, printing, kgo)]
+    if predicate is None or obj is None:
+        return triples + [ox.Triple(subject, N(kgo + "evidence"), N(quote))]
+    triples.insert(1, ox.Triple(subject, predicate, obj))
+    statement = Statement(subject, predicate, obj, [quote])
+    if data.get("derivation") is not None:
+        triples += _derivation(data, statement, source, printing, kgo)
+    triples += statement_triples(article, statement, kgo)
+    return triples
+
+
+def _quote(quote: Any, text: str) -> Printing:
     if not isinstance(quote, Mapping) or not all(isinstance(quote.get(k), int) for k in ("start", "end")):
         raise BadRequest("give the quote as {'start': …, 'end': …} (code-point offsets into the article's text)")
     start, end = quote["start"], quote["end"]
@@ -105,15 +163,52 @@ def fact_triples(data: Mapping[str, Any], text: str, article: str, base: str) ->
     if isinstance(quote.get("exact"), str) and quote["exact"] != printing.exact:
         raise BadRequest(f"the text at {start}-{end} is {printing.exact!r}, not {quote['exact']!r}: "
                          "select the words again")
-    kgo = base + "ontology#"
-    # The source's own node, already stored: repeated so that a validation of the pending change
-    # alone (POST /validate) sees which source its graph describes, as the write will.
-    triples = [ox.Triple(N(article), A, N(kgo + "NewsArticle")), *quote_triples(article, printing, kgo)]
-    if predicate is None or obj is None:
-        return triples + [ox.Triple(subject, N(kgo + "evidence"), N(quote_iri(article, printing)))]
-    triples.insert(1, ox.Triple(subject, predicate, obj))
-    triples += statement_triples(article, Statement(subject, predicate, obj, [quote_iri(article, printing)]), kgo)
+    return printing
+
+
+def _derivation(data: Mapping[str, Any], statement: Statement, source: Source, printing: Printing,
+                kgo: str) -> list[ox.Triple]:
+    """A date the source gives only in part: the method must give the value from the words and the
+    publication day (as `kg evidence --check` will redo it); the words are kept beside the value
+    (`kgo:dateAsWritten`, with their own record) and the value's record derives from both records."""
+    method = field(data, "derivation")
+    if method not in dates.METHODS:
+        raise BadRequest(f"derivation {method!r} is not a method of the ontology; use one of {', '.join(dates.METHODS)}")
+    if not isinstance(statement.object, ox.Literal) or not source.published:
+        raise BadRequest("a derivation is for a date value of a source with a publication date")
+    words = field(data, "as_written", required=False) or printing.exact
+    published = dates.publication_day(source.published)
+    try:
+        expected = dates.derived_value(method, words, published)
+    except dates.UnresolvableDate as exc:
+        raise BadRequest(f"derivation: {exc}") from None
+    if expected != statement.object.value:
+        raise BadRequest(f"object {statement.object.value!r}: {method} gives {expected} from {words!r} and the "
+                         f"publication day {published.isoformat()}")
+    article, quote = source.article, statement.quotes[0]
+    written = Statement(statement.subject, N(kgo + "dateAsWritten"), ox.Literal(words), [quote])
+    published_node = ox.Literal(source.published, datatype=N(source.published_datatype))
+    record = source.published_record or statement_iri(article, N(article), N(SCHEMA + "datePublished"), published_node)
+    statement.derivation = kgo + method
+    statement.derived_from = [statement_iri(article, written.subject, written.predicate, written.object), record]
+    triples = [ox.Triple(written.subject, written.predicate, written.object), *statement_triples(article, written, kgo)]
+    if source.published_record is None:
+        triples += _publication_record(source, published_node, kgo)
     return triples
+
+
+def _publication_record(source: Source, value: ox.Literal, kgo: str) -> list[ox.Triple]:
+    """The record of the source's publication date, which a derived date derives from, citing where
+    the text prints that day in full ("Sunday, Nov. 30, 2025"), if it does."""
+    day = source.published[:10]
+    printed = [printing_at(source.text, d.start, d.end) for d in find_dates(source.text, dates.publication_day(day))
+               if d.value is not None and not d.derived and d.value[:10] == day]
+    quotes = [quote_iri(source.article, p) for p in printed]
+    # The stored date itself, repeated: a record's triple is stated by the record's own graph.
+    triples = [ox.Triple(N(source.article), N(SCHEMA + "datePublished"), value)]
+    triples += [t for p in printed for t in quote_triples(source.article, p, kgo)]
+    return triples + statement_triples(source.article, Statement(N(source.article), N(SCHEMA + "datePublished"),
+                                                                 value, quotes), kgo)
 
 
 def insert_data(triples: list[ox.Triple], graph: str) -> str:
@@ -135,7 +230,10 @@ def _prefixes(base: str) -> dict[str, str]:
     return {"kgo": base + "ontology#", "kg": base + "id/", "rdfs": RDFS, "schema": SCHEMA, "xsd": XSD}
 
 
-def turtle(triples: list[ox.Triple], base: str) -> str:
+def turtle(triples: list[ox.Triple], base: str, article: str | None = None) -> str:
+    """The pending triples for people: the source's quotes and records under prefixes of their own
+    (`q:433-440`, as the seed data writes them), so that no name needs an escaped slash."""
+    own = {"q": article + "/quote/", "st": article + "/statement/"} if article else {}
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE,
-                        prefixes={**_prefixes(base), "oa": "http://www.w3.org/ns/oa#",
-                                  "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#"}).decode("utf-8")
+                        prefixes={**_prefixes(base), **own, "oa": "http://www.w3.org/ns/oa#", "prov": PROV,
+                                  "rdf": RDF}).decode("utf-8")

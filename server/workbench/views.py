@@ -7,6 +7,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from ..errors import BadRequest, UnsupportedMediaType
+from ..validation.validate import Report, Result, canonical_note
+from ..validation.views import curation, proposal_report
 from . import drafts, existing, gazetteer
 from .date_expressions import parse_published
 from .suggestions import propose_from_graph
@@ -72,27 +74,44 @@ def find() -> Response:
 
 @bp.get("/workbench/lookup")
 def lookup() -> Response:
-    """Nodes whose label starts with or contains `q` (autocomplete), optionally of one class."""
+    """Nodes one of whose names (label, display name, other names) contains `q`, any case or
+    diacritics, optionally of one class: what the name fields offer as the curator types, and how
+    the page resolves typed words to a node. Each node once, with the name that matched."""
     q = request.args.get("q", "").strip()
     if len(q) < 2:
         raise BadRequest("give at least two letters in 'q'")
+    if len(q) > existing.MAX_WORDS:
+        raise BadRequest(f"q has {len(q)} characters; give at most {existing.MAX_WORDS}")
     kg = _kg()
     needle = gazetteer.fold(q)
-    rows = kg.rows(f"""SELECT DISTINCT ?node ?label ?type WHERE {{
-  ?node <http://www.w3.org/2000/01/rdf-schema#label> ?label ; a ?type .
+    rows = kg.rows(f"""SELECT DISTINCT ?node ?label ?name ?type WHERE {{
+  ?node <http://www.w3.org/2000/01/rdf-schema#label> ?label ; a ?type ;
+        <http://www.w3.org/2000/01/rdf-schema#label>|<{existing.SKOS}prefLabel>|<{existing.SKOS}altLabel> ?name .
   FILTER (STRSTARTS(STR(?type), "{kg.base}ontology#") && STRSTARTS(STR(?node), "{kg.base}id/"))
 }}""")
     found: dict[str, dict[str, Any]] = {}
     for r in rows:
-        if needle in gazetteer.fold(r["label"]):
-            entry = found.setdefault(r["node"], {"iri": r["node"], "label": r["label"], "types": []})
-            kind = r["type"].rsplit("#", 1)[-1]
-            if kind not in entry["types"]:
-                entry["types"].append(kind)
+        folded = gazetteer.fold(r["name"])
+        if needle not in folded:
+            continue
+        entry = found.setdefault(r["node"], {"iri": r["node"], "label": r["label"], "name": r["name"], "types": []})
+        if _rank(needle, folded) < _rank(needle, gazetteer.fold(entry["name"])):
+            entry["name"] = r["name"]
+        kind = r["type"].rsplit("#", 1)[-1]
+        if kind not in entry["types"]:
+            entry["types"].append(kind)
     kind = request.args.get("type")
     items = [e for e in found.values() if not kind or kind in e["types"]]
-    items.sort(key=lambda e: (not gazetteer.fold(e["label"]).startswith(needle), e["label"]))
+    items.sort(key=lambda e: (_rank(needle, gazetteer.fold(e["name"])), e["label"]))
+    for e in items:
+        e["exact"] = gazetteer.fold(e["name"]) == needle
+        e["types"].sort()
     return jsonify(items[:20])
+
+
+def _rank(needle: str, name: str) -> int:
+    """The whole name first, then names that start with the words, then the others."""
+    return 0 if name == needle else 1 if name.startswith(needle) else 2
 
 
 @bp.get("/workbench/properties")
@@ -128,13 +147,66 @@ def draft_fact() -> Response:
     kg = _kg()
     slug = drafts.field(data, "slug")
     graph = drafts.graph_of(slug, kg.base)
-    rows = kg.rows(f"SELECT ?a ?t WHERE {{ GRAPH <{graph}> {{ ?a <{kg.base}ontology#fullText> ?t }} }}")
-    if len(rows) != 1:
-        raise BadRequest(f"no stored source {slug!r}: store the article first (POST /sources)")
-    triples = drafts.fact_triples(data, rows[0]["t"], rows[0]["a"], kg.base)
-    return jsonify({"turtle": drafts.turtle(triples, kg.base), "update": drafts.insert_data(triples, graph),
+    source = _stored_source(kg, slug, graph)
+    prop = drafts.field(data, "property", required=False)
+    kind = _property_kind(kg, drafts.iri(prop, "property").value) if prop else None
+    triples = drafts.fact_triples(data, source, kg.base, kind)
+    return jsonify({"turtle": drafts.turtle(triples, kg.base, source.article), "update": drafts.insert_data(triples, graph),
                     "trig": drafts.trig(triples, graph),
                     "graph": graph, "triples": len(triples)})
+
+
+def _stored_source(kg: Any, slug: str, graph: str) -> drafts.Source:
+    """The stored source of `slug`, with its publication date and that date's record, if any."""
+    kgo = kg.base + "ontology#"
+    rows = kg.rows(f"""SELECT ?a ?t ?published ?datatype ?record WHERE {{ GRAPH <{graph}> {{
+  ?a <{kgo}fullText> ?t
+  OPTIONAL {{ ?a <{drafts.SCHEMA}datePublished> ?published BIND (DATATYPE(?published) AS ?datatype)
+             OPTIONAL {{ ?record a <{kgo}SourcedStatement> ; <{drafts.RDF}subject> ?a ;
+                                 <{drafts.RDF}predicate> <{drafts.SCHEMA}datePublished> }} }} }} }}""")
+    if len({r["a"] for r in rows}) != 1:
+        raise BadRequest(f"no stored source {slug!r}: store the article first (POST /sources)")
+    row = rows[0]
+    return drafts.Source(row["a"], row["t"], row.get("published", ""), row.get("datatype", drafts.XSD + "date"),
+                         row.get("record"))
+
+
+def _property_kind(kg: Any, prop: str) -> str | None:
+    """owl:ObjectProperty or owl:DatatypeProperty, as the ontology declares `prop`; None when neither."""
+    rows = kg.rows(f"""SELECT ?kind WHERE {{ GRAPH <{kg.base}graph/ontology> {{ <{prop}> a ?kind }}
+  VALUES ?kind {{ <{drafts.OWL}ObjectProperty> <{drafts.OWL}DatatypeProperty> }} }}""")
+    kinds = {r["kind"] for r in rows}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+@bp.post("/workbench/check")
+def check() -> Response:
+    """The SHACL report of the served graph with the pending change (its TriG, as POST /validate reads
+    it): every result named, with labels, and whether it is new or was in the graph before the change."""
+    report, _ = proposal_report(request.get_data(cache=False), request.mimetype)
+    before = curation().current_report()
+    return jsonify(checked(report, before, lambda iris: _labels(_kg(), iris)))
+
+
+def checked(report: Report, before: Report, labels: Any) -> dict[str, Any]:
+    """The report as the page shows it: results new with the change first; a note about how literals
+    were read only when a new result comes from a shape it concerns."""
+    old = {_key(r) for r in before.results}
+    named = labels({x for r in report.results for x in (r.focus, r.value, r.path) if x and x.startswith("http")})
+    results = [{"severity": r.severity, "message": r.message, "focus": r.focus, "focus_label": named.get(r.focus),
+                "path": r.path, "value": r.value, "value_label": named.get(r.value or ""), "shape": r.shape,
+                "new": _key(r) not in old} for r in report.results]
+    results.sort(key=lambda r: not r["new"])
+    concerned = [s for s in report.canonical_reads if any(r["new"] and r["shape"] == s for r in results)]
+    generic = canonical_note(report.canonical_reads) if report.canonical_reads else None
+    notes = [n for n in report.notes if n != generic] + ([canonical_note(concerned)] if concerned else [])
+    new = {s: sum(1 for r in results if r["new"] and r["severity"] == s) for s in report.counts}
+    return {"summary": report.summary(), "passed": report.passed, "counts": report.counts, "new": new,
+            "truncated": report.truncated, "results": results, "notes": notes}
+
+
+def _key(r: Result) -> tuple[str, str, str | None, str | None, str | None, str]:
+    return (r.severity, r.focus, r.path, r.value, r.shape, r.message)
 
 
 def _described(kg: Any, iris: set[str]) -> dict[str, dict[str, Any]]:
