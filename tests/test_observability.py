@@ -97,6 +97,18 @@ def test_access_log_has_one_line_without_the_query(client, access_lines: list[st
         assert secret not in joined
 
 
+def test_access_lines_carry_the_time_as_logging_writes_it() -> None:
+    """The line's time is made once a second and its milliseconds each time: the same text as
+    logging's own formatter gives, within a second and across one."""
+    from server.http.observability import AccessFormatter
+
+    ours, logging_own = AccessFormatter(), logging.Formatter("%(asctime)s %(message)s")
+    for created in (1764500000.001, 1764500000.999, 1764500001.5, 1764500001.0, 1764400000.25):
+        record = logging.LogRecord("kg.access", logging.INFO, __file__, 0, "GET /sparql %s", ("200",), None)
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        assert ours.format(record) == logging_own.format(record)
+
+
 GEVENT_LOG = """
 from gevent import monkey; monkey.patch_all()
 import io, logging, gevent

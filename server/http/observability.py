@@ -67,10 +67,27 @@ class BatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().flush()
 
 
+class AccessFormatter(logging.Formatter):
+    """`asctime message`, the time as logging writes it by default (`2026-11-27 21:16:11,148`),
+    with its date and time of day made once a second rather than for every line."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(message)s")
+        self._second: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging's name)
+        second, stamp = self._second
+        if second != int(record.created):
+            second = int(record.created)
+            stamp = time.strftime(self.default_time_format, self.converter(record.created))
+            self._second = (second, stamp)
+        return self.default_msec_format % (stamp, record.msecs)
+
+
 access_log = logging.getLogger("kg.access")
 if not access_log.handlers:
     _handler = BatchingHandler(sys.stderr)
-    _handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    _handler.setFormatter(AccessFormatter())
     access_log.addHandler(_handler)
     access_log.setLevel(logging.INFO)
     access_log.propagate = False

@@ -29,6 +29,7 @@ class Admission:
         self.per_client = max(1, per_client)
         self._held: dict[str, int] = {}
         self._in_use = 0
+        self._waiting = 0   # acquires waiting for a slot: a release with none waiting wakes nobody
         self._cond = threading.Condition()
 
     def acquire(self, client: str, deadline: float) -> Callable[[], None]:
@@ -39,7 +40,11 @@ class Admission:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise Busy(self._busy_message(client), retry_after_s=RETRY_AFTER_S)
-                self._cond.wait(remaining)
+                self._waiting += 1
+                try:
+                    self._cond.wait(remaining)
+                finally:
+                    self._waiting -= 1
             self._held[client] = self._held.get(client, 0) + 1
             self._in_use += 1
         done = [False]
@@ -55,7 +60,8 @@ class Admission:
                 else:
                     del self._held[client]
                 self._in_use -= 1
-                self._cond.notify_all()
+                if self._waiting:
+                    self._cond.notify_all()
         return release
 
     def _busy_message(self, client: str) -> str:

@@ -34,10 +34,17 @@ T = TypeVar("T")
 STACK_BYTES = 256 * 1024 * 1024
 
 
+_patched = False
+
+
 def gevent_patched() -> bool:
-    """True in a gevent worker (sockets patched): blocking there must yield to other greenlets."""
-    monkey = sys.modules.get("gevent.monkey")
-    return monkey is not None and bool(monkey.is_module_patched("socket"))
+    """True in a gevent worker (sockets patched): blocking there must yield to other greenlets.
+    Once patched, a process stays patched: that answer is kept."""
+    global _patched
+    if not _patched:
+        monkey = sys.modules.get("gevent.monkey")
+        _patched = monkey is not None and bool(monkey.is_module_patched("socket"))
+    return _patched
 
 
 class NativeThreads:
