@@ -266,3 +266,29 @@ def test_an_accepted_date_picks_the_date_property_and_keeps_its_derivation(brows
         <{ns.PREFIXES['rdf']}predicate> <{ns.KGO}date> ; <{ns.KGO}derivation> <{ns.KGO}WeekdayResolved> ;
         <http://www.w3.org/ns/prov#wasDerivedFrom> ?w . ?w <{ns.PREFIXES['rdf']}object> "Thursday" }} }}""")
     context.close()
+
+
+def test_the_kind_of_object_follows_the_property_and_a_dates_words_are_its_quote(browser: Any,
+                                                                                  server: LiveServer) -> None:
+    """'round number' chosen after a node's name was typed: a whole number is asked for and the name
+    cleared; 'location' after a date: a node, the date cleared. A date accepted while other words
+    are still selected in the article has its own words as the quote."""
+    context, page = stored_page(browser, server, SLUG + "-kinds")
+    subject = page.locator("input[name=subject-label]")
+    subject.fill("second round of technical talks")
+    subject.dispatch_event("change")
+    page.locator("#wb-choices button", has_text=TALKS_LABEL).click()
+    page.wait_for_selector(f"select[name=property] option[value='{ns.KGO}roundNumber']", state="attached")
+    page.fill("input[name=object-label]", "Kars–Gyumri railway")
+    page.select_option("select[name=property]", ns.KGO + "roundNumber")
+    assert page.input_value("select[name=datatype]") == "http://www.w3.org/2001/XMLSchema#integer"
+    assert page.input_value("input[name=object-label]") == ""
+    select_words(page, "held a second round")
+    page.wait_for_function("document.getElementById('wb-quote').textContent === 'held a second round'")
+    page.locator("#wb-suggestions li", has_text="“Thursday”").first.get_by_role("button", name="Accept").click()
+    page.wait_for_function(f"document.querySelector('select[name=property]').value === '{ns.KGO}date'")
+    assert page.text_content("#wb-quote") == "Thursday"
+    assert page.input_value("input[name=object-label]") == "2025-11-27"
+    page.select_option("select[name=property]", ns.KGO + "location")
+    assert page.input_value("select[name=datatype]") == "" and page.input_value("input[name=object-label]") == ""
+    context.close()

@@ -204,7 +204,7 @@
     const { body } = await call("/workbench/properties?subject=" + encodeURIComponent(iri));
     body.forEach((p) => {
       const o = document.createElement("option"); o.value = p.iri; o.textContent = p.label;
-      o.dataset.object = p.object; select.append(o);
+      o.dataset.object = p.object; o.dataset.range = p.range || ""; select.append(o);
     });
     if (state.wantDate) preferDate();
   }
@@ -231,13 +231,28 @@
     if (pick) { select.value = pick.value; state.wantDate = false; }
   }
 
-  // The kind of object follows the property: a node for a property that links nodes.
+  // The kind of object follows the property: a node for a property that links nodes, the range's
+  // datatype for one that holds a value (offered when the menu lacks it), words in English else.
+  // An object typed for the other kind (a node's name, a date) is cleared: it cannot be this one's.
   function propertyChosen() {
     const f = $("wb-fact-form").elements;
     const chosen = f.property.selectedOptions[0];
     if (!chosen || !chosen.value) return;
-    if (chosen.dataset.object === "true") f.datatype.value = "";
-    else if (!f.datatype.value) f.datatype.value = "en";
+    const wasNode = f.datatype.value === "";
+    const range = chosen.dataset.range || "";
+    let kind = "en";
+    if (chosen.dataset.object === "true") kind = "";
+    else if (range.startsWith(XSD) && range !== XSD + "string") {
+      if (![...f.datatype.options].some((o) => o.value === range)) {
+        const o = document.createElement("option"); o.value = range; o.textContent = "a value of type " + range.slice(XSD.length);
+        f.datatype.append(o);
+      }
+      kind = range;
+    } else if (range === XSD + "string") kind = range;
+    if (kind !== f.datatype.value) {
+      if ((kind === "") !== wasNode || kind.startsWith(XSD)) { f["object-label"].value = ""; state.derived = null; }
+      f.datatype.value = kind;
+    }
   }
 
   function setQuote(start, end) {
@@ -277,6 +292,9 @@
 
   function edit(s, labels) {
     const f = $("wb-fact-form").elements;
+    // The suggestion's words are the quote: words still selected in the article from an earlier
+    // fact must not take their place again.
+    window.getSelection().removeAllRanges();
     setQuote(s.start, s.end);
     if (s.kind === "mention") { f["subject-label"].value = labels[s.entity] || s.exact; remember(s.entity, f["subject-label"].value); loadProperties(); }
     if (s.kind === "date" && s.value) {
