@@ -292,3 +292,16 @@ def test_the_kind_of_object_follows_the_property_and_a_dates_words_are_its_quote
     page.select_option("select[name=property]", ns.KGO + "location")
     assert page.input_value("select[name=datatype]") == "" and page.input_value("input[name=object-label]") == ""
     context.close()
+
+
+def test_an_event_suggestion_offers_its_existing_event_as_the_subject_by_name(browser: Any,
+                                                                             server: LiveServer) -> None:
+    """The report's talks may be the graph's: a button names that event, and takes it as the fact's
+    subject with the sentence's words as the quote."""
+    context, page = stored_page(browser, server, SLUG + "-link")
+    button = page.get_by_role("button", name=f"Use “{TALKS_LABEL}” as subject").first
+    button.click()
+    assert page.input_value("input[name=subject-label]") == TALKS_LABEL
+    page.wait_for_selector(f"select[name=property] option[value='{ns.KGO}date']", state="attached")
+    assert page.text_content("#wb-quote") in REPORT and page.text_content("#wb-quote") != "select words in the article"
+    context.close()

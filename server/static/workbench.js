@@ -58,7 +58,24 @@
     [["Accept", () => accept(s, li, labels)], ["Edit", () => edit(s, labels)], ["Reject", () => li.remove()]].forEach(([label, fn]) => {
       const b = document.createElement("button"); b.type = "button"; b.textContent = label; b.addEventListener("click", fn); acts.append(b);
     });
+    // An event the graph may have already: each candidate can be taken as the fact's subject, by name.
+    (s.kind === "mention" || s.kind === "date" ? [] : s.existing || []).forEach((iri) => {
+      const label = (state.existing[iri] || {}).label || labels[iri] || iri;
+      const b = document.createElement("button"); b.type = "button"; b.className = "wb-link";
+      b.textContent = "Use “" + label + "” as subject";
+      b.addEventListener("click", () => useExisting(s, iri, label));
+      acts.append(b);
+    });
     return li;
+  }
+
+  function useExisting(s, iri, label) {
+    const f = $("wb-fact-form").elements;
+    window.getSelection().removeAllRanges();
+    setQuote(s.start, s.end);
+    f["subject-label"].value = label; remember(iri, label); state.subjectWords = label;
+    loadProperties();
+    $("wb-fact").scrollIntoView({ block: "nearest" });
   }
 
   async function suggest() {
