@@ -1,6 +1,7 @@
 """Shared fixtures: the store is built once per session; apps are made by a factory."""
 from __future__ import annotations
 
+import http.server
 import os
 import re
 import shutil
@@ -351,12 +352,23 @@ def one_answer(sock: socket.socket) -> tuple[bytes, dict[str, str], bytes]:
     return lines[0], headers, body
 
 
+class QuietHTTPServer(http.server.ThreadingHTTPServer):
+    """A stand-in for another service, on loopback in a thread of the test process. A caller that
+    gives up (its worker retired, its query timed out, its client closed) resets the connection:
+    expected in these tests, not a traceback in their output; any other error still prints."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class SparqlStub:
     """A SPARQL endpoint on loopback for SERVICE calls: each call's text (its body, or its path
     for a GET) goes to `on_call`, and once that returns, `answer` (SPARQL JSON) is sent back."""
 
     def __init__(self, answer: dict[str, Any], on_call: Callable[[str], object]) -> None:
-        import http.server
         import json
         import threading
 
@@ -377,16 +389,7 @@ class SparqlStub:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        class Server(http.server.ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                """A caller that gave up (its worker retired, its query timed out) resets the
-                connection: expected here, not worth a traceback in the test output."""
-                if not isinstance(sys.exc_info()[1], ConnectionError):
-                    super().handle_error(request, client_address)
-
-        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sparql"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -31,7 +31,7 @@ from server.settings import load_settings
 from server.store.remote_engine import RemoteEngine
 from server.store.remote import RemoteStore, form_encode
 
-from .conftest import OxigraphServer, start_remote
+from .conftest import OxigraphServer, QuietHTTPServer, start_remote
 
 TOKEN = "s3cret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -61,7 +61,7 @@ def rows(resp: Any) -> list[dict[str, str]]:
 def fake_remote(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[http.server.ThreadingHTTPServer]:
     """A small HTTP server on loopback answering as `handler` says, with counters of the requests
     and connections it saw (for handlers that count them)."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = QuietHTTPServer(("127.0.0.1", 0), handler)
     server.requests = server.connections = 0  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -164,7 +164,7 @@ class _Misbehaving(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def misbehaving() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Misbehaving)
+    server = QuietHTTPServer(("127.0.0.1", 0), _Misbehaving)
     server.release = threading.Event()  # type: ignore[attr-defined]
     server.daemon_threads = False   # server_close() waits for the handlers, which close their sockets
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -20,6 +20,8 @@ import trustme
 
 from server.store.remote_http import Connection, MalformedResponse, RemoteClosed
 
+from .conftest import QuietHTTPServer
+
 ANSWER = {"head": {"vars": ["x"]},
           "results": {"bindings": [{"x": {"type": "literal", "value": f"row {i}"}} for i in range(300)]}}
 BODY = json.dumps(ANSWER).encode()
@@ -176,7 +178,7 @@ def test_a_remote_over_https_is_queried_with_its_certificate_checked(
     """TLS with the system's way of trusting a CA (SSL_CERT_FILE); a certificate nobody vouches for
     is refused with a 503 that says why."""
     ca = trustme.CA()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    server = QuietHTTPServer(("127.0.0.1", 0), _Answers)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ca.issue_cert("127.0.0.1").configure_cert(context)
     server.socket = context.wrap_socket(server.socket, server_side=True)

@@ -18,6 +18,8 @@ from server.errors import ValidationFailure
 from server.validation.shape_model import read_model
 from server.validation.validate import validate
 
+from .conftest import QuietHTTPServer
+
 DATA = """
 @prefix ex: <http://example.org/> .
 ex:a a ex:C ; ex:p 1 .
@@ -107,7 +109,7 @@ class _Counting(http.server.BaseHTTPRequestHandler):
 def endpoint() -> Iterator[tuple[str, type[_Counting]]]:
     """A SPARQL endpoint on a free loopback port that counts the requests it gets."""
     handler = type("Counting", (_Counting,), {"hits": 0})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = QuietHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
