@@ -204,32 +204,29 @@ class ClientLimitedHandler(PyWSGIHandler):  # type: ignore[misc]
     def log_request(self) -> None:
         """Nothing: the app writes the access log (`observability`), and gunicorn's is off."""
 
+    _gathering: bytearray | None = None   # an answer's head and first part, while gevent writes them
+
     def _write_with_headers(self, data: bytes) -> None:
         """The head and the first part of the body in one send when that part is small (most
-        answers are one part): gevent's server sends them apart, a second system call and a
-        second packet for every answer. A large part is still sent on its own, uncopied."""
+        answers are one part): gevent's server writes them (head, framing) with two sends, a second
+        system call and a second packet for every answer; here its two sends are gathered into one.
+        A large part is still sent on its own, uncopied."""
         if len(data) > ONE_SEND_BYTES:
             super()._write_with_headers(data)
             return
-        self.headers_sent = True
-        self.finalize_headers()
-        head = bytearray(b"HTTP/1.1 ")
-        head += self.status
-        head += b"\r\n"
-        for name, value in self.response_headers:
-            head += name
-            head += b": "
-            head += value
-            head += b"\r\n"
-        head += b"\r\n"
-        if data:
-            if self.response_use_chunked:
-                head += b"%x\r\n" % len(data)
-                head += data
-                head += b"\r\n"
-            else:
-                head += data
-        self._sendall(head)
+        self._gathering = bytearray()
+        try:
+            super()._write_with_headers(data)
+            gathered = self._gathering
+        finally:
+            self._gathering = None
+        super()._sendall(gathered)
+
+    def _sendall(self, data: bytes) -> None:
+        if self._gathering is not None:
+            self._gathering += data
+            return
+        super()._sendall(data)
 
     taken = 0   # requests taken on this connection
 
