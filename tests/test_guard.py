@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.errors import QueryRefused
-from server.sparql.guard import check_query, check_update, scan
+from server.sparql.guard import check_query, check_update, plain_query, scan
 from server.sparql.projection import star_order
 
 from .conftest import ROOT
@@ -362,6 +362,53 @@ def test_brackets_inside_an_iri_count_for_the_depth() -> None:
     nested = "(" * 70 + "1" + ")" * 70
     assert scan(f"SELECT * WHERE {{ FILTER(?a<{nested}>0) }}").depth == 72
     assert scan("SELECT * WHERE { ?s <http://e.example/a(b)> ?o }").depth == 2
+
+
+# -- queries cleared without reading all of them -----------------------------------------------
+
+PLAIN_PIECES = ["SELECT", "select", "ASK", "Construct", "DESCRIBE", "SELECTx", "ASK:", "Selected", "x1SELECT",
+                "PREFIX", "prefix ", "BASE", "ex:a", "select:x", "?v", "$w", "<http://x/>", "<a(b)>", "<<", ">>",
+                "'", '"', "'''", '"""', "#", "\n", " ", "{", "}", "(", ")", "[", "]", "<", ">", ":", "*", "\u212a",
+                "\u017f", "é", "_:b", "@en", "1.5e3", "FROM", "service", "Load", "fromage", "xſervice:"]
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True, database=None)
+@given(pieces=st.lists(st.one_of(st.sampled_from(PLAIN_PIECES), st.text(max_size=12)), max_size=30),
+       max_depth=st.integers(0, 8))
+def test_a_query_cleared_by_its_brackets_and_words_reads_as_the_whole_scan(pieces: list[str], max_depth: int) -> None:
+    """A text with no more opening brackets than the limit and no SERVICE, LOAD or FROM in it is
+    cleared without the whole scan: for every such text the whole scan finds it no deeper than the
+    limit, with the same form (and where its keyword ends), and no dataset clause, SERVICE, LOAD or
+    ambiguous word; so `check_query` decides and answers alike either way."""
+    text = "".join(pieces)
+    plain = plain_query(text, max_depth)
+    if plain is None:
+        return
+    whole = scan(text)
+    assert whole.depth <= max_depth, repr(text)
+    assert (plain.form, plain.form_end) == (whole.form, whole.form_end), repr(text)
+    assert not whole.has_dataset_clause and whole.services == [] and whole.loads == 0, repr(text)
+    assert whole.ambiguous is None, repr(text)
+
+
+def test_which_queries_are_cleared_without_the_whole_scan() -> None:
+    """Most queries are (like the benchmark's); one with a dataset clause, a SERVICE, a word
+    holding one of the three keywords, or more opening brackets than the limit is not."""
+    query = ("PREFIX kgo: <https://kars-gyumri.example.org/ontology#>\n"
+             "SELECT ?e ?d WHERE { ?e kgo:date ?d FILTER(YEAR(?d) > 2020) } ORDER BY ?d")
+    shape = plain_query(query, 64)
+    assert shape is not None and shape.form == "SELECT" and query[:shape.form_end].endswith("SELECT")
+    shape = plain_query("# SELECT in a comment\nASK {}", 64)
+    assert shape is not None and shape.form == "ASK"
+    for text in ("SELECT * FROM <g> { ?s ?p ?o }", "SELECT * { SERVICE <http://x.example/> { } }",
+                 "SELECT * { ?s <http://x.example/fromage> ?o }", "SELECT * { ?s ?p ?o } # to download"):
+        assert plain_query(text, 64) is None, text
+    assert plain_query("SELECT * { " + "{ " * 9 + "}" * 9 + " }", 10) is not None
+    assert plain_query("SELECT * { " + "{ " * 10 + "}" * 10 + " }", 10) is None
+    deep = "SELECT * { " + "{ " * 10 + "}" * 10 + " }"   # 11 levels
+    with pytest.raises(QueryRefused):
+        check_query(deep, max_depth=10, allowed_services=frozenset())   # read whole, and refused
+    assert check_query(deep, max_depth=11, allowed_services=frozenset()).form == "SELECT"
 
 
 # -- through /sparql: the cases that were answered wrongly --------------------------------------

@@ -8,7 +8,9 @@ hold, `:` and `.` and escapes included), the four string forms, language tags, b
 labels, variables, comments -- so that a keyword is only ever a keyword: `:from`, `ex:SERVICE`,
 `"x"@from`, `?load` and `# FROM <g>` are not. What it reads (nesting depth, SERVICE endpoints,
 LOAD, whether the query names its own dataset, the query form) decides what the engine is
-asked, so reading a keyword where there is none would change what a query means.
+asked, so reading a keyword where there is none would change what a query means. Most queries
+need less: one with no more opening brackets than the nesting limit and none of SERVICE, LOAD or
+FROM anywhere in its text is read only up to its form (`plain_query`).
 
 One thing it must read as Oxigraph's parser does, not as the grammar says: that parser matches a
 keyword wherever the grammar allows one, even inside what the grammar calls one word
@@ -156,6 +158,35 @@ def scan(text: str, base_iri: str | None = None) -> QueryShape:
         shape.ambiguous = _glued_keyword(text)
     if service:
         shape.services = services(text, base_iri)
+    return shape
+
+
+_OPENERS = ("{", "(", "[", "<")
+
+
+def plain_query(text: str, max_depth: int) -> QueryShape | None:
+    """The shape of a query the guard can clear without reading all of it, else None (then `scan`
+    reads it). Such a query cannot nest deeper than `max_depth`, for it has no more opening brackets
+    than that (every level `scan` counts opens at a `{`, `(`, `[` or `<`), and can hold no SERVICE,
+    LOAD or FROM, nor a word joined to one, for none of the three appears in it in any case (ASCII
+    letters lowered, as in `_inside_a_word`). What it still needs is the query's form: the text is
+    read up to the first keyword, as `scan` reads it (in such a text that keyword is a form's).
+    Its `depth`, `first_brace` and `selects` are left unmeasured (0, None, 0)."""
+    if sum(text.count(c) for c in _OPENERS) > max_depth:
+        return None
+    lowered = text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+    if "service" in lowered or "load" in lowered or "from" in lowered:
+        return None
+    shape = QueryShape()
+    for m in _FAST.finditer(text):
+        if m.lastgroup == "word":
+            token = m.group("word")
+            keyword = token.upper()
+            if keyword in _FORMS:
+                shape.form, shape.form_end = keyword, m.end("word")
+            else:
+                _joined_keyword(shape, token)
+            break
     return shape
 
 
@@ -332,7 +363,7 @@ def check_query(text: str, *, max_depth: int, allowed_services: frozenset[str],
     """Raise QueryRefused (or PayloadTooLarge) for what must not reach the engine; return the shape
     otherwise. `base_iri` is what the engine resolves relative IRIs against (the request's URL)."""
     check_size(text, max_kb=max_kb)
-    shape = scan(text, base_iri)
+    shape = plain_query(text, max_depth) or scan(text, base_iri)
     _check_common(shape, text, "query", max_depth)
     for endpoint in shape.services:
         if endpoint is None or endpoint not in allowed_services:
