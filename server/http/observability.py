@@ -47,10 +47,13 @@ class BatchingHandler(logging.StreamHandler):  # type: ignore[type-arg]
             super().emit(record)
             return
         try:
-            self._held.append(self.format(record) + self.terminator)
+            self.hold(self.format(record))
         except Exception:  # noqa: BLE001 (logging's own rule: a bad record never stops the app)
             self.handleError(record)
-            return
+
+    def hold(self, line: str) -> None:
+        """Keep a formatted line until the next write (in a gevent worker only)."""
+        self._held.append(line + self.terminator)
         if self._timer is None:
             import gevent
 
@@ -76,21 +79,44 @@ class AccessFormatter(logging.Formatter):
         self._second: tuple[int, str] = (-1, "")
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging's name)
+        return self.time_of(record.created, record.msecs)
+
+    def time_of(self, created: float, msecs: float) -> str:
         second, stamp = self._second
-        if second != int(record.created):
-            second = int(record.created)
-            stamp = time.strftime(self.default_time_format, self.converter(record.created))
+        if second != int(created):
+            second = int(created)
+            stamp = time.strftime(self.default_time_format, self.converter(created))
             self._second = (second, stamp)
-        return self.default_msec_format % (stamp, record.msecs)
+        return self.default_msec_format % (stamp, msecs)
+
+    def access_line(self, created: float, args: tuple[object, ...]) -> str:
+        """The text `format` gives an AccessRecord of these `args`, made without the record."""
+        return f"{self.time_of(created, (created - int(created)) * 1000)} {ACCESS_MESSAGE % args}"
+
+
+ACCESS_MESSAGE = "%s %s %s %.1fms q=%s"
 
 
 access_log = logging.getLogger("kg.access")
+_default: tuple[BatchingHandler, AccessFormatter] | None = None
 if not access_log.handlers:
-    _handler = BatchingHandler(sys.stderr)
-    _handler.setFormatter(AccessFormatter())
-    access_log.addHandler(_handler)
+    _default = (BatchingHandler(sys.stderr), AccessFormatter())
+    _default[0].setFormatter(_default[1])
+    access_log.addHandler(_default[0])
     access_log.setLevel(logging.INFO)
     access_log.propagate = False
+
+
+def _default_handler() -> BatchingHandler | None:
+    """The access log's own handler in a gevent worker, while the log is as this module set it up
+    (that handler alone, its formatter, no filters): its lines are then made without a LogRecord
+    and handed to it directly, as logging would."""
+    if _default is None or not gevent_patched():
+        return None
+    handler, formatter = _default
+    if access_log.handlers != [handler] or access_log.filters or handler.filters or handler.formatter is not formatter:
+        return None
+    return handler
 
 bp = Blueprint("observability", __name__)
 
@@ -168,7 +194,12 @@ def record_request(metrics: Metrics, route: str, method: str, status: int, path:
     if status >= 400:
         metrics.errors.labels(code).inc()
     if access_log.isEnabledFor(logging.INFO):
-        access_log.handle(AccessRecord((method, path, code, seconds * 1000, query_hash(query))))
+        args = (method, path, code, seconds * 1000, query_hash(query))
+        handler = _default_handler()
+        if handler is not None:
+            handler.hold(_default[1].access_line(time.time(), args))  # type: ignore[index]
+        else:
+            access_log.handle(AccessRecord(args))
 
 
 class AccessRecord(logging.LogRecord):
@@ -178,7 +209,7 @@ class AccessRecord(logging.LogRecord):
 
     def __init__(self, args: tuple[object, ...]) -> None:  # noqa: D107 (no super().__init__: see above)
         self.name, self.levelno, self.levelname = access_log.name, logging.INFO, "INFO"
-        self.msg, self.args = "%s %s %s %.1fms q=%s", args
+        self.msg, self.args = ACCESS_MESSAGE, args
         self.pathname = self.filename = __file__
         self.module, self.lineno, self.funcName = "observability", 0, "record_request"
         self.exc_info = self.exc_text = self.stack_info = None

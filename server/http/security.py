@@ -11,6 +11,7 @@ HTML or script.
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
@@ -60,8 +61,9 @@ def safe_href(iri: str | None) -> str | None:
 _RENDERED = ("text/html", "application/xhtml+xml", "image/svg+xml")
 
 
+@lru_cache(maxsize=64)
 def security_headers(content_type: str | None) -> dict[str, str]:
-    """The headers every answer of this Content-Type carries."""
+    """The headers every answer of this Content-Type carries (shared: not to be changed)."""
     if (content_type or "").split(";", 1)[0].strip().lower() in _RENDERED:
         return {**ALWAYS, **HTML_ONLY}
     return ALWAYS

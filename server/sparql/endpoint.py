@@ -16,13 +16,12 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request, url_for
-from werkzeug.wsgi import ClosingIterator
 
 from .. import namespaces as ns
 from ..curation.auth import refuse_token_in_url
@@ -42,6 +41,9 @@ log = logging.getLogger("kg.sparql")
 PATH = "/sparql"
 
 
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+
+
 @dataclass
 class Answer:
     status: int
@@ -53,6 +55,22 @@ class Answer:
     def of(cls, status: int, headers: dict[str, str], body: bytes, query: str | None = None) -> Answer:
         return cls(status, list({**headers, **security_headers(headers.get("Content-Type", ""))}.items()),
                    body, query)
+
+
+class _Sent:
+    """A one-part answer body, and what to do once the server has sent it (WSGI's `close`)."""
+
+    __slots__ = ("_parts", "_then")
+
+    def __init__(self, body: bytes, then: Callable[[], None]) -> None:
+        self._parts = [body]
+        self._then = then
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._parts)
+
+    def close(self) -> None:
+        self._then()
 
 
 class SparqlEndpoint:
@@ -70,9 +88,8 @@ class SparqlEndpoint:
             return self.next(environ, start_response)
         started = time.perf_counter()
         answer = self.answer(environ)
-        headers = [(k, v) for k, v in answer.headers if k != "Content-Length"]
-        headers.append(("Content-Length", str(len(answer.body))))
-        start_response(f"{answer.status} {HTTPStatus(answer.status).phrase}", headers)
+        start_response(_STATUS_LINES.get(answer.status) or f"{answer.status} {HTTPStatus(answer.status).phrase}",
+                       [*answer.headers, ("Content-Length", str(len(answer.body)))])
         body = b"" if environ["REQUEST_METHOD"] == "HEAD" else answer.body
 
         def record() -> None:
@@ -81,7 +98,7 @@ class SparqlEndpoint:
         if answer.status != 200:
             record()
             return [body]
-        return ClosingIterator([body], record)   # once the answer is sent: the client does not wait for it
+        return _Sent(body, record)   # recorded once the answer is sent: the client does not wait for it
 
     def answer(self, environ: dict[str, Any]) -> Answer:
         """The answer to one request: what the operation asks for, or its error."""
@@ -126,7 +143,8 @@ class SparqlEndpoint:
             except Exception as exc:   # Flask's handlers render it (KGError, WriteRejected, the rest)
                 resp = self.app.make_response(self.app.handle_user_exception(exc))
             add_security_headers(resp)
-            return Answer(resp.status_code, list(resp.headers.items()), resp.get_data(), op.text or None)
+            return Answer(resp.status_code, [(k, v) for k, v in resp.headers.items() if k != "Content-Length"],
+                          resp.get_data(), op.text or None)
 
 
 def update(op: Operation) -> Response:

@@ -161,9 +161,6 @@ def scan(text: str, base_iri: str | None = None) -> QueryShape:
     return shape
 
 
-_OPENERS = ("{", "(", "[", "<")
-
-
 def plain_query(text: str, max_depth: int) -> QueryShape | None:
     """The shape of a query the guard can clear without reading all of it, else None (then `scan`
     reads it). Such a query cannot nest deeper than `max_depth`, for it has no more opening brackets
@@ -172,7 +169,7 @@ def plain_query(text: str, max_depth: int) -> QueryShape | None:
     letters lowered, as in `_inside_a_word`). What it still needs is the query's form: the text is
     read up to the first keyword, as `scan` reads it (in such a text that keyword is a form's).
     Its `depth`, `first_brace` and `selects` are left unmeasured (0, None, 0)."""
-    if sum(text.count(c) for c in _OPENERS) > max_depth:
+    if text.count("{") + text.count("(") + text.count("[") + text.count("<") > max_depth:
         return None
     lowered = text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
     if "service" in lowered or "load" in lowered or "from" in lowered:

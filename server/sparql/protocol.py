@@ -7,7 +7,10 @@ announced length or chunked, a URL with raw non-ASCII bytes -- is read here, onc
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
@@ -50,8 +53,7 @@ class SparqlRequest:
             query_string = query_string.encode("latin-1").decode("utf-8", "werkzeug.url_quote")
         self.args: MultiDict[str, str] = MultiDict(
             parse_qsl(query_string, keep_blank_values=True, errors="werkzeug.url_quote") if query_string else ())
-        mimetype, self.mimetype_params = parse_options_header(environ.get("CONTENT_TYPE", ""))
-        self.mimetype = mimetype.lower()
+        self.mimetype, self.mimetype_params = content_type(environ.get("CONTENT_TYPE", ""))
         self.max_body = max_body
         self.body: bytes | None = None
 
@@ -62,6 +64,14 @@ class SparqlRequest:
         if self.body is None:
             self.body = read_body(self.environ, self.max_body)
         return self.body
+
+
+@lru_cache(maxsize=64)
+def content_type(value: str) -> tuple[str, Mapping[str, str]]:
+    """A Content-Type as (media type in lower case, parameters), read by werkzeug; clients send
+    the same few again and again."""
+    mimetype, params = parse_options_header(value)
+    return mimetype.lower(), MappingProxyType(params)
 
 
 def read_body(environ: dict[str, Any], limit: int) -> bytes:
@@ -206,13 +216,20 @@ def request_base(environ: dict[str, Any]) -> str | None:
     `oxigraph serve` gives it; a BASE in the text still wins. None when the Host header is no
     host name (then a relative IRI stays the parser's syntax error)."""
     host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
+    return _base(environ.get("wsgi.url_scheme", "http"), host, environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
+
+
+@lru_cache(maxsize=256)
+def _base(scheme: str, host: str, path: str) -> str | None:
+    """(Nearly every request is sent to the same URL.)"""
     if not _HOST.fullmatch(host):
         return None
-    path = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1", "replace")
-    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}{quote(path, safe='/;=,~!$&()*+@:-._')}"
+    return f"{scheme}://{host}{quote(path.encode('latin-1', 'replace'), safe='/;=,~!$&()*+@:-._')}"
 
 
 def _with_graphs(op: Operation, params: MultiDict[str, str]) -> Operation:
+    if not params:   # most requests: no parameters besides the operation in the body
+        return op
     op.default_graph_uris = params.getlist("default-graph-uri")
     op.named_graph_uris = params.getlist("named-graph-uri")
     op.using_graph_uris = params.getlist("using-graph-uri")
