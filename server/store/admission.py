@@ -30,7 +30,7 @@ class Admission:
         self._held: dict[str, int] = {}
         self._in_use = 0
         self._waiting = 0   # acquires waiting for a slot: a release with none waiting wakes nobody
-        self._cond = threading.Condition()
+        self._cond = threading.Condition(threading.Lock())   # never taken twice by one holder
 
     def acquire(self, client: str, deadline: float) -> Callable[[], None]:
         """Wait for a slot for `client` until `deadline` (time.monotonic()); the release to call

@@ -79,11 +79,14 @@ class EmbeddedEngine:
         until = deadline(request, self.settings)
         limit = until if self._ends_by is None else min(until, request.started + RETIRE_DRAIN_S, self._ends_by)
         store = self.current_store()
+        entered = self._waiters.enter(request.started)
         try:
-            with self._waiters.waiting(request.started):
+            try:
                 release = self._admission.acquire(request.client, limit)
                 answer = self._threads.run(limit - time.monotonic(), evaluate, store, request, self._caps,
                                            when_done=release)
+            finally:
+                self._waiters.leave(entered)
         except errors.Busy:
             if limit < until:   # this process ends before the query's own limit
                 raise restarting() from None

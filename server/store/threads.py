@@ -24,8 +24,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
@@ -72,16 +71,8 @@ class NativeThreads:
             when_done: Callable[[], None] | None = None) -> T:
         """`fn(*args)` on a native thread; its result, its exception, or TimeoutError after
         `deadline_s` seconds (then the job goes on until it ends)."""
-        def finished() -> None:
-            if when_done is not None:
-                when_done()
-
-        try:
-            wait = self._backend().submit(fn, args, finished)
-        except BaseException:
-            finished()
-            raise
-        return wait(max(deadline_s, 0.0))
+        pool = self._pool or self._backend()
+        return pool.run(max(deadline_s, 0.0), fn, args, when_done)
 
 
 class Waiters:
@@ -93,22 +84,20 @@ class Waiters:
         self._waits: dict[Any, tuple[object, float]] = {}   # greenlet -> (this wait, when it started)
         self._timers: list[Any] = []
 
-    @contextmanager
-    def waiting(self, started: float) -> Iterator[None]:
-        """Around the wait of one request that started at `started` (time.monotonic()); in a
-        gevent worker only (elsewhere there is no worker to end)."""
+    def enter(self, started: float) -> tuple[Any, object] | None:
+        """The wait of one request that started at `started` (time.monotonic()) begins; in a gevent
+        worker only (elsewhere there is no worker to end). What it returns goes to `leave`."""
         if not gevent_patched():
-            yield
-            return
-        import gevent
+            return None
+        from greenlet import getcurrent
 
-        me, wait = gevent.getcurrent(), object()
+        me, wait = getcurrent(), object()
         self._waits[me] = (wait, started)
-        try:
-            yield
-        finally:
-            if self._waits.get(me, (None, 0.0))[0] is wait:
-                del self._waits[me]
+        return me, wait
+
+    def leave(self, entered: tuple[Any, object] | None) -> None:
+        if entered is not None and self._waits.get(entered[0], (None, 0.0))[0] is entered[1]:
+            del self._waits[entered[0]]
 
     def interrupt(self, error: Callable[[], BaseException], grace_s: float) -> None:
         """Raise `error()` (each its own instance) in every request waiting now, once `grace_s`
@@ -140,8 +129,10 @@ def _deep_stacks() -> None:
 
 
 class _Pool:
-    def submit(self, fn: Callable[..., T], args: tuple[Any, ...],
-               finished: Callable[[], None]) -> Callable[[float], T]:
+    def run(self, timeout: float, fn: Callable[..., T], args: tuple[Any, ...],
+            when_done: Callable[[], None] | None) -> T:
+        """`fn(*args)` on a thread of the pool: its result or its exception, or TimeoutError after
+        `timeout` s; `when_done` once the job has ended (or failed to start)."""
         raise NotImplementedError
 
 
@@ -155,10 +146,11 @@ class _DaemonPool(_Pool):
         self._idle = 0
         self._lock = threading.Lock()
 
-    def submit(self, fn: Callable[..., T], args: tuple[Any, ...],
-               finished: Callable[[], None]) -> Callable[[float], T]:
+    def run(self, timeout: float, fn: Callable[..., T], args: tuple[Any, ...],
+            when_done: Callable[[], None] | None) -> T:
         future: Future[T] = Future()
-        future.add_done_callback(lambda _f: finished())
+        if when_done is not None:
+            future.add_done_callback(lambda _f: when_done())
         with self._lock:
             start = self._idle == 0 and self._started < self.size
             if start:
@@ -167,14 +159,16 @@ class _DaemonPool(_Pool):
                 self._idle -= 1
         self._jobs.put((future, fn, args))
         if start:
-            threading.Thread(target=self._loop, name="kg-native", daemon=True).start()
-
-        def wait(timeout: float) -> T:
             try:
-                return future.result(timeout=timeout)
-            except FutureTimeout:
-                raise TimeoutError from None
-        return wait
+                threading.Thread(target=self._loop, name="kg-native", daemon=True).start()
+            except BaseException:
+                if when_done is not None:
+                    when_done()
+                raise
+        try:
+            return future.result(timeout=timeout)
+        except FutureTimeout:
+            raise TimeoutError from None
 
     def _loop(self) -> None:
         while True:
@@ -193,23 +187,26 @@ class _GeventPool(_Pool):
     """gevent's pool of native threads; the caller's greenlet waits, the others go on."""
 
     def __init__(self, size: int) -> None:
+        from gevent import Timeout
         from gevent.threadpool import ThreadPool
 
         self._pool = ThreadPool(size)
+        self._timeout = Timeout
 
-    def submit(self, fn: Callable[..., T], args: tuple[Any, ...],
-               finished: Callable[[], None]) -> Callable[[float], T]:
-        import gevent
-
-        result = self._pool.spawn(fn, *args)
-        result.rawlink(lambda _r: finished())   # runs in the hub once the thread has ended
-
-        def wait(timeout: float) -> T:
-            try:
-                return result.get(timeout=timeout)  # type: ignore[no-any-return]
-            except gevent.Timeout:
-                raise TimeoutError from None
-        return wait
+    def run(self, timeout: float, fn: Callable[..., T], args: tuple[Any, ...],
+            when_done: Callable[[], None] | None) -> T:
+        try:
+            result = self._pool.spawn(fn, *args)
+        except BaseException:
+            if when_done is not None:
+                when_done()
+            raise
+        if when_done is not None:
+            result.rawlink(lambda _r: when_done())   # runs in the hub once the thread has ended
+        try:
+            return result.get(timeout=timeout)  # type: ignore[no-any-return]
+        except self._timeout:
+            raise TimeoutError from None
 
 
 def computation(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
