@@ -192,7 +192,7 @@ def evaluate(store: KGStore, request: QueryRequest, caps_: answers.Caps) -> Quer
         # fault; the message names what failed.
         raise errors.BadRequest(f"query evaluation failed: {exc}") from None
     fmt = request.format
-    if isinstance(result, ox.QuerySolutions):
+    if request.star is not None and isinstance(result, ox.QuerySolutions):
         spelt_out = star_spelt_out(request, [v.value for v in result.variables])
         if spelt_out is not None:   # SELECT *: the columns in the order the query names them
             request = dataclasses.replace(request, query=spelt_out)
