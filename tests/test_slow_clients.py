@@ -3,9 +3,12 @@ against the real `kg serve` (gunicorn) over real sockets: they hold a connection
 worker, and the server cuts them off at its time limits. Socket timeouts only bound a failure."""
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import json
 import select
 import socket
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -210,3 +213,26 @@ def test_a_body_within_the_limit_gets_100_continue(strict: LiveServer) -> None:
         sock.sendall(query)
         status, _headers, answer = one_answer(sock)
     assert status == b"HTTP/1.1 200 OK" and json.loads(answer)["boolean"] is True
+
+
+def test_a_body_sent_after_its_whole_head_is_waited_for_and_each_answer_is_dated(strict: LiveServer) -> None:
+    """A head that arrived whole (with its body, or before it) is read at once; a body that follows
+    within the time limit is waited for. Every answer carries one Date header, the time it was sent."""
+    query = b"ASK {}"
+    head = (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+            b"Accept: application/json\r\nContent-Length: 6\r\n\r\n")
+    with connect(strict) as sock:
+        sock.sendall(head + query)
+        together = sock.recv(65536)
+        sock.sendall(head)
+        time.sleep(0.5)
+        sock.sendall(query)
+        apart = sock.recv(65536)
+    for answer in (together, apart):
+        head_, _, body = answer.partition(b"\r\n\r\n")
+        lines = head_.decode().split("\r\n")
+        assert lines[0] == "HTTP/1.1 200 OK" and json.loads(body)["boolean"] is True
+        dates = [line.split(":", 1)[1].strip() for line in lines[1:] if line.lower().startswith("date:")]
+        assert len(dates) == 1, lines
+        sent = email.utils.parsedate_to_datetime(dates[0])
+        assert abs((sent - dt.datetime.now(dt.timezone.utc)).total_seconds()) < 30

@@ -235,20 +235,24 @@ class ClientLimitedHandler(PyWSGIHandler):  # type: ignore[misc]
             return None
         self.socket.settimeout(self.idle_s)
         try:
-            if not self.rfile.peek(1):   # the client closed the connection
+            arrived = self.rfile.peek(1)
+            if not arrived:              # the client closed the connection
                 return None
         except OSError:                  # idle for keepalive_s: closed
             return None
         self.taken += 1
         self.socket.settimeout(self.client_s)
-        import gevent
-
-        self._head_timer = gevent.Timeout.start_new(self.client_s, _SlowClient)
+        # A head that has arrived whole (most do, in one packet, often with the body) needs no
+        # time limit: reading it cannot wait. Else its time limit starts now.
+        head_end = arrived.find(b"\r\n\r\n")
+        self._body_arrived = len(arrived) - head_end - 4 if head_end >= 0 else 0
+        self._head_timer = None if head_end >= 0 else _timeout(self.client_s, _SlowClient)
         self._line_timed_out = False
         try:
             outcome = super().handle_one_request()
         finally:
-            self._head_timer.close()
+            if self._head_timer is not None:
+                self._head_timer.close()
             _answering.discard(self)
         return ("408", _REQUEST_TIMEOUT) if self._line_timed_out else outcome
 
@@ -266,7 +270,10 @@ class ClientLimitedHandler(PyWSGIHandler):  # type: ignore[misc]
     def finalize_headers(self) -> None:
         """An answer of a retiring worker says `Connection: close`: the client sends its next
         request on a new connection (to a worker that serves it) instead of on one that is closed
-        after this answer."""
+        after this answer. The Date header is gevent's own, made once a second."""
+        if self.provided_date is None:
+            self.provided_date = _http_date()
+            self.response_headers.append((b"Date", self.provided_date))
         super().finalize_headers()
         if _retiring and not self.close_connection:
             self.close_connection = True
@@ -301,12 +308,42 @@ class ClientLimitedHandler(PyWSGIHandler):  # type: ignore[misc]
         return super()._handle_client_error(ex)
 
     def get_environ(self) -> dict[str, Any]:
-        """The head has arrived: its time limit ends, and the body's begins."""
-        self._head_timer.close()
+        """The head has arrived: its time limit ends, and the body's begins (unless the whole body
+        arrived with the head, or there is none)."""
+        if self._head_timer is not None:
+            self._head_timer.close()
         _answering.add(self)
         env: dict[str, Any] = super().get_environ()
-        env["wsgi.input"] = _TimedInput(env["wsgi.input"], time.monotonic() + self.client_s)
+        if not self._body_here(env):
+            env["wsgi.input"] = _TimedInput(env["wsgi.input"], time.monotonic() + self.client_s)
         return env
+
+    def _body_here(self, env: dict[str, Any]) -> bool:
+        """Whether the request's body, of announced length (or none), has arrived whole already."""
+        if "HTTP_TRANSFER_ENCODING" in env:
+            return False
+        length = env.get("CONTENT_LENGTH") or "0"
+        return length.isdigit() and int(length) <= self._body_arrived
+
+
+def _timeout(seconds: float, exception: type[BaseException]) -> Any:
+    from gevent import Timeout
+
+    return Timeout.start_new(seconds, exception)
+
+
+_date: tuple[int, bytes] = (0, b"")
+
+
+def _http_date() -> bytes:
+    """The Date header's value as gevent's server writes it, made once a second."""
+    global _date
+    now = int(time.time())
+    if _date[0] != now:
+        from gevent.pywsgi import format_date_time
+
+        _date = (now, format_date_time(now))
+    return _date[1]
 
 
 class _TimedInput:
@@ -318,12 +355,12 @@ class _TimedInput:
         self._deadline = deadline
 
     def _within(self, read: Any, *args: Any) -> Any:
-        import gevent
+        from gevent import Timeout
 
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
             raise _SlowClient("the request body did not arrive in time")
-        with gevent.Timeout(remaining, _SlowClient):
+        with Timeout(remaining, _SlowClient):
             return read(*args)
 
     def read(self, *args: Any) -> bytes:
