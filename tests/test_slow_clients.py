@@ -236,3 +236,27 @@ def test_a_body_sent_after_its_whole_head_is_waited_for_and_each_answer_is_dated
         assert len(dates) == 1, lines
         sent = email.utils.parsedate_to_datetime(dates[0])
         assert abs((sent - dt.datetime.now(dt.timezone.utc)).total_seconds()) < 30
+
+
+def test_small_answers_the_kernel_takes_in_parts_arrive_whole(strict: LiveServer) -> None:
+    """An answer under 64 KiB goes out with its head in one send. To a client that sends a hundred
+    requests at once and reads nothing for a while, the kernel's buffers (up to 4 MiB) fill: it
+    takes only part of a later answer at first, and the rest follows as the client reads."""
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 200"
+    request = (f"GET /sparql?{urllib.parse.urlencode({'query': query})} HTTP/1.1\r\nHost: x\r\n"
+               "Accept: application/sparql-results+json\r\n\r\n").encode()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    sock.settimeout(60)
+    sock.connect(("127.0.0.1", strict.port))
+    with sock:
+        sock.sendall(request * 100)
+        time.sleep(1)   # the server has sent what the kernel would take (within the 2 s limit)
+        data = read_until_closed(sock)   # all of them, then the idle connection is closed
+    for _ in range(100):
+        head, _, data = data.partition(b"\r\n\r\n")
+        length = int(head.split(b"Content-Length: ", 1)[1].split(b"\r\n", 1)[0])
+        body, data = data[:length], data[length:]
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n") and 16 * 1024 < length < 64 * 1024
+        assert len(json.loads(body)["results"]["bindings"]) == 200
+    assert data == b""

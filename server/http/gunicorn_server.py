@@ -220,7 +220,22 @@ class ClientLimitedHandler(PyWSGIHandler):  # type: ignore[misc]
             gathered = self._gathering
         finally:
             self._gathering = None
-        super()._sendall(gathered)
+        self._send_small(gathered)
+
+    def _send_small(self, data: bytearray) -> None:
+        """gevent's `_sendall` for a small answer: one `send` (gevent's socket `sendall` first asks
+        the socket for its buffer size, a system call for every answer); what the kernel did not
+        take is sent by `_sendall`. An error is recorded as gevent's `_sendall` records it."""
+        try:
+            sent = self.socket.send(data)
+        except OSError as exc:
+            self.status = f"socket error: {exc}"
+            if self.code > 0:
+                self.code = -self.code
+            raise
+        self.response_length += sent
+        if sent < len(data):
+            super()._sendall(memoryview(data)[sent:])
 
     def _sendall(self, data: bytes) -> None:
         if self._gathering is not None:
