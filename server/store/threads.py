@@ -201,12 +201,16 @@ class _GeventPool(_Pool):
             if when_done is not None:
                 when_done()
             raise
-        if when_done is not None:
-            result.rawlink(lambda _r: when_done())   # runs in the hub once the thread has ended
         try:
             return result.get(timeout=timeout)  # type: ignore[no-any-return]
         except self._timeout:
             raise TimeoutError from None
+        finally:
+            if when_done is not None:
+                if result.ready():   # the job has ended (its value or its error is here)
+                    when_done()
+                else:                # it goes on (past the time limit, or this wait was interrupted)
+                    result.rawlink(lambda _r: when_done())   # runs in the hub once it has ended
 
 
 def computation(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
