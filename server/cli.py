@@ -548,6 +548,7 @@ def load(files: tuple[str, ...], graph: str | None, **values: Any) -> None:
 @setting_option("client_timeout_s")
 @setting_option("keepalive_s")
 @setting_option("query_timeout_s")
+@setting_option("retire_grace_s")
 @setting_option("query_threads")
 @setting_option("max_client_queries")
 @setting_option("max_result_rows")

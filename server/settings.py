@@ -41,6 +41,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("client_timeout_s", 30.0, "How long a client may take to send a request's line and headers (from its first byte), to send its body, and to take each answer; past it the connection is closed. Also the longest a single read or write of the connection waits."),
     Setting("keepalive_s", 5.0, "How long a kept-alive connection may stay idle between two requests before it is closed."),
     Setting("query_timeout_s", 30.0, "Time limit of one SPARQL query in seconds, counted from its request (waiting for a slot included); past it the answer is 503. A query that cannot be stopped makes its worker retire (a fresh one takes its place)."),
+    Setting("retire_grace_s", 1.0, "When a worker retires (a query ran past its time limit and cannot be stopped), how long from its start a query the worker is still running, or is asked on a connection it already holds, may take before it is answered 503 `Service restarting` with `Retry-After` (sent again, it reaches a fresh worker). Shorter: the worker, and with one worker the whole service, is replaced sooner; longer: fewer queries are sent twice."),
     Setting("query_threads", 16, "Queries one server process evaluates at once (each on a native thread of its own); more wait for a free one."),
     Setting("max_client_queries", 4, "Queries one client address may have evaluated at once per server process; its further queries wait for one of its own to end (503 with `Retry-After` if none ends within the time limit), so one client cannot take every slot."),
     Setting("max_result_rows", 10000, "Most rows (or triples) one answer carries; a capped answer says so in `KG-Result-Truncated`."),
@@ -80,6 +81,7 @@ class Settings:
     client_timeout_s: float = 30.0
     keepalive_s: float = 5.0
     query_timeout_s: float = 30.0
+    retire_grace_s: float = 1.0
     query_threads: int = 16
     max_client_queries: int = 4
     max_result_rows: int = 10000

@@ -21,6 +21,7 @@ import pytest
 from flask import Flask
 
 from server.build.pipeline import project_sources, publish, read_sources
+from server.settings import load_settings
 from server.store.embedded import SourceFile
 
 from .conftest import ROOT, HeldService, LiveServer, asking_meanwhile, one_answer
@@ -211,7 +212,7 @@ def test_a_retiring_worker_answers_the_queries_it_waits_for_at_once(store_link: 
     """A gevent worker that retires (a runaway query) must end soon: the query it is waiting for
     (held by the SERVICE endpoint for a minute, within a 120 s limit) is answered 503 `Service
     restarting` with `Retry-After` at once, and one asked after and held again gets the same
-    (after RETIRE_DRAIN_S, not at its 120 s limit); then the process ends."""
+    (after retire_grace_s, not at its 120 s limit); then the process ends."""
     proc = subprocess.Popen([sys.executable, "-c", RETIRE_UNDER_GEVENT, str(store_link), held_service.url,
                              held_service.query()], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=str(ROOT))
@@ -250,3 +251,27 @@ def test_a_store_rebuilt_while_serving_is_answered_without_a_restart(tmp_path: P
         assert set(statuses) == {200}
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("grace_s,status", [(0, 503), (60, 200)])
+def test_a_retiring_process_answers_a_query_within_its_grace_or_not_at_all(
+        make_app: Callable[..., Flask], grace_s: float, status: int) -> None:
+    """Once the process retires, a query asked of it gets `retire_grace_s` from its start: with
+    none it is answered 503 `Service restarting` at once (sent again, it reaches a fresh worker);
+    within a grace a quick query is answered."""
+    app = make_app(retire_grace_s=grace_s)
+    app.extensions["kg"].engine.retire()
+    resp = app.test_client().get("/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "application/json"})
+    assert resp.status_code == status
+    if status == 503:
+        assert resp.json["error"] == "Service restarting" and resp.headers["Retry-After"] == "1"
+    else:
+        assert resp.json["boolean"] is True
+
+
+def test_a_negative_grace_is_refused_before_serving() -> None:
+    from server.errors import SettingsError
+    from server.http.gunicorn_server import check
+
+    with pytest.raises(SettingsError, match="retire_grace_s"):
+        check(load_settings({"retire_grace_s": -1}, environ={}))

@@ -432,6 +432,8 @@ def check(settings: Settings) -> None:
     for name in ("client_timeout_s", "keepalive_s"):
         if getattr(settings, name) <= 0:
             raise SettingsError(f"{name} is a time in seconds, more than 0; got {getattr(settings, name):g}")
+    if settings.retire_grace_s < 0:
+        raise SettingsError(f"retire_grace_s is a time in seconds, 0 or more; got {settings.retire_grace_s:g}")
     if settings.max_connections < 1:
         raise SettingsError(f"max_connections is a number of connections, 1 or more; got {settings.max_connections}")
 

@@ -14,7 +14,7 @@ client's slot (`admission`). The engine then calls `on_runaway`: under gunicorn 
 retires (it stops accepting, and ends, query and all, as soon as the requests it is answering
 are done; gunicorn starts a fresh one). Ending the process is the only way to end the query.
 So that the worker ends soon, every query it is still running, or is asked meanwhile (on a
-connection it had already taken), gets RETIRE_DRAIN_S from its start at most (a quick query is
+connection it had already taken), gets `retire_grace_s` from its start at most (a quick query is
 answered; one that has run that long already is answered at once) and is otherwise answered
 503 `Restarting` with `Retry-After` (a resend reaches a worker that serves it): waiting for their
 own time limits would hold the retiring worker, and in write mode, where it is the only one, the
@@ -44,7 +44,6 @@ from .threads import NativeThreads, Waiters
 
 log = logging.getLogger("kg.engine")
 RECHECK_S = 1.0   # how often the store link is looked at (`kg build` swaps it under a running server)
-RETIRE_DRAIN_S = 1.0   # how long (from its start) a retiring process gives a query to end
 
 
 class EmbeddedEngine:
@@ -77,7 +76,11 @@ class EmbeddedEngine:
     # -- queries ------------------------------------------------------------
     def run(self, request: QueryRequest) -> QueryAnswer:
         until = deadline(request, self.settings)
-        limit = until if self._ends_by is None else min(until, request.started + RETIRE_DRAIN_S, self._ends_by)
+        limit = until
+        if self._ends_by is not None:   # retiring: within the grace, or not at all
+            limit = min(until, request.started + self.settings.retire_grace_s, self._ends_by)
+            if limit <= time.monotonic():
+                raise restarting()
         store = self.current_store()
         entered = self._waiters.enter(request.started)
         try:
@@ -116,13 +119,14 @@ class EmbeddedEngine:
         self.retire()
 
     def retire(self) -> None:
-        """This process is to end: every query it runs, or is asked from now on, gets RETIRE_DRAIN_S
-        from its start, and RETIRE_DRAIN_S from now, at most, and is `Restarting` past that; then
+        """This process is to end: every query it runs, or is asked from now on, gets `retire_grace_s`
+        from its start, and `retire_grace_s` from now, at most, and is `Restarting` past that; then
         `on_runaway` ends the process."""
         if self.retiring:
             return
-        self._ends_by = time.monotonic() + RETIRE_DRAIN_S
-        self._waiters.interrupt(restarting, RETIRE_DRAIN_S)
+        grace = self.settings.retire_grace_s
+        self._ends_by = time.monotonic() + grace
+        self._waiters.interrupt(restarting, grace)
         if self.on_runaway is not None:
             self.on_runaway()
 

@@ -104,6 +104,8 @@ class Waiters:
         have passed since it started (at once for one that has waited that long): it answers with
         the error. As gevent's kill does, from the event loop; unlike it, only into the same wait
         (not into a request answering already, which would cut its answer)."""
+        if not self._waits:
+            return
         import gevent
 
         loop = gevent.get_hub().loop
