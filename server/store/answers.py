@@ -101,13 +101,7 @@ def solutions(result: ox.QuerySolutions, fmt: Format, caps: Caps,
 def _solutions_in(body: bytes, fmt: Format) -> int:
     """Rows of a whole SELECT answer Oxigraph wrote (`count_answer`; in SPARQL JSON the bindings
     array is looked up directly: the document is known to be a SELECT answer)."""
-    if fmt.name == "json":
-        try:
-            counted = _count_json_bytes(body, _bindings_of)
-        except (ValueError, KeyError, TypeError):
-            counted = None
-    else:
-        counted = count_answer(body, fmt.name)
+    counted = _count_json_bytes(body, _bindings_of) if fmt.name == "json" else count_answer(body, fmt.name)
     if counted is not None:
         return counted[1]
     return sum(1 for _ in ox.parse_query_results(body, fmt.results))  # type: ignore[arg-type, union-attr]
@@ -242,12 +236,16 @@ _idle_parsers: list[simdjson.Parser] = []
 def _count_json_bytes(body: bytes, count: Callable[[object], tuple[str, int] | None]) -> tuple[str, int] | None:
     """Count with an idle simdjson parser: its buffers are kept from one answer to the next (a
     fresh parser allocates and faults in new ones for every answer). A parser serves one answer at
-    a time (list.pop and append need no lock), whether requests run on threads or on greenlets."""
+    a time (list.pop and append need no lock), whether requests run on threads or on greenlets.
+    None for what does not read."""
     try:
         parser = _idle_parsers.pop()
     except IndexError:
         parser = simdjson.Parser()
-    counted = count(parser.parse(body))   # raising, it drops the parser (its document may live on)
+    try:
+        counted = count(parser.parse(body))
+    except (ValueError, KeyError, TypeError):   # not JSON, or not a SPARQL answer: the caller decides
+        return None   # the parser is dropped (its document may live on in the error)
     _idle_parsers.append(parser)
     return counted
 
@@ -280,10 +278,7 @@ def count_answer(body: bytes, fmt_name: str) -> tuple[str, int] | None:
     and N-Quads by their lines. None for other formats, or what does not read: pyoxigraph's parser
     decides then (and names the error)."""
     if fmt_name == "json":
-        try:
-            return _count_json_bytes(body, _count_json)
-        except (ValueError, KeyError, TypeError):
-            return None
+        return _count_json_bytes(body, _count_json)
     if fmt_name == "csv":   # pyoxigraph does not read CSV (it is lossy)
         return "bindings", sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8", "replace"), newline=""))) - 1
     if fmt_name in ("ntriples", "nquads"):
