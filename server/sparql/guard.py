@@ -166,12 +166,12 @@ def plain_query(text: str, max_depth: int) -> QueryShape | None:
     reads it). Such a query cannot nest deeper than `max_depth`, for it has no more opening brackets
     than that (every level `scan` counts opens at a `{`, `(`, `[` or `<`), and can hold no SERVICE,
     LOAD or FROM, nor a word joined to one, for none of the three appears in it in any case (ASCII
-    letters lowered, as in `_inside_a_word`). What it still needs is the query's form: the text is
+    letters lowered: `_ascii_lowered`). What it still needs is the query's form: the text is
     read up to the first keyword, as `scan` reads it (in such a text that keyword is a form's).
     Its `depth`, `first_brace` and `selects` are left unmeasured (0, None, 0)."""
     if text.count("{") + text.count("(") + text.count("[") + text.count("<") > max_depth:
         return None
-    lowered = text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+    lowered = _ascii_lowered(text)
     if "service" in lowered or "load" in lowered or "from" in lowered:
         return None
     shape = QueryShape()
@@ -207,11 +207,16 @@ _DELIMITERS = frozenset(" \t\r\n{}()[]<>\"'#?$@,;:/=!|&^*+")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
+def _ascii_lowered(text: str) -> str:
+    """The text with its ASCII letters lowered, and only those (keywords are ASCII, §19.3)."""
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+
+
 def _inside_a_word(text: str) -> bool:
     """Whether SERVICE, LOAD or FROM (in any case) follows a character a word or a prefix name can
     hold: rare, and then every token is read again (`_glued_keyword`). Searched with `str.find` in
     the text with ASCII letters lowered, a small part of what a regular expression's search costs."""
-    data = text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+    data = _ascii_lowered(text)
     for keyword in ("service", "load", "from"):
         at = data.find(keyword, 1)
         while at > 0:
