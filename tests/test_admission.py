@@ -55,16 +55,23 @@ def run(name, seconds, job):
     except Exception as exc:
         return type(exc).__name__
 
+def until_back(name):   # bounded: a slot that never comes back fails the test after 60 s
+    for _ in range(1200):
+        if name in given_back:
+            return
+        gevent.sleep(0.05)
+
 print(run("quick", 30, lambda: "done"), given_back)            # back by the time the answer is
 print(run("failing", 30, lambda: 1 / 0), given_back)           # and when the job fails
-print(run("runaway", 0.2, lambda: sleep(1.5)), given_back)     # not while the job goes on
-gevent.sleep(2.5)
+print(run("runaway", 0.2, lambda: sleep(3)), given_back)       # not while the job goes on
+until_back("runaway")
 print(given_back)                                               # but once it has ended, once
-waiting = gevent.spawn(run, "interrupted", 30, lambda: sleep(1))
+waiting = gevent.spawn(run, "interrupted", 30, lambda: sleep(3))
 gevent.sleep(0.2)
 waiting.kill(block=True)
 print(given_back)                                               # a wait cut short leaves it held
-gevent.sleep(1.5)
+until_back("interrupted")
+gevent.sleep(0.2)
 print(given_back)
 """
 
